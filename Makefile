@@ -1,0 +1,104 @@
+# faceid — plain GNU make. Outputs go to build/ (or $(B) for variant builds).
+# Targets: all test check asan bench models golden neon clean  (see README.md)
+CC      ?= cc
+B       ?= build
+OMP     ?= 1
+DEBUG   ?= 0
+SAN     ?=
+ARCH    ?= $(shell $(CC) -dumpmachine | cut -d- -f1)
+SHARED  ?= ../shared
+MODELS_SRC ?= $(SHARED)/models
+PY      ?= /usr/bin/python3
+
+OPT     := $(if $(filter 1,$(DEBUG)),-O0,-O2)
+CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes \
+           -Wno-unused-parameter -fvisibility=hidden -Iengine -Ikernels -Imodels -Isrc -MMD -MP
+LDLIBS  := -lm
+ifeq ($(OMP),1)
+CFLAGS  += -fopenmp
+LDLIBS  += -fopenmp
+endif
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS  += -fsanitize=$(SAN)
+endif
+# Optional codecs/video/sqlite: linked when the pipeline sources need them.
+PKGS    := libjpeg libpng libwebp libavformat libavcodec libswscale libavutil sqlite3
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+LIB_SRC := $(wildcard engine/*.c engine/ops/*.c kernels/*.c kernels/ref/*.c models/*.c src/*.c)
+ifeq ($(ARCH),x86_64)
+LIB_SRC += $(wildcard kernels/x86/*.c)
+endif
+ifeq ($(ARCH),aarch64)
+LIB_SRC += $(wildcard kernels/arm/*.c)
+endif
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC := $(wildcard src/cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c tests/check_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+AVX2_FLAGS   := -mavx2 -mfma -mf16c
+AVX512_FLAGS := -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+
+.PHONY: all lib test check asan bench models golden neon clean
+all: $(B)/faceid $(TEST_BIN) $(BENCH_BIN)
+lib: $(B)/libfaceid.a
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+# One ISA per file, selected by the file name. Never -march=native.
+$(B)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+$(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+
+$(B)/libfaceid.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/faceid: $(CLI_OBJ) $(B)/libfaceid.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+$(B)/tests/%: tests/%.c $(B)/libfaceid.a tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
+$(B)/bench/%: bench/%.c $(B)/libfaceid.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests -Ibench -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
+
+# Converted models: every ONNX in $(MODELS_SRC) plus the generated architecture-exact ones.
+models:
+	$(PY) tools/make_models.py --src $(MODELS_SRC) --out $(B)/models
+
+golden: models
+	node tools/golden.js --models $(B)/models --out $(B)/golden
+
+# The test suite: unit tests, kernel checks at every ISA level, model parity vs onnxruntime.
+test: all models golden
+	B=$(B) SHARED=$(SHARED) tests/run.sh
+
+check: test
+
+asan:
+	$(MAKE) B=build-asan SAN=address,undefined DEBUG=1 OMP=1 all
+	B=build-asan SHARED=$(SHARED) MODELS=build/models GOLDEN=build/golden FAST=1 tests/run.sh
+
+# NEON kernels: cross-compiled for aarch64 and run under qemu-user.
+neon:
+	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 PKG_LIBS= PKG_CFLAGS= \
+	    build-neon/tests/check_kernels
+	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
+
+bench: all models
+	B=$(B) SHARED=$(SHARED) bench/run.sh
+
+clean:
+	rm -rf build build-asan build-neon
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
