@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* Graph lifecycle: create from FIDW, shape inference + weight packing + memory planning on
+ * set_input, and the run loop (a plain walk over nodes: no allocation, no branching on names). */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static const char *const op_names[FID_OP_COUNT] = {
+    "Conv2d", "Affine", "Act", "Binary", "MaxPool", "AvgPool", "GlobalAvgPool",
+    "Resize", "Concat", "Transpose", "Reshape", "Gemm", "Slice", "Gather"};
+
+const char *fid_op_name(int op) { return op >= 0 && op < FID_OP_COUNT ? op_names[op] : "?"; }
+
+int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads, fid_err *e)
+{
+    *out = NULL;
+    fid_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    g->w = w;
+    fid_isa max = fid_cpu_max_isa();
+    fid_kernels_init(&g->k, isa < max ? isa : max);
+#ifdef _OPENMP
+    g->n_threads = n_threads > 0 ? n_threads : omp_get_num_procs();
+#else
+    g->n_threads = 1;
+#endif
+    g->n_t = (int)w->n_tensors, g->n_node = (int)w->n_nodes;
+    g->t = calloc((size_t)g->n_t + 1, sizeof *g->t);
+    g->node = calloc((size_t)g->n_node + 1, sizeof *g->node);
+    if (!g->t || !g->node) {
+        fid_graph_destroy(g);
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    }
+    g->input = -1;
+    for (int i = 0; i < g->n_t; i++) {
+        const fid_wtensor *s = &w->t[i];
+        fid_tensor *t = &g->t[i];
+        t->name = s->name, t->kind = s->kind, t->dtype = s->dtype, t->rank = s->rank;
+        memcpy(t->dims, s->dims, sizeof t->dims);
+        t->data = (float *)s->data;
+        if (s->kind == FID_TK_INPUT) {
+            if (g->input >= 0) {
+                fid_graph_destroy(g);
+                return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: more than one graph input",
+                                  w->path);
+            }
+            g->input = i;
+        }
+        if (s->kind == FID_TK_OUTPUT && g->n_outputs < 16)
+            g->outputs[g->n_outputs++] = i;
+    }
+    if (g->input < 0 || g->t[g->input].rank != 4 || g->t[g->input].dtype != FID_DT_F32) {
+        fid_graph_destroy(g);
+        return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: need exactly one float NCHW input",
+                          w->path);
+    }
+    for (int i = 0; i < g->n_node; i++) {
+        const fid_wnode *s = &w->node[i];
+        fid_node *n = &g->node[i];
+        if (s->op >= FID_OP_COUNT) {
+            fid_graph_destroy(g);
+            return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: node %d: unknown op id %u", w->path,
+                              i, s->op);
+        }
+        n->op = s->op, n->n_in = s->n_in, n->out = (int)s->out[0], n->p = s->params;
+        for (int k = 0; k < 6; k++)
+            n->in[k] = k < s->n_in && s->in[k] != FID_NONE ? (int)s->in[k] : -1;
+    }
+    *out = g;
+    return FID_OK;
+}
+
+void fid_graph_destroy(fid_graph *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->n_node; i++)
+        free(g->node[i].packed);
+    free(g->t);
+    free(g->node);
+    free(g->arena);
+    free(g->scratch);
+    free(g->input_buf);
+    free(g);
+}
+
+/* Pack conv weights for the plan chosen at this shape; keeps the buffer when it fits. */
+static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
+{
+    g->k.conv_plan(&n->cd, &n->plan);
+    if (n->plan.scratch_floats > *scratch)
+        *scratch = n->plan.scratch_floats;
+    if (n->plan.packed_floats == 0)
+        return FID_OK;
+    if (n->plan.packed_floats > n->packed_cap) {
+        free(n->packed);
+        n->packed = fid_alloc(n->plan.packed_floats * sizeof(float));
+        if (!n->packed)
+            return fid_errorf(e, FID_ERR_NOMEM, "out of memory packing conv weights");
+        n->packed_cap = n->plan.packed_floats;
+    }
+    g->k.conv_pack(&n->cd, &n->plan, g->t[n->in[1]].data, n->packed);
+    return FID_OK;
+}
+
+/* Greedy-by-size placement: each activation goes at the lowest offset that does not
+ * overlap an already placed tensor whose lifetime intersects its own. */
+static fid_tensor *sort_base;
+static int cmp_idx(const void *a, const void *b)
+{
+    size_t x = sort_base[*(const int *)a].numel, y = sort_base[*(const int *)b].numel;
+    return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+}
+
+static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+static int plan_memory(fid_graph *g, fid_err *e)
+{
+    int *idx = malloc(sizeof(int) * ((size_t)g->n_t + 1));
+    int *placed = malloc(sizeof(int) * ((size_t)g->n_t + 1));
+    if (!idx || !placed) {
+        free(idx), free(placed);
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    }
+    int n = 0;
+    for (int i = 0; i < g->n_t; i++) {
+        fid_tensor *t = &g->t[i];
+        if (t->kind < FID_TK_ACT)
+            continue;
+        t->first = g->n_node, t->last = -1;
+        idx[n++] = i;
+    }
+    for (int i = 0; i < g->n_node; i++) {
+        fid_node *nd = &g->node[i];
+        g->t[nd->out].first = i;
+        if (g->t[nd->out].last < i)
+            g->t[nd->out].last = i;
+        for (int k = 0; k < nd->n_in; k++)
+            if (nd->in[k] >= 0 && g->t[nd->in[k]].last < i)
+                g->t[nd->in[k]].last = i;
+    }
+    for (int k = 0; k < g->n_outputs; k++)
+        g->t[g->outputs[k]].last = g->n_node;
+    sort_base = g->t;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
+    size_t total = 0;
+    for (int a = 0; a < n; a++) {
+        fid_tensor *t = &g->t[idx[a]];
+        size_t size = align64(t->numel * sizeof(float) + FID_OVERREAD), off = 0;
+        for (int again = 1; again;) {
+            again = 0;
+            for (int b = 0; b < a; b++) {
+                fid_tensor *u = &g->t[placed[b]];
+                size_t us = align64(u->numel * sizeof(float) + FID_OVERREAD);
+                int live = !(u->last < t->first || t->last < u->first);
+                if (live && off < u->offset + us && u->offset < off + size) {
+                    off = u->offset + us;
+                    again = 1;
+                }
+            }
+        }
+        t->offset = off;
+        placed[a] = idx[a];
+        if (off + size > total)
+            total = off + size;
+    }
+    free(idx), free(placed);
+    if (total > g->arena_bytes) {
+        free(g->arena);
+        g->arena = fid_alloc(total);
+        if (!g->arena)
+            return fid_errorf(e, FID_ERR_NOMEM, "out of memory for %zu activation bytes", total);
+        g->arena_bytes = total;
+    }
+    for (int i = 0; i < g->n_t; i++)
+        if (g->t[i].kind >= FID_TK_ACT)
+            g->t[i].data = (float *)(g->arena + g->t[i].offset);
+    return FID_OK;
+}
+
+int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
+{
+    fid_tensor *in = &g->t[g->input];
+    const int32_t *want = g->w->t[g->input].dims;
+    for (int d = 0; d < 4; d++) {
+        if (dims[d] < 1 || dims[d] > 16384 || (d > 0 && want[d] > 0 && want[d] != dims[d]))
+            return fid_errorf(e, FID_ERR_INVALID_ARG, "input shape %d,%d,%d,%d does not fit "
+                              "the model input %d,%d,%d,%d", dims[0], dims[1], dims[2], dims[3],
+                              want[0], want[1], want[2], want[3]);
+        in->dims[d] = dims[d];
+    }
+    in->numel = (size_t)dims[0] * dims[1] * dims[2] * dims[3];
+    if (in->numel > g->input_cap) {
+        free(g->input_buf);
+        g->input_buf = fid_alloc(in->numel * sizeof(float));
+        if (!g->input_buf)
+            return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+        g->input_cap = in->numel;
+    }
+    in->data = g->input_buf;
+    for (int i = 0; i < g->n_t; i++)
+        if (g->t[i].kind == FID_TK_CONST) {
+            size_t m = 1;
+            for (int d = 0; d < 4; d++)
+                m *= (size_t)g->t[i].dims[d];
+            g->t[i].numel = m;
+        }
+    g->flops = 0;
+    size_t scratch = 0;
+    for (int i = 0; i < g->n_node; i++) {
+        fid_node *n = &g->node[i];
+        int rc = fid_op_infer(g, n, e);
+        if (rc == FID_OK && n->op == FID_OP_CONV2D)
+            rc = prepare_conv(g, n, &scratch, e);
+        if (rc != FID_OK)
+            return rc;
+    }
+    size_t need = scratch * (size_t)g->n_threads;
+    if (need > g->scratch_per_thread * (size_t)g->n_threads || !g->scratch) {
+        free(g->scratch);
+        g->scratch = fid_alloc((need ? need : 1) * sizeof(float));
+        if (!g->scratch)
+            return fid_errorf(e, FID_ERR_NOMEM, "out of memory for conv scratch");
+    }
+    g->scratch_per_thread = scratch;
+    return plan_memory(g, e);
+}
+
+float *fid_graph_input(fid_graph *g) { return g->t[g->input].data; }
+
+void fid_graph_run(fid_graph *g)
+{
+    for (int i = 0; i < g->n_node; i++)
+        fid_op_run(g, &g->node[i]);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* Runtime graph: built once from a FIDW file, re-planned when the input shape changes,
+ * then run any number of times with no allocation. */
+#ifndef FID_GRAPH_H
+#define FID_GRAPH_H
+
+#include "fid.h"
+#include "kernels.h"
+#include "weights.h"
+
+enum { FID_OP_CONV2D, FID_OP_AFFINE, FID_OP_ACT, FID_OP_BINARY, FID_OP_MAXPOOL, FID_OP_AVGPOOL,
+       FID_OP_GAVGPOOL, FID_OP_RESIZE, FID_OP_CONCAT, FID_OP_TRANSPOSE, FID_OP_RESHAPE,
+       FID_OP_GEMM, FID_OP_SLICE, FID_OP_GATHER, FID_OP_COUNT };
+
+typedef struct fid_tensor {
+    const char *name;
+    int kind, dtype, rank;
+    int dims[4];
+    size_t numel;
+    float *data;       /* const: into the map; act: into the arena; input: own buffer */
+    int first, last;   /* liveness in node indices (planner) */
+    size_t offset;     /* arena offset */
+} fid_tensor;
+
+typedef struct fid_node {
+    int op, n_in;
+    int in[6];         /* -1 = absent */
+    int out;
+    const int32_t *p;  /* params (i32/f32 fields) */
+    /* conv, filled at prepare */
+    fid_conv_desc cd;
+    fid_conv_plan plan;
+    float *packed;
+    size_t packed_cap;
+} fid_node;
+
+typedef struct fid_graph {
+    fid_weights *w;
+    fid_tensor *t;
+    int n_t;
+    fid_node *node;
+    int n_node;
+    int input;
+    int outputs[16];
+    int n_outputs;
+    uint8_t *arena;
+    size_t arena_bytes;
+    float *scratch;
+    size_t scratch_per_thread; /* floats */
+    float *input_buf;
+    size_t input_cap;
+    int n_threads;
+    fid_kernels k;
+    double flops;              /* at the current input shape */
+} fid_graph;
+
+/* Build a graph over w (borrowed; must outlive the graph). isa: cap (clamped to the CPU).
+ * n_threads <= 0: all cores. */
+int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads, fid_err *e);
+void fid_graph_destroy(fid_graph *g);
+/* Set the input shape (rank 4, NCHW): infers every shape, packs weights, plans memory. */
+int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
+/* Input buffer to fill (valid after set_input), and outputs after run. */
+float *fid_graph_input(fid_graph *g);
+void fid_graph_run(fid_graph *g);
+const char *fid_op_name(int op);
+
+/* Per-op shape inference and execution (engine/ops/). */
+int fid_op_infer(fid_graph *g, fid_node *n, fid_err *e);
+void fid_op_run(const fid_graph *g, const fid_node *n);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Op drivers for everything but conv/FC: element-wise, pooling, resize and the data-movement
+ * ops the SCRFD heads need. Planes (n, c) are the unit of threading. */
+#include "graph.h"
+#include "ops_internal.h"
+
+static float slope_of(const fid_graph *g, int ti, int c)
+{
+    return ti >= 0 ? g->t[ti].data[c] : 0.0f;
+}
+
+static void run_act(const fid_graph *g, const fid_node *n, int affine)
+{
+    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
+    int d[4];
+    fid_dims4(x, d);
+    /* channel = dim 1 of the original tensor (per-channel slope/scale) */
+    int C = x->rank >= 2 ? x->dims[1] : 1, N = x->rank >= 2 ? x->dims[0] : 1;
+    size_t plane = x->numel / ((size_t)N * C);
+    int sl = affine ? n->in[3] : n->in[1], act = n->p[0];
+    float a0 = fid_pf(n->p, 1), a1 = fid_pf(n->p, 2);
+    int total = N * C;
+#pragma omp parallel for schedule(static) num_threads(g->n_threads) if (x->numel > 16384)
+    for (int i = 0; i < total; i++) {
+        int c = i % C;
+        const float *src = x->data + i * plane;
+        float *dst = y->data + i * plane;
+        if (affine)
+            g->k.affine_f32(dst, src, plane, g->t[n->in[1]].data[c], g->t[n->in[2]].data[c],
+                            act, a0, a1, slope_of(g, sl, c));
+        else
+            g->k.act_f32(dst, src, plane, act, a0, a1, slope_of(g, sl, c));
+    }
+}
+
+/* Numpy broadcasting over rank-4-padded shapes: innermost run handled by the kernels. */
+static void run_binary(const fid_graph *g, const fid_node *n)
+{
+    const fid_tensor *a = &g->t[n->in[0]], *b = &g->t[n->in[1]], *y = &g->t[n->out];
+    int da[4], db[4], dy[4];
+    fid_dims4(a, da), fid_dims4(b, db), fid_dims4(y, dy);
+    int kind = n->p[0], act = n->p[1];
+    float a0 = fid_pf(n->p, 2), a1 = fid_pf(n->p, 3);
+    size_t sa[4], sb[4];
+    sa[3] = sb[3] = 1;
+    for (int d = 2; d >= 0; d--)
+        sa[d] = sa[d + 1] * da[d + 1], sb[d] = sb[d + 1] * db[d + 1];
+    for (int d = 0; d < 4; d++) {
+        if (da[d] == 1) sa[d] = 0;
+        if (db[d] == 1) sb[d] = 0;
+    }
+    int rows = dy[0] * dy[1] * dy[2], W = dy[3];
+#pragma omp parallel for schedule(static) num_threads(g->n_threads) if (y->numel > 16384)
+    for (int r = 0; r < rows; r++) {
+        int i0 = r / (dy[1] * dy[2]), i1 = r / dy[2] % dy[1], i2 = r % dy[2];
+        const float *pa = a->data + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+        const float *pb = b->data + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+        float *py = y->data + (size_t)r * W;
+        if (sa[3] && sb[3]) {
+            g->k.binary_f32(py, pa, pb, (size_t)W, kind);
+        } else if (sa[3]) {
+            g->k.binary_scalar_f32(py, pa, pb[0], (size_t)W, kind);
+        } else {
+            for (int j = 0; j < W; j++) {
+                float bv = pb[j * sb[3]];
+                g->k.binary_scalar_f32(py + j, pa, bv, 1, kind);
+            }
+        }
+        if (act)
+            g->k.act_f32(py, py, (size_t)W, act, a0, a1, 0.0f);
+    }
+}
+
+static void run_pool(const fid_graph *g, const fid_node *n)
+{
+    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
+    const int32_t *p = n->p;
+    fid_pool_desc pd = {p[0], p[1], p[2], p[3], p[4], p[5], n->op == FID_OP_MAXPOOL, p[9], p[6], p[7]};
+    int planes = x->dims[0] * x->dims[1];
+    size_t xs = (size_t)x->dims[2] * x->dims[3], ys = (size_t)y->dims[2] * y->dims[3];
+#pragma omp parallel for schedule(static) num_threads(g->n_threads)
+    for (int i = 0; i < planes; i++) {
+        if (n->op == FID_OP_GAVGPOOL)
+            y->data[i] = g->k.mean_f32(x->data + i * xs, xs);
+        else if (n->op == FID_OP_RESIZE)
+            g->k.resize_nearest_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
+                                    y->dims[2], y->dims[3]);
+        else
+            g->k.pool2d_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
+                            y->dims[2], y->dims[3], &pd);
+    }
+}
+
+/* Generic 4-D strided copy: y[i] = x[offset + sum(idx_d * stride_d)], y dense. */
+static void strided_copy(float *y, const int dy[4], const float *x, const size_t st[4])
+{
+    size_t k = 0;
+    for (int i0 = 0; i0 < dy[0]; i0++)
+        for (int i1 = 0; i1 < dy[1]; i1++)
+            for (int i2 = 0; i2 < dy[2]; i2++) {
+                const float *row = x + i0 * st[0] + i1 * st[1] + i2 * st[2];
+                if (st[3] == 1) {
+                    memcpy(y + k, row, sizeof(float) * (size_t)dy[3]);
+                    k += (size_t)dy[3];
+                } else {
+                    for (int i3 = 0; i3 < dy[3]; i3++)
+                        y[k++] = row[i3 * st[3]];
+                }
+            }
+}
+
+static void dense_strides(const int d[4], size_t st[4])
+{
+    st[3] = 1;
+    for (int i = 2; i >= 0; i--)
+        st[i] = st[i + 1] * (size_t)d[i + 1];
+}
+
+static void run_transpose(const fid_graph *g, const fid_node *n)
+{
+    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
+    int r = x->rank, pad = 4 - r, dx[4], dy[4];
+    size_t sx[4], st[4];
+    fid_dims4(x, dx), fid_dims4(y, dy);
+    dense_strides(dx, sx);
+    for (int d = 0; d < 4; d++)
+        st[d] = d < pad ? 0 : sx[pad + n->p[1 + d - pad]];
+    strided_copy(y->data, dy, x->data, st);
+}
+
+static void run_slice_gather(const fid_graph *g, const fid_node *n)
+{
+    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
+    int pad = 4 - x->rank, dx[4], dy[4], axis = n->p[0] + pad, first;
+    size_t sx[4];
+    fid_dims4(x, dx);
+    dense_strides(dx, sx);
+    memcpy(dy, dx, sizeof dy);
+    if (n->op == FID_OP_SLICE) {
+        dy[axis] = fid_slice_range(dx[axis], n->p[1], n->p[2], n->p[3], &first);
+        size_t st[4] = {sx[0], sx[1], sx[2], sx[3]};
+        st[axis] = sx[axis] * (size_t)n->p[3];
+        /* negative steps: walk backwards from first */
+        const float *base = x->data + (size_t)first * sx[axis];
+        if (n->p[3] < 0) {
+            for (int d = 0; d < 4; d++) dy[d] = d == axis ? dy[d] : dx[d];
+            size_t k = 0, inner = 1;
+            for (int d = axis + 1; d < 4; d++) inner *= (size_t)dx[d];
+            size_t outer = 1;
+            for (int d = 0; d < axis; d++) outer *= (size_t)dx[d];
+            for (size_t o = 0; o < outer; o++)
+                for (int i = 0; i < dy[axis]; i++)
+                    for (size_t j = 0; j < inner; j++)
+                        y->data[k++] = x->data[o * sx[axis] * dx[axis] +
+                                               (size_t)(first + i * n->p[3]) * sx[axis] + j];
+            return;
+        }
+        strided_copy(y->data, dy, base, st);
+        return;
+    }
+    /* Gather: y = x indexed along axis by each index (rank bookkeeping done at infer). */
+    const fid_tensor *ix = &g->t[n->in[1]];
+    const int32_t *id = (const int32_t *)ix->data;
+    size_t inner = 1, outer = 1, k = 0;
+    for (int d = axis + 1; d < 4; d++) inner *= (size_t)dx[d];
+    for (int d = 0; d < axis; d++) outer *= (size_t)dx[d];
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < ix->numel; i++) {
+            int v = id[i] < 0 ? id[i] + dx[axis] : id[i];
+            memcpy(y->data + k, x->data + (o * dx[axis] + (size_t)v) * inner,
+                   inner * sizeof(float));
+            k += inner;
+        }
+}
+
+static void run_concat(const fid_graph *g, const fid_node *n)
+{
+    const fid_tensor *y = &g->t[n->out];
+    int axis = n->p[0];
+    size_t outer = 1, yinner = 1;
+    for (int d = 0; d < axis; d++) outer *= (size_t)y->dims[d];
+    for (int d = axis; d < y->rank; d++) yinner *= (size_t)y->dims[d];
+    size_t off = 0;
+    for (int k = 0; k < n->n_in; k++) {
+        const fid_tensor *x = &g->t[n->in[k]];
+        size_t inner = x->numel / outer;
+        for (size_t o = 0; o < outer; o++)
+            memcpy(y->data + o * yinner + off, x->data + o * inner, inner * sizeof(float));
+        off += inner;
+    }
+}
+
+void fid_op_run(const fid_graph *g, const fid_node *n)
+{
+    switch (n->op) {
+    case FID_OP_CONV2D: fid_run_conv(g, n); break;
+    case FID_OP_GEMM: fid_run_gemm(g, n); break;
+    case FID_OP_AFFINE: run_act(g, n, 1); break;
+    case FID_OP_ACT: run_act(g, n, 0); break;
+    case FID_OP_BINARY: run_binary(g, n); break;
+    case FID_OP_MAXPOOL: case FID_OP_AVGPOOL: case FID_OP_GAVGPOOL: case FID_OP_RESIZE:
+        run_pool(g, n);
+        break;
+    case FID_OP_CONCAT: run_concat(g, n); break;
+    case FID_OP_TRANSPOSE: run_transpose(g, n); break;
+    case FID_OP_RESHAPE:
+        memcpy(g->t[n->out].data, g->t[n->in[0]].data, g->t[n->out].numel * sizeof(float));
+        break;
+    case FID_OP_SLICE: case FID_OP_GATHER: run_slice_gather(g, n); break;
+    }
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* FIDW loader: mmap + strict validation. Nothing in the file is trusted before it is
+ * checked; every failure names the file, the field and the value. */
+#include "weights.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+int fid_dtype_size(int dtype)
+{
+    switch (dtype) {
+    case FID_DT_F32: case FID_DT_I32: return 4;
+    case FID_DT_F16: return 2;
+    case FID_DT_I8: case FID_DT_U8: return 1;
+    default: return 0;
+    }
+}
+
+/* [off, off+len) inside [0, size) without overflow. */
+static int in_file(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+typedef struct hdr {
+    uint32_t flags, n_t, n_n, n_m;
+    uint64_t file_size, t_off, n_off, m_off, s_off, s_size, d_off, d_size;
+    uint32_t tables_crc, header_crc;
+} hdr;
+
+static int parse_header(const uint8_t *m, size_t size, const char *path, hdr *h, fid_err *e)
+{
+    if (size < 128)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: truncated (%zu bytes, header needs 128)",
+                          path, size);
+    if (memcmp(m, "FIDW", 4) != 0)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: not a FIDW model file (bad magic)", path);
+    if (rd16(m + 4) != 1)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: unsupported FIDW version %u.%u (need 1.x)",
+                          path, rd16(m + 4), rd16(m + 6));
+    if (rd32(m + 8) != 128)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: header_size %u != 128", path, rd32(m + 8));
+    uint8_t tmp[128];
+    memcpy(tmp, m, 128);
+    memset(tmp + 100, 0, 4);
+    h->header_crc = rd32(m + 100);
+    if (fid_crc32(0, tmp, 128) != h->header_crc)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: header CRC mismatch (file corrupt)", path);
+    h->flags = rd32(m + 12);
+    h->file_size = rd64(m + 16);
+    h->n_t = rd32(m + 24), h->n_n = rd32(m + 28), h->n_m = rd32(m + 32);
+    h->t_off = rd64(m + 40), h->n_off = rd64(m + 48), h->m_off = rd64(m + 56);
+    h->s_off = rd64(m + 64), h->s_size = rd64(m + 72), h->d_off = rd64(m + 80);
+    h->d_size = rd64(m + 88), h->tables_crc = rd32(m + 96);
+    if (h->file_size != size)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: truncated or padded: header says %llu bytes, "
+                          "file has %zu", path, (unsigned long long)h->file_size, size);
+    struct { const char *name; uint64_t off, len; } sec[] = {
+        {"tensor table", h->t_off, (uint64_t)h->n_t * 64},
+        {"node table", h->n_off, (uint64_t)h->n_n * 128},
+        {"meta table", h->m_off, (uint64_t)h->n_m * 16},
+        {"strings", h->s_off, h->s_size},
+        {"data", h->d_off, h->d_size},
+    };
+    for (int i = 0; i < 5; i++) {
+        if (sec[i].off % 64 || !in_file(sec[i].off, sec[i].len, size) || sec[i].off < 128)
+            return fid_errorf(e, FID_ERR_FORMAT, "%s: %s at offset %llu (+%llu) is misaligned "
+                              "or outside the file", path, sec[i].name,
+                              (unsigned long long)sec[i].off, (unsigned long long)sec[i].len);
+    }
+    if (h->d_off < h->t_off || fid_crc32(0, m + h->t_off, h->d_off - h->t_off) != h->tables_crc)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: tables CRC mismatch (file corrupt)", path);
+    return FID_OK;
+}
+
+/* A string reference must lie inside the strings section and be NUL-terminated. */
+static const char *str_at(const uint8_t *m, const hdr *h, uint32_t off, uint32_t len)
+{
+    if (!in_file(off, (uint64_t)len + 1, h->s_size))
+        return NULL;
+    const char *s = (const char *)m + h->s_off + off;
+    return s[len] == '\0' ? s : NULL;
+}
+
+static int parse_tensors(fid_weights *w, const hdr *h, fid_err *e)
+{
+    const uint8_t *m = w->map;
+    for (uint32_t i = 0; i < h->n_t; i++) {
+        const uint8_t *p = m + h->t_off + (uint64_t)i * 64;
+        fid_wtensor *t = &w->t[i];
+        t->name = str_at(m, h, rd32(p), rd16(p + 4));
+        t->dtype = p[6], t->kind = p[7], t->rank = p[44];
+        if (!t->name)
+            return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor %u: bad name reference", w->path, i);
+        if (!fid_dtype_size(t->dtype) || t->kind > FID_TK_OUTPUT || t->rank > 4)
+            return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': bad dtype %u / kind %u / "
+                              "rank %u", w->path, t->name, t->dtype, t->kind, t->rank);
+        uint64_t numel = 1;
+        for (int d = 0; d < 4; d++) {
+            t->dims[d] = (int32_t)rd32(p + 8 + 4 * d);
+            int dyn_ok = t->kind == FID_TK_INPUT && t->dims[d] == -1;
+            if ((t->dims[d] < 1 && !dyn_ok) || t->dims[d] > (1 << 24))
+                return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': impossible dim[%d] = %d",
+                                  w->path, t->name, d, t->dims[d]);
+            if (t->dims[d] > 0)
+                numel *= (uint64_t)t->dims[d];
+        }
+        uint64_t off = rd64(p + 24);
+        t->nbytes = rd64(p + 32);
+        t->crc = rd32(p + 40);
+        t->data = NULL;
+        if (t->kind == FID_TK_CONST) {
+            if (t->nbytes != numel * (uint64_t)fid_dtype_size(t->dtype))
+                return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': %llu bytes for %llu "
+                                  "elements", w->path, t->name, (unsigned long long)t->nbytes,
+                                  (unsigned long long)numel);
+            if (off % 64 || !in_file(off, t->nbytes, h->d_size))
+                return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': payload offset %llu "
+                                  "misaligned or outside the data section", w->path, t->name,
+                                  (unsigned long long)off);
+            t->data = m + h->d_off + off;
+        }
+    }
+    return FID_OK;
+}
+
+/* Payloads may not overlap: sort CONST tensors by offset and compare neighbours. */
+static int cmp_ptr(const void *a, const void *b)
+{
+    const fid_wtensor *x = *(const fid_wtensor *const *)a, *y = *(const fid_wtensor *const *)b;
+    return (const uint8_t *)x->data < (const uint8_t *)y->data ? -1
+           : (const uint8_t *)x->data > (const uint8_t *)y->data;
+}
+
+static int check_overlap(fid_weights *w, fid_err *e)
+{
+    const fid_wtensor **v = malloc(sizeof *v * (w->n_tensors + 1));
+    if (!v)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_tensors; i++)
+        if (w->t[i].data && w->t[i].nbytes)
+            v[n++] = &w->t[i];
+    qsort(v, n, sizeof *v, cmp_ptr);
+    int rc = FID_OK;
+    for (uint32_t i = 1; i < n && rc == FID_OK; i++)
+        if ((const uint8_t *)v[i - 1]->data + v[i - 1]->nbytes > (const uint8_t *)v[i]->data)
+            rc = fid_errorf(e, FID_ERR_FORMAT, "%s: tensors '%s' and '%s' overlap", w->path,
+                            v[i - 1]->name, v[i]->name);
+    free(v);
+    return rc;
+}
+
+static int parse_nodes(fid_weights *w, const hdr *h, fid_err *e)
+{
+    char *made = calloc(w->n_tensors ? w->n_tensors : 1, 1); /* produced so far */
+    if (!made)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < w->n_tensors; i++)
+        made[i] = w->t[i].kind == FID_TK_CONST || w->t[i].kind == FID_TK_INPUT;
+    int rc = FID_OK;
+    for (uint32_t i = 0; i < h->n_n && rc == FID_OK; i++) {
+        const uint8_t *p = w->map + h->n_off + (uint64_t)i * 128;
+        fid_wnode *n = &w->node[i];
+        n->op = rd16(p), n->n_in = p[2], n->n_out = p[3];
+        if (n->n_in < 1 || n->n_in > 6 || n->n_out != 1) {
+            rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: bad input/output count %u/%u",
+                            w->path, i, n->n_in, n->n_out);
+            break;
+        }
+        for (int k = 0; k < 6; k++) {
+            n->in[k] = rd32(p + 8 + 4 * k);
+            if (k < n->n_in && n->in[k] != FID_NONE &&
+                (n->in[k] >= w->n_tensors || !made[n->in[k]]))
+                rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: input %d refers to tensor %u "
+                                "which is out of range or not yet computed", w->path, i, k,
+                                n->in[k]);
+        }
+        n->out[0] = rd32(p + 32), n->out[1] = rd32(p + 36);
+        if (rc == FID_OK && (n->out[0] >= w->n_tensors || made[n->out[0]] ||
+                             w->t[n->out[0]].kind < FID_TK_ACT))
+            rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: bad output tensor %u", w->path, i,
+                            n->out[0]);
+        if (rc == FID_OK)
+            made[n->out[0]] = 1;
+        for (int k = 0; k < FID_PARAM_BYTES / 4; k++)
+            n->params[k] = (int32_t)rd32(p + 40 + 4 * k);
+    }
+    free(made);
+    return rc;
+}
+
+static int parse_meta(fid_weights *w, const hdr *h, fid_err *e)
+{
+    for (uint32_t i = 0; i < h->n_m; i++) {
+        const uint8_t *p = w->map + h->m_off + (uint64_t)i * 16;
+        w->meta_key[i] = str_at(w->map, h, rd32(p), rd32(p + 4));
+        w->meta_val[i] = str_at(w->map, h, rd32(p + 8), rd32(p + 12));
+        if (!w->meta_key[i] || !w->meta_val[i])
+            return fid_errorf(e, FID_ERR_FORMAT, "%s: meta entry %u: bad string reference",
+                              w->path, i);
+    }
+    return FID_OK;
+}
+
+int fid_weights_verify_data(const fid_weights *w, fid_err *e)
+{
+    for (uint32_t i = 0; i < w->n_tensors; i++) {
+        const fid_wtensor *t = &w->t[i];
+        if (t->data && fid_crc32(0, t->data, t->nbytes) != t->crc)
+            return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': data CRC mismatch (file "
+                              "corrupt)", w->path, t->name);
+    }
+    return FID_OK;
+}
+
+static int map_file(fid_weights *w, const char *path, fid_err *e)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return fid_errorf(e, FID_ERR_IO, "%s: cannot open model file", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fid_errorf(e, FID_ERR_IO, "%s: not a regular file", path);
+    }
+    w->size = (size_t)st.st_size;
+    if (w->size == 0) {
+        close(fd);
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: empty file", path);
+    }
+    void *m = mmap(NULL, w->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return fid_errorf(e, FID_ERR_IO, "%s: mmap failed", path);
+    w->map = m;
+    return FID_OK;
+}
+
+int fid_weights_open(fid_weights **out, const char *path, int verify_data, fid_err *e)
+{
+    *out = NULL;
+    fid_weights *w = calloc(1, sizeof *w);
+    if (!w)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    snprintf(w->path, sizeof w->path, "%s", path);
+    hdr h;
+    int rc = map_file(w, path, e);
+    if (rc == FID_OK)
+        rc = parse_header(w->map, w->size, path, &h, e);
+    if (rc == FID_OK) {
+        w->n_tensors = h.n_t, w->n_nodes = h.n_n, w->n_meta = h.n_m;
+        w->t = calloc(h.n_t + 1, sizeof *w->t);
+        w->node = calloc(h.n_n + 1, sizeof *w->node);
+        w->meta_key = calloc(h.n_m + 1, sizeof *w->meta_key);
+        w->meta_val = calloc(h.n_m + 1, sizeof *w->meta_val);
+        if (!w->t || !w->node || !w->meta_key || !w->meta_val)
+            rc = fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    }
+    if (rc == FID_OK)
+        rc = parse_tensors(w, &h, e);
+    if (rc == FID_OK)
+        rc = check_overlap(w, e);
+    if (rc == FID_OK)
+        rc = parse_nodes(w, &h, e);
+    if (rc == FID_OK)
+        rc = parse_meta(w, &h, e);
+    if (rc == FID_OK && verify_data)
+        rc = fid_weights_verify_data(w, e);
+    if (rc != FID_OK) {
+        fid_weights_close(w);
+        return rc;
+    }
+    *out = w;
+    return FID_OK;
+}
+
+void fid_weights_close(fid_weights *w)
+{
+    if (!w)
+        return;
+    if (w->map)
+        munmap((void *)w->map, w->size);
+    free(w->t);
+    free(w->node);
+    free(w->meta_key);
+    free(w->meta_val);
+    free(w);
+}
+
+const char *fid_weights_meta(const fid_weights *w, const char *key)
+{
+    for (uint32_t i = 0; i < w->n_meta; i++)
+        if (strcmp(w->meta_key[i], key) == 0)
+            return w->meta_val[i];
+    return NULL;
+}
