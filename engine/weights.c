@@ -256,7 +256,7 @@ int fid_weights_open(fid_weights **out, const char *path, int verify_data, fid_e
     if (!w)
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
     snprintf(w->path, sizeof w->path, "%s", path);
-    hdr h;
+    hdr h = {0};
     int rc = map_file(w, path, e);
     if (rc == FID_OK)
         rc = parse_header(w->map, w->size, path, &h, e);

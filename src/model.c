@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* Public generic-model API: thin layer over engine/weights + engine/graph. */
+#include "faceid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "weights.h"
+
+struct fid_model {
+    fid_weights *w;
+    fid_graph *g;
+    fid_err err;
+    int planned;
+};
+
+static _Thread_local fid_err open_err;
+
+_Static_assert((int)FID_STATUS_FORMAT == (int)FID_ERR_FORMAT, "status codes must match the engine");
+
+int fid_model_open(fid_model **out, const char *path, const fid_model_options *opt)
+{
+    fid_model_options def = {0, NULL, 0};
+    if (!out || !path)
+        return fid_errorf(&open_err, FID_ERR_INVALID_ARG, "fid_model_open: NULL argument");
+    *out = NULL;
+    if (!opt)
+        opt = &def;
+    const char *isa_s = opt->isa ? opt->isa : getenv("FID_ISA");
+    fid_isa isa = fid_cpu_max_isa();
+    if (isa_s && *isa_s) {
+        int v = fid_isa_parse(isa_s);
+        if (v < 0)
+            return fid_errorf(&open_err, FID_ERR_INVALID_ARG, "unknown ISA '%s' (use ref, "
+                              "avx2, avx512 or neon)", isa_s);
+        if (v > (int)isa)
+            return fid_errorf(&open_err, FID_ERR_UNSUPPORTED, "ISA '%s' requested but this "
+                              "CPU supports at most '%s'", isa_s, fid_isa_name(isa));
+        isa = (fid_isa)v;
+    }
+    fid_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return fid_errorf(&open_err, FID_ERR_NOMEM, "out of memory");
+    int rc = fid_weights_open(&m->w, path, opt->verify_weights, &open_err);
+    if (rc == FID_OK)
+        rc = fid_graph_create(&m->g, m->w, isa, opt->n_threads, &open_err);
+    if (rc != FID_OK) {
+        fid_model_close(m);
+        return rc;
+    }
+    *out = m;
+    return FID_OK;
+}
+
+void fid_model_close(fid_model *m)
+{
+    if (!m)
+        return;
+    fid_graph_destroy(m->g);
+    fid_weights_close(m->w);
+    free(m);
+}
+
+int fid_model_set_input_shape(fid_model *m, const int dims[4])
+{
+    int rc = fid_graph_set_input(m->g, dims, &m->err);
+    m->planned = rc == FID_OK;
+    return rc;
+}
+
+static void fill_info(const fid_tensor *t, fid_tensor_info *info)
+{
+    if (!info)
+        return;
+    info->name = t->name;
+    info->rank = t->rank;
+    memcpy(info->dims, t->dims, sizeof info->dims);
+    info->numel = t->numel;
+}
+
+float *fid_model_input(fid_model *m, fid_tensor_info *info_out)
+{
+    if (!m->planned)
+        return NULL;
+    fill_info(&m->g->t[m->g->input], info_out);
+    return fid_graph_input(m->g);
+}
+
+int fid_model_run(fid_model *m)
+{
+    if (!m->planned)
+        return fid_errorf(&m->err, FID_ERR_INVALID_ARG, "fid_model_run: input shape not set");
+    fid_graph_run(m->g);
+    return FID_OK;
+}
+
+int fid_model_n_outputs(const fid_model *m) { return m->g->n_outputs; }
+
+const float *fid_model_output(const fid_model *m, int i, fid_tensor_info *info_out)
+{
+    if (i < 0 || i >= m->g->n_outputs)
+        return NULL;
+    const fid_tensor *t = &m->g->t[m->g->outputs[i]];
+    fill_info(t, info_out);
+    return m->planned ? t->data : NULL;
+}
+
+const char *fid_model_meta(const fid_model *m, const char *key)
+{
+    return fid_weights_meta(m->w, key);
+}
+
+const char *fid_model_isa(const fid_model *m) { return fid_isa_name(m->g->k.isa); }
+const char *fid_cpu_isa(void) { return fid_isa_name(fid_cpu_max_isa()); }
+
+const char *fid_last_error(const fid_model *m)
+{
+    return m ? m->err.msg : open_err.msg;
+}
+
+static void dims_str(const fid_tensor *t, char *s, size_t cap)
+{
+    size_t k = 0;
+    s[0] = 0;
+    for (int d = 0; d < t->rank && k < cap; d++)
+        k += (size_t)snprintf(s + k, cap - k, d ? "x%d" : "%d", t->dims[d]);
+}
+
+int fid_model_describe(const fid_model *m, char *buf, size_t cap)
+{
+    const fid_graph *g = m->g;
+    size_t k = 0, params = 0;
+    int hist[FID_OP_COUNT] = {0};
+#define OUT(...) k += (size_t)snprintf(buf + k, k < cap ? cap - k : 0, __VA_ARGS__)
+    OUT("file: %s\n", m->w->path);
+    for (uint32_t i = 0; i < m->w->n_meta; i++)
+        OUT("meta %s = %s\n", m->w->meta_key[i], m->w->meta_val[i]);
+    for (int i = 0; i < g->n_t; i++)
+        if (g->t[i].kind == FID_TK_CONST)
+            params += m->w->t[i].nbytes / 4;
+    for (int i = 0; i < g->n_node; i++)
+        hist[g->node[i].op]++;
+    OUT("nodes: %d, tensors: %d, parameters: %zu\nops:", g->n_node, g->n_t, params);
+    for (int o = 0; o < FID_OP_COUNT; o++)
+        if (hist[o])
+            OUT(" %s x%d", fid_op_name(o), hist[o]);
+    char s[64];
+    const fid_tensor *in = &g->t[g->input];
+    OUT("\ninput: %s [%d,%d,%d,%d]%s\n", in->name, m->w->t[g->input].dims[0],
+        m->w->t[g->input].dims[1], m->w->t[g->input].dims[2], m->w->t[g->input].dims[3],
+        m->planned ? "" : " (-1 = dynamic)");
+    if (m->planned) {
+        dims_str(in, s, sizeof s);
+        OUT("planned for: %s, FLOPs: %.3f G, activation arena: %.2f MiB\n", s, g->flops * 1e-9,
+            g->arena_bytes / 1048576.0);
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        dims_str(&g->t[g->outputs[i]], s, sizeof s);
+        OUT("output %d: %s [%s]\n", i, g->t[g->outputs[i]].name, s);
+    }
+#undef OUT
+    return k < cap ? FID_OK : FID_ERR_NOMEM;
+}
