@@ -35,6 +35,7 @@ ifeq ($(ARCH),aarch64)
 LIB_SRC += $(wildcard kernels/arm/*.c)
 endif
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+KERN_OBJ := $(filter $(B)/kernels/%,$(LIB_OBJ))
 CLI_SRC := $(wildcard src/cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c tests/check_*.c)
@@ -45,7 +46,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all lib test check asan bench models golden neon clean
+.PHONY: all lib test check asan bench models golden neon clean demo
 all: $(B)/faceid $(TEST_BIN) $(BENCH_BIN)
 lib: $(B)/libfaceid.a
 
@@ -61,6 +62,9 @@ $(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c
 	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
 
 $(B)/libfaceid.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/libkernels.a: $(KERN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(B)/faceid: $(CLI_OBJ) $(B)/libfaceid.a
@@ -91,8 +95,10 @@ asan:
 
 # NEON kernels: cross-compiled for aarch64 and run under qemu-user.
 neon:
-	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 PKG_LIBS= PKG_CFLAGS= \
-	    build-neon/tests/check_kernels
+	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 OMP=0 PKG_LIBS= PKG_CFLAGS= \
+	    build-neon/libkernels.a
+	aarch64-linux-gnu-gcc $(CFLAGS) -Itests -o build-neon/tests/check_kernels \
+	    tests/check_kernels.c build-neon/libkernels.a -lm
 	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
 
 bench: all models
@@ -102,3 +108,9 @@ clean:
 	rm -rf build build-asan build-neon
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Quick start: install what is missing, build, convert the models, run the demo job.
+demo:
+	.ci/setup
+	$(MAKE) all golden
+	B=$(B) SHARED=$(SHARED) tools/demo.sh
