@@ -83,9 +83,10 @@ static int parse_opts(int argc, char **argv, opts *o)
 static int open_model(const opts *o, int verify, fid_model **m)
 {
     fid_model_options mo = {o->threads, o->isa, verify};
-    if (fid_model_open(m, o->model, &mo) < 0) {
+    int rc = fid_model_open(m, o->model, &mo);
+    if (rc < 0) {
         fprintf(stderr, "faceid: %s\n", fid_last_error(NULL));
-        return EX_MODEL;
+        return rc == FID_STATUS_INVALID_ARG ? EX_USAGE : EX_MODEL;
     }
     return EX_OK;
 }
