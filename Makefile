@@ -97,7 +97,8 @@ asan:
 neon:
 	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 OMP=0 PKG_LIBS= PKG_CFLAGS= \
 	    build-neon/libkernels.a
-	aarch64-linux-gnu-gcc $(CFLAGS) -Itests -o build-neon/tests/check_kernels \
+	@mkdir -p build-neon/tests
+	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) -Itests -o build-neon/tests/check_kernels \
 	    tests/check_kernels.c build-neon/libkernels.a -lm
 	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
 

@@ -45,6 +45,9 @@ typedef struct fid_pool_desc {
     int kh, kw, sh, sw, pad_t, pad_l;
     int is_max;            /* 1 max, 0 average */
     int count_include_pad; /* average only */
+    /* Bottom/right pads (added): with count_include_pad=1 the divisor counts the window's
+     * cells inside the padded input [-pad_t, h + pad_b) x [-pad_l, w + pad_r) (ONNX). */
+    int pad_b, pad_r;
 } fid_pool_desc;
 
 typedef struct fid_kernels {

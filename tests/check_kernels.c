@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: MIT */
+/* checkasm-style kernel tests: every slot of every ISA level <= detected (cap: env FID_ISA)
+ * against the scalar reference; the reference conv/fc against a double-precision oracle.
+ * Outputs sit between poisoned guard zones; inputs are followed by NaN over-read slack. */
+#include <float.h>
+#include <stdint.h>
+#include "harness.h"
+#include "cases.h"
+#include "kcommon.h"
+
+#define GUARD 16       /* floats of poison before and after every output */
+#define SLACK 16       /* floats of NaN after every input (FID_OVERREAD bytes) */
+#define POISON 0x7fa5a5a5u
+
+static th_rng rng;
+static fid_kernels kref, kisa[4];
+static int n_isa;
+
+/* ---- buffers --------------------------------------------------------------------- */
+
+typedef struct gbuf { float *base, *p; size_t n; } gbuf;
+
+static float f_of(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint32_t u_of(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* Output buffer: n floats (64-byte aligned + off) between poison guards. */
+static gbuf out_new(size_t n, int off)
+{
+    gbuf b;
+    b.n = n;
+    b.base = aligned_alloc(64, ((n + 2 * GUARD + off) * 4 + 63) / 64 * 64);
+    b.p = b.base + GUARD + off;
+    for (size_t i = 0; i < n + 2 * GUARD + off; i++)
+        b.base[i] = f_of(POISON);
+    return b;
+}
+static int guards_ok(const gbuf *b)
+{
+    for (float *q = b->base; q < b->p; q++)
+        if (u_of(*q) != POISON)
+            return 0;
+    for (size_t i = 0; i < GUARD; i++)
+        if (u_of(b->p[b->n + i]) != POISON)
+            return 0;
+    return 1;
+}
+/* Input buffer: n random floats in [lo,hi) at 64-byte alignment + off, then NaN slack. */
+static float *in_new(size_t n, int off, float lo, float hi)
+{
+    float *base = aligned_alloc(64, ((n + SLACK + off) * 4 + 63) / 64 * 64 + 64);
+    float *p = base + off;
+    for (size_t i = 0; i < n; i++)
+        p[i] = th_uniform(&rng, lo, hi);
+    for (size_t i = 0; i < SLACK; i++)
+        p[n + i] = NAN;
+    return base;
+}
+
+static int ulp_diff(float a, float b)
+{
+    int32_t ia = (int32_t)u_of(a), ib = (int32_t)u_of(b);
+    if (ia < 0)
+        ia = INT32_MIN - ia;
+    if (ib < 0)
+        ib = INT32_MIN - ib;
+    int64_t d = (int64_t)ia - ib;
+    return d < 0 ? (int)(d < -1000000 ? 1000000 : -d) : (int)(d > 1000000 ? 1000000 : d);
+}
+
+/* ---- conv ------------------------------------------------------------------------ */
+
+static const char *act_name[] = {"none", "relu", "prelu", "clip", "sigmoid", "leaky"};
+
+/* Epilogue variant v: 0 none, 1 bias, 2 bias+relu, 3 bias+prelu, 4 bias+res+relu,
+ * 5 clip, 6 sigmoid, 7 leaky+res, 8 prelu (no bias). */
+#define N_EPI 9
+static void epi_make(int v, fid_epilogue *ep, const float *bias, const float *slope,
+                     const float *res)
+{
+    static const int acts[N_EPI] = {0, 1, 1, 2, 1, 3, 4, 5, 2};
+    memset(ep, 0, sizeof(*ep));
+    ep->act = acts[v];
+    ep->bias = (v >= 1 && v <= 4) || v == 6 ? bias : NULL;
+    ep->res = v == 4 || v == 7 ? res : NULL;
+    ep->slope = slope;
+    ep->a0 = ep->act == FID_ACT_CLIP ? -0.5f : 0.1f;
+    ep->a1 = 0.75f;
+}
+
+static void run_conv(const fid_kernels *k, const fid_conv_desc *d, const float *w,
+                     const float *x, float *y, const fid_epilogue *ep, int *ok_guard,
+                     int reverse)
+{
+    fid_conv_plan pl;
+    memset(&pl, 0xff, sizeof(pl));
+    k->conv_plan(d, &pl);
+    gbuf pk = out_new(pl.packed_floats, 0);
+    k->conv_pack(d, &pl, w, pk.p);
+    gbuf sc = out_new(pl.scratch_floats, 0);
+    for (size_t i = 0; i < pl.scratch_floats; i++)
+        sc.p[i] = NAN; /* kernels must not rely on zeroed scratch */
+    for (int t = 0; t < pl.n_tiles; t++)
+        k->conv_tile(d, &pl, pk.p, x, y, ep, sc.p, reverse ? pl.n_tiles - 1 - t : t);
+    *ok_guard = guards_ok(&pk) && guards_ok(&sc) && pl.n_tiles > 0;
+    free(pk.base);
+    free(sc.base);
+}
+
+/* One conv case: ref vs double oracle, then every ISA vs ref. */
+static void check_conv(const char *name, const fid_conv_desc *d, int epi)
+{
+    const int cin_g = d->c_in / d->group, cout_g = d->c_out / d->group;
+    const size_t nx = (size_t)d->c_in * d->h_in * d->w_in;
+    const size_t ny = (size_t)d->c_out * d->h_out * d->w_out;
+    const size_t nw = (size_t)d->c_out * cin_g * d->kh * d->kw;
+    const int K = cin_g * d->kh * d->kw;
+    float *xb = in_new(nx, 0, -1.0f, 1.0f), *x = xb;
+    float *wb = in_new(nw, 0, -1.0f, 1.0f);
+    float *bias = in_new(d->c_out, 0, -1.0f, 1.0f), *slope = in_new(d->c_out, 0, -1.0f, 1.0f);
+    float *res = in_new(ny, 0, -1.0f, 1.0f);
+    fid_epilogue ep;
+    epi_make(epi, &ep, bias, slope, res);
+
+    /* Oracle in double: pre-activation value and sum of magnitudes per output. */
+    double *exact = malloc(ny * sizeof(double)), *mag = malloc(ny * sizeof(double));
+    for (int oc = 0; oc < d->c_out; oc++) {
+        int g = oc / cout_g;
+        for (int oy = 0; oy < d->h_out; oy++)
+            for (int ox = 0; ox < d->w_out; ox++) {
+                double s = 0, m = 0;
+                for (int ky = 0; ky < d->kh; ky++) {
+                    int iy = oy * d->sh - d->pad_t + ky * d->dil_h;
+                    for (int kx = 0; kx < d->kw; kx++) {
+                        int ix = ox * d->sw - d->pad_l + kx * d->dil_w;
+                        if (iy < 0 || iy >= d->h_in || ix < 0 || ix >= d->w_in)
+                            continue;
+                        for (int ic = 0; ic < cin_g; ic++) {
+                            double wv = wb[(((size_t)oc * cin_g + ic) * d->kh + ky) * d->kw + kx];
+                            double xv = x[((size_t)(g * cin_g + ic) * d->h_in + iy) * d->w_in + ix];
+                            s += wv * xv;
+                            m += fabs(wv * xv);
+                        }
+                    }
+                }
+                size_t o = ((size_t)oc * d->h_out + oy) * d->w_out + ox;
+                if (ep.bias)
+                    s += ep.bias[oc], m += fabs(ep.bias[oc]);
+                if (ep.res)
+                    s += ep.res[o], m += fabs(ep.res[o]);
+                exact[o] = s;
+                mag[o] = m;
+            }
+    }
+    /* Acts are 1-Lipschitz here (|slope| <= 1), so a pre-activation bound carries over. */
+    gbuf yr = out_new(ny, 0);
+    int gok;
+    run_conv(&kref, d, wb, x, yr.p, &ep, &gok, 0);
+    int bad = 0;
+    for (size_t o = 0; o < ny && !bad; o++) {
+        int oc = (int)(o / ((size_t)d->h_out * d->w_out));
+        float want = fid_act1((float)exact[o], ep.act, ep.a0, ep.a1, slope[oc]);
+        double tol = (K + 2) * FLT_EPSILON * mag[o] + 1e-6;
+        if (!(fabs(yr.p[o] - want) <= tol)) {
+            bad = 1;
+            CHECK(0, "conv ref %s epi=%d: y[%zu]=%g oracle %g tol %g", name, epi, o,
+                  yr.p[o], want, tol);
+        }
+    }
+    CHECK(!bad && gok && guards_ok(&yr), "conv ref %s guards", name);
+
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        if (k->conv_tile == kref.conv_tile && k->conv_plan == kref.conv_plan)
+            continue;
+        gbuf y = out_new(ny, 0), y2 = out_new(ny, 0);
+        int g1, g2;
+        run_conv(k, d, wb, x, y.p, &ep, &g1, 0);
+        run_conv(k, d, wb, x, y2.p, &ep, &g2, 1);
+        size_t worst = 0;
+        double wr = -1;
+        for (size_t o = 0; o < ny; o++) {
+            double tol = 2 * (K + 2) * FLT_EPSILON * mag[o] + 1e-6;
+            double r = fabs((double)y.p[o] - yr.p[o]) / tol;
+            if (!(r <= wr) || isnan(y.p[o])) {
+                wr = isnan(y.p[o]) ? 1e30 : r;
+                worst = o;
+            }
+        }
+        CHECK(wr <= 1.0, "conv %s %s epi=%s/%d: y[%zu]=%.9g ref %.9g (err/tol %.3g)",
+              fid_isa_name(k->isa), name, act_name[ep.act], epi, worst, y.p[worst],
+              yr.p[worst], wr);
+        CHECK(g1 && g2 && guards_ok(&y) && guards_ok(&y2), "conv %s %s: guard zone written",
+              fid_isa_name(k->isa), name);
+        CHECK(!memcmp(y.p, y2.p, ny * 4), "conv %s %s: result depends on tile order",
+              fid_isa_name(k->isa), name);
+        free(y.base);
+        free(y2.base);
+    }
+    free(yr.base);
+    free(exact);
+    free(mag);
+    free(xb);
+    free(wb);
+    free(bias);
+    free(slope);
+    free(res);
+}
+
+/* ---- fc -------------------------------------------------------------------------- */
+
+static void check_fc(const char *name, int M, int N, int K, int n0, int n1, int epi)
+{
+    float *x = in_new((size_t)M * K, 0, -1, 1), *w = in_new((size_t)N * K, 0, -1, 1);
+    float *bias = in_new(N, 0, -1, 1), *slope = in_new(N, 0, -1, 1);
+    float *res = in_new((size_t)M * N, 0, -1, 1);
+    fid_epilogue ep;
+    epi_make(epi, &ep, bias, slope, res);
+    size_t ny = (size_t)M * N;
+    gbuf yr = out_new(ny, 0);
+    kref.fc_f32(M, N, K, x, w, yr.p, &ep, n0, n1);
+    int bad = 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            size_t o = (size_t)m * N + n;
+            if (n < n0 || n >= n1) {
+                bad |= u_of(yr.p[o]) != POISON;
+                continue;
+            }
+            double s = 0, mg = 0;
+            for (int k = 0; k < K; k++) {
+                double p = (double)x[(size_t)m * K + k] * w[(size_t)n * K + k];
+                s += p, mg += fabs(p);
+            }
+            if (ep.bias)
+                s += bias[n], mg += fabs(bias[n]);
+            if (ep.res)
+                s += res[o], mg += fabs(res[o]);
+            float want = fid_act1((float)s, ep.act, ep.a0, ep.a1, slope[n]);
+            bad |= !(fabs(yr.p[o] - want) <= (K + 2) * FLT_EPSILON * mg + 1e-6);
+        }
+    CHECK(!bad && guards_ok(&yr), "fc ref %s M=%d N=%d K=%d [%d,%d) epi=%d", name, M, N, K,
+          n0, n1, epi);
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        if (k->fc_f32 == kref.fc_f32)
+            continue;
+        gbuf y = out_new(ny, 0);
+        k->fc_f32(M, N, K, x, w, y.p, &ep, n0, n1);
+        int ok = guards_ok(&y);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                size_t o = (size_t)m * N + n;
+                if (n < n0 || n >= n1) {
+                    ok &= u_of(y.p[o]) == POISON;
+                    continue;
+                }
+                double mg = 0;
+                for (int kk = 0; kk < K; kk++)
+                    mg += fabs((double)x[(size_t)m * K + kk] * w[(size_t)n * K + kk]);
+                mg += 2.0; /* |bias| + |res| < 2 */
+                ok &= fabs((double)y.p[o] - yr.p[o]) <= 2 * (K + 2) * FLT_EPSILON * mg + 1e-6;
+            }
+        CHECK(ok, "fc %s %s M=%d N=%d K=%d [%d,%d) epi=%d", fid_isa_name(k->isa), name, M, N,
+              K, n0, n1, epi);
+        free(y.base);
+    }
+    free(yr.base);
+    free(x), free(w), free(bias), free(slope), free(res);
+}
+
+/* ---- element-wise, pooling, reductions -------------------------------------------- */
+
+/* Bit-exact except sigmoid (<= 2 ULP or 1e-6 absolute). */
+static int same(float a, float b, int sigmoid)
+{
+    if (u_of(a) == u_of(b) || (isnan(a) && isnan(b)))
+        return 1;
+    return sigmoid && (ulp_diff(a, b) <= 2 || fabsf(a - b) <= 1e-6f);
+}
+
+static void check_eltwise_n(size_t n, int off)
+{
+    float *a = in_new(n, off, -8, 8), *b = in_new(n, off, 0.5f, 4);
+    float *ap = a + off, *bp = b + off;
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        const char *isa = fid_isa_name(k->isa);
+        for (int act = 0; act <= FID_ACT_LEAKY; act++) {
+            float a0 = act == FID_ACT_CLIP ? -1.5f : 0.1f, a1 = 6.0f, sl = 0.25f;
+            if (k->act_f32 != kref.act_f32) {
+                gbuf y = out_new(n, off), yr = out_new(n, off);
+                k->act_f32(y.p, ap, n, act, a0, a1, sl);
+                kref.act_f32(yr.p, ap, n, act, a0, a1, sl);
+                int ok = guards_ok(&y);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                /* in place */
+                memcpy(y.p, ap, n * 4);
+                k->act_f32(y.p, y.p, n, act, a0, a1, sl);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                CHECK(ok, "act %s %s n=%zu off=%d", isa, act_name[act], n, off);
+                free(y.base), free(yr.base);
+            }
+            if (k->affine_f32 != kref.affine_f32) {
+                gbuf y = out_new(n, off), yr = out_new(n, off);
+                k->affine_f32(y.p, ap, n, 0.75f, -0.3f, act, a0, a1, sl);
+                kref.affine_f32(yr.p, ap, n, 0.75f, -0.3f, act, a0, a1, sl);
+                int ok = guards_ok(&y);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                CHECK(ok, "affine %s %s n=%zu off=%d", isa, act_name[act], n, off);
+                free(y.base), free(yr.base);
+            }
+        }
+        for (int kind = 0; kind <= FID_BIN_DIV; kind++) {
+            if (k->binary_f32 != kref.binary_f32) {
+                gbuf y = out_new(n, off), yr = out_new(n, off);
+                k->binary_f32(y.p, ap, bp, n, kind);
+                kref.binary_f32(yr.p, ap, bp, n, kind);
+                int ok = guards_ok(&y);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], 0);
+                memcpy(y.p, ap, n * 4); /* y aliases a */
+                k->binary_f32(y.p, y.p, bp, n, kind);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], 0);
+                CHECK(ok, "binary %s kind=%d n=%zu off=%d", isa, kind, n, off);
+                free(y.base), free(yr.base);
+            }
+            if (k->binary_scalar_f32 != kref.binary_scalar_f32) {
+                gbuf y = out_new(n, off), yr = out_new(n, off);
+                k->binary_scalar_f32(y.p, ap, 1.7f, n, kind);
+                kref.binary_scalar_f32(yr.p, ap, 1.7f, n, kind);
+                int ok = guards_ok(&y);
+                for (size_t j = 0; j < n; j++)
+                    ok &= same(y.p[j], yr.p[j], 0);
+                CHECK(ok, "binary_scalar %s kind=%d n=%zu off=%d", isa, kind, n, off);
+                free(y.base), free(yr.base);
+            }
+        }
+        double mag = 0;
+        for (size_t j = 0; j < n; j++)
+            mag += fabs((double)ap[j] * bp[j]);
+        if (k->dot_f32 != kref.dot_f32) {
+            float r = kref.dot_f32(ap, bp, n), v = k->dot_f32(ap, bp, n);
+            CHECK(fabs((double)v - r) <= (n + 1) * FLT_EPSILON * mag + 1e-30,
+                  "dot %s n=%zu off=%d: %.9g vs %.9g", isa, n, off, v, r);
+        }
+        if (k->mean_f32 != kref.mean_f32 && n > 0) {
+            double m = 0;
+            for (size_t j = 0; j < n; j++)
+                m += fabs(ap[j]);
+            float r = kref.mean_f32(ap, n), v = k->mean_f32(ap, n);
+            CHECK(fabs((double)v - r) <= (n + 1) * FLT_EPSILON * m / n + 1e-30,
+                  "mean %s n=%zu off=%d: %.9g vs %.9g", isa, n, off, v, r);
+        }
+    }
+    free(a), free(b);
+}
+
+/* ONNX output size, floor or ceil; a ceil window must start inside the input+pad_t. */
+static int pool_out(int in, int k, int s, int p0, int p1, int ceil_mode)
+{
+    int span = in + p0 + p1 - k;
+    int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p0)
+        o--;
+    return o;
+}
+
+static void check_pool_case(int h, int w, int k, int s, int pad, int pad_end, int ceil_mode,
+                            int is_max, int cip)
+{
+    fid_pool_desc d = {k, k, s, s, pad, pad, is_max, cip, pad_end, pad_end};
+    if (h + pad + pad_end < k || w + pad + pad_end < k)
+        return;
+    int oh = pool_out(h, k, s, pad, pad_end, ceil_mode);
+    int ow = pool_out(w, k, s, pad, pad_end, ceil_mode);
+    float *x = in_new((size_t)h * w, 0, -4, 4);
+    gbuf yr = out_new((size_t)oh * ow, 0);
+    kref.pool2d_f32(x, h, w, yr.p, oh, ow, &d);
+    if (h == 3 && w == 3 && k == 2 && s == 2 && pad == 0 && ceil_mode && !is_max) {
+        /* Hand check: the ceil window at the corner averages the single real cell. */
+        CHECK(yr.p[3] == x[8], "pool ref ceil corner avg");
+    }
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *kk = &kisa[i];
+        if (kk->pool2d_f32 == kref.pool2d_f32)
+            continue;
+        gbuf y = out_new((size_t)oh * ow, 0);
+        kk->pool2d_f32(x, h, w, y.p, oh, ow, &d);
+        int ok = guards_ok(&y);
+        for (int j = 0; j < oh * ow; j++)
+            ok &= same(y.p[j], yr.p[j], 0);
+        CHECK(ok, "pool %s %dx%d k%d s%d p%d/%d ceil%d max%d cip%d", fid_isa_name(kk->isa), h,
+              w, k, s, pad, pad_end, ceil_mode, is_max, cip);
+        free(y.base);
+    }
+    free(yr.base);
+    free(x);
+}
+
+static void check_resize_case(int h, int w, int oh, int ow)
+{
+    float *x = in_new((size_t)h * w, 0, -4, 4);
+    gbuf yr = out_new((size_t)oh * ow, 0);
+    kref.resize_nearest_f32(x, h, w, yr.p, oh, ow);
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        if (k->resize_nearest_f32 == kref.resize_nearest_f32)
+            continue;
+        gbuf y = out_new((size_t)oh * ow, 0);
+        k->resize_nearest_f32(x, h, w, y.p, oh, ow);
+        int ok = guards_ok(&y) && !memcmp(y.p, yr.p, (size_t)oh * ow * 4);
+        CHECK(ok, "resize %s %dx%d -> %dx%d", fid_isa_name(k->isa), h, w, oh, ow);
+        free(y.base);
+    }
+    free(yr.base);
+    free(x);
+}
+
+
+/* ---- families --------------------------------------------------------------------- */
+
+static void conv_small_exhaustive(void)
+{
+    static const int ws[] = {1, 7, 15, 17, 31, 33};
+    int n = 0;
+    for (int k = 1; k <= 3; k += 2)
+        for (int s = 1; s <= 2; s++)
+            for (int ci = 1; ci <= 8; ci += ci < 3 ? 2 : 5) /* 1, 3, 8 */
+                for (int wi = 0; wi < 6; wi++)
+                    for (int h = 1; h <= 4; h += 3) {
+                        int co = 1 + (int)(th_rand(&rng) % 40), pad = k / 2;
+                        if (h + 2 * pad < k || ws[wi] + 2 * pad < k)
+                            continue;
+                        fid_conv_desc d = kc_desc(ci, h, ws[wi], co, k, k, s, s, pad, pad, pad,
+                                                  pad, 1, 1);
+                        check_conv("small", &d, n++ % N_EPI);
+                    }
+}
+
+static void conv_tile_boundaries(void)
+{
+    static const int co[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65};
+    static const int px[] = {1, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97};
+    for (int i = 0; i < 16; i++) {
+        fid_conv_desc d = kc_desc(16, 3, px[i % 15], co[i], 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+        check_conv("tile_1x1", &d, i % N_EPI);
+        d = kc_desc(8, 9, px[(i * 7) % 15], co[i], 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        check_conv("tile_3x3", &d, (i + 3) % N_EPI);
+        d = kc_desc(co[i], 6, px[(i * 5) % 15], co[i], 3, 3, 1 + i % 2, 1 + i % 2, 1, 1, 1, 1,
+                    1, co[i]);
+        check_conv("tile_dw", &d, (i + 5) % N_EPI);
+    }
+    /* Winograd output-tile edges: H, W around multiples of 4 and 6, big K. */
+    for (int hw = 1; hw <= 14; hw++) {
+        fid_conv_desc d = kc_desc(24 + hw, hw, 15 - hw + 1, 16 + hw, 3, 3, 1, 1, 1, 1, 1, 1,
+                                  1, 1);
+        check_conv("wino_edges", &d, hw % N_EPI);
+    }
+}
+
+static void conv_real(void)
+{
+    for (int i = 0; i < KC_N_CONV_REAL; i++) {
+        const kc_conv *c = &kc_conv_real[i];
+        int h = c->h, w = c->w;
+        fid_conv_desc d = kc_desc_real(c, h, w);
+        /* Keep channels; shrink the plane so the test stays quick. */
+        while (kc_conv_macs(&d) > 12e6 && (h > 4 || w > 4) && h > c->k && w > c->k) {
+            if (h >= w)
+                h = h * 2 / 3;
+            else
+                w = w * 2 / 3;
+            d = kc_desc_real(c, h, w);
+        }
+        check_conv(c->name, &d, i % N_EPI);
+    }
+    /* The stems at an odd, non-square size (SCRFD 96x160). */
+    fid_conv_desc d = kc_desc(3, 96, 160, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    check_conv("scrfd_stem_96x160", &d, 3);
+    d = kc_desc(3, 96, 160, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    check_conv("scrfd_stem32_96x160", &d, 2);
+}
+
+static void conv_misc(void)
+{
+    fid_conv_desc d;
+    /* Every epilogue on 1x1, 3x3, 3x3/s2 and depthwise. */
+    for (int e = 0; e < N_EPI; e++) {
+        d = kc_desc(19, 11, 13, 21, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+        check_conv("epi_1x1", &d, e);
+        d = kc_desc(19, 11, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        check_conv("epi_3x3", &d, e);
+        d = kc_desc(19, 11, 13, 21, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+        check_conv("epi_3x3s2", &d, e);
+        d = kc_desc(24, 11, 13, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 24);
+        check_conv("epi_dw", &d, e);
+    }
+    /* Groups, channel multiplier, dilation, asymmetric pads, odd kernels, 1x1 strided. */
+    d = kc_desc(8, 9, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4);
+    check_conv("group4", &d, 3);
+    d = kc_desc(6, 9, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2);
+    check_conv("group2_s2", &d, 2);
+    d = kc_desc(8, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8);
+    check_conv("dw_mult2", &d, 1);
+    d = kc_desc(5, 12, 13, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1);
+    check_conv("dilated2", &d, 0);
+    d = kc_desc(5, 12, 13, 7, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1);
+    check_conv("pad_asym_br", &d, 1);
+    d = kc_desc(5, 12, 13, 7, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1);
+    check_conv("pad_asym_tl", &d, 1);
+    d = kc_desc(4, 12, 13, 7, 3, 2, 1, 2, 1, 0, 1, 0, 1, 1);
+    check_conv("k3x2_s1x2", &d, 2);
+    d = kc_desc(3, 20, 21, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1);
+    check_conv("k7_s2", &d, 3);
+    d = kc_desc(12, 7, 7, 12, 7, 7, 1, 1, 0, 0, 0, 0, 1, 12);
+    check_conv("gdc_7x7", &d, 0);
+    d = kc_desc(10, 9, 11, 9, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1);
+    check_conv("1x1_s2", &d, 1);
+    d = kc_desc(10, 9, 11, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+    check_conv("1x1_pad1", &d, 2);
+    d = kc_desc(16, 6, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16);
+    d.dil_h = d.dil_w = 2, d.h_out = 4, d.w_out = 6;
+    check_conv("dw_dilated2", &d, 4);
+}
+
+static void conv_random(int n)
+{
+    for (int i = 0; i < n; i++) {
+        int k = 1 + 2 * (int)(th_rand(&rng) % 3), s = 1 + (int)(th_rand(&rng) % 2);
+        int g = (th_rand(&rng) % 3 == 0) ? 1 + (int)(th_rand(&rng) % 4) : 1;
+        int dw = th_rand(&rng) % 4 == 0;
+        int ci = g * (1 + (int)(th_rand(&rng) % (dw ? 1 : 24)));
+        int co = g * (1 + (int)(th_rand(&rng) % 24));
+        if (dw)
+            g = ci = co = 1 + (int)(th_rand(&rng) % 40);
+        int h = 1 + (int)(th_rand(&rng) % 20), w = 1 + (int)(th_rand(&rng) % 40);
+        int pad = (int)(th_rand(&rng) % (k / 2 + 1));
+        if (h + 2 * pad < k || w + 2 * pad < k)
+            continue;
+        fid_conv_desc d = kc_desc(ci, h, w, co, k, k, s, s, pad, pad, pad, pad, 1, g);
+        check_conv("random", &d, (int)(th_rand(&rng) % N_EPI));
+    }
+}
+
+static void fc_all(void)
+{
+    static const int Ks[] = {1, 3, 15, 16, 17, 31, 64, 65, 129, 512};
+    for (int i = 0; i < 10; i++)
+        for (int M = 1; M <= 3; M++) {
+            int N = 1 + (int)(th_rand(&rng) % 37);
+            check_fc("small", M, N, Ks[i], 0, N, (i + M) % N_EPI);
+        }
+    check_fc("sub_range", 2, 40, 33, 7, 29, 3);
+    for (int i = 0; i < KC_N_FC_REAL; i++) {
+        const kc_fc *f = &kc_fc_real[i];
+        int M = f->M > 2 ? 2 : f->M;
+        check_fc(f->name, M, f->N > 64 ? 64 : f->N, f->K, 0, f->N > 64 ? 64 : f->N,
+                 i % N_EPI);
+    }
+}
+
+static void eltwise_all(void)
+{
+    for (size_t n = 0; n <= 67; n++)
+        check_eltwise_n(n, (int)(n % 3));
+    check_eltwise_n(1000, 0);
+    check_eltwise_n(12544, 1);
+    /* Sigmoid over a wide range including the saturated tails. */
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        if (k->act_f32 == kref.act_f32)
+            continue;
+        enum { NS = 4096 };
+        float *x = in_new(NS, 0, 0, 1);
+        for (int j = 0; j < NS; j++)
+            x[j] = -100.0f + 200.0f * j / NS;
+        x[0] = -FLT_MAX, x[1] = FLT_MAX, x[2] = INFINITY, x[3] = -INFINITY;
+        gbuf y = out_new(NS, 0), yr = out_new(NS, 0);
+        k->act_f32(y.p, x, NS, FID_ACT_SIGMOID, 0, 0, 0);
+        kref.act_f32(yr.p, x, NS, FID_ACT_SIGMOID, 0, 0, 0);
+        int ok = 1, worst = 0;
+        for (int j = 0; j < NS; j++)
+            if (!same(y.p[j], yr.p[j], 1))
+                ok = 0, worst = j;
+        CHECK(ok, "sigmoid %s wide range: x=%g y=%.9g ref %.9g", fid_isa_name(k->isa),
+              x[worst], y.p[worst], yr.p[worst]);
+        free(x), free(y.base), free(yr.base);
+    }
+}
+
+static void pool_all(void)
+{
+    static const int hw[][2] = {{1, 1}, {3, 3}, {4, 7}, {7, 7}, {8, 9}, {15, 17}, {33, 31}};
+    for (int i = 0; i < 7; i++)
+        for (int k = 1; k <= 3; k++)
+            for (int s = 1; s <= 2; s++)
+                for (int pad = 0; pad <= k / 2; pad++)
+                    for (int ceil_mode = 0; ceil_mode <= 1; ceil_mode++)
+                        for (int mode = 0; mode < 3; mode++)
+                            check_pool_case(hw[i][0], hw[i][1], k, s, pad, pad, ceil_mode,
+                                            mode == 0, mode == 2);
+    check_pool_case(56, 56, 3, 2, 1, 1, 0, 1, 0);
+    check_pool_case(57, 57, 2, 2, 0, 0, 1, 0, 0);
+    check_pool_case(57, 57, 2, 2, 0, 0, 1, 0, 1);
+    check_pool_case(13, 13, 3, 2, 1, 0, 1, 0, 1);
+    check_pool_case(3, 3, 2, 2, 0, 0, 1, 0, 0);
+}
+
+static void resize_all(void)
+{
+    static const int s[][4] = {{1, 1, 2, 2}, {5, 7, 10, 14}, {20, 20, 40, 40}, {7, 9, 14, 13},
+                               {10, 10, 5, 5}, {3, 5, 7, 11}, {40, 40, 80, 80}};
+    for (int i = 0; i < 7; i++)
+        check_resize_case(s[i][0], s[i][1], s[i][2], s[i][3]);
+}
+
+int main(int argc, char **argv)
+{
+    rng = th_seed(20240611);
+    fid_isa max = fid_cpu_max_isa();
+    const char *cap = getenv("FID_ISA");
+    if (cap && *cap) {
+        int c = fid_isa_parse(cap);
+        if (c < 0) {
+            fprintf(stderr, "check_kernels: unknown FID_ISA=%s\n", cap);
+            return 2;
+        }
+        if ((fid_isa)c < max)
+            max = (fid_isa)c;
+    }
+    fid_kernels_init(&kref, FID_ISA_REF);
+    for (int l = FID_ISA_NEON; l <= (int)max; l++) {
+#if defined(__x86_64__)
+        if (l == FID_ISA_NEON)
+            continue;
+#endif
+        fid_kernels_init(&kisa[n_isa], (fid_isa)l);
+        CHECK(kisa[n_isa].isa == (fid_isa)l, "table isa for %s", fid_isa_name((fid_isa)l));
+        n_isa++;
+    }
+    printf("check_kernels: detected %s, testing ref", fid_isa_name(fid_cpu_max_isa()));
+    for (int i = 0; i < n_isa; i++)
+        printf(" %s", fid_isa_name(kisa[i].isa));
+    printf("\n");
+    CHECK(fid_isa_parse("avx512") == FID_ISA_AVX512 && fid_isa_parse("x") == -1, "isa parse");
+    (void)argc, (void)argv;
+
+    eltwise_all();
+    pool_all();
+    resize_all();
+    fc_all();
+    conv_misc();
+    conv_tile_boundaries();
+    conv_small_exhaustive();
+    conv_random(80);
+    conv_real();
+    return th_summary("check_kernels");
+}
