@@ -15,6 +15,29 @@ static const char *const op_names[FID_OP_COUNT] = {
 
 const char *fid_op_name(int op) { return op >= 0 && op < FID_OP_COUNT ? op_names[op] : "?"; }
 
+/* Outputs are reported in the source model's order (meta model.outputs), which need not be
+ * the tensor table's order; names not listed keep their table order after the listed ones. */
+static void order_outputs(fid_graph *g)
+{
+    const char *list = fid_weights_meta(g->w, "model.outputs");
+    if (!list)
+        return;
+    int done = 0;
+    for (const char *p = list; *p && done < g->n_outputs;) {
+        size_t len = strcspn(p, ",");
+        for (int k = done; k < g->n_outputs; k++) {
+            const char *nm = g->t[g->outputs[k]].name;
+            if (strlen(nm) == len && !strncmp(nm, p, len)) {
+                int tmp = g->outputs[done];
+                g->outputs[done++] = g->outputs[k];
+                g->outputs[k] = tmp;
+                break;
+            }
+        }
+        p += len + (p[len] == ',');
+    }
+}
+
 int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads, fid_err *e)
 {
     *out = NULL;
@@ -59,6 +82,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
         return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: need exactly one float NCHW input",
                           w->path);
     }
+    order_outputs(g);
     for (int i = 0; i < g->n_node; i++) {
         const fid_wnode *s = &w->node[i];
         fid_node *n = &g->node[i];
