@@ -11,7 +11,7 @@
 #include "faceid.h"
 #include "harness.h"
 
-typedef struct io { char name[128], file[256]; int rank, dims[4]; size_t numel; } io;
+typedef struct io { char name[256], file[256]; int rank, dims[4]; size_t numel; } io;
 typedef struct gcase { char model[128], kind[32]; io in; io out[16]; int n_out; } gcase;
 
 static int parse_dims(const char *s, io *x)
