@@ -1,8 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* AVX2 table: overwrites the slots this ISA implements (see kernels/dispatch.c). */
-#include "kcommon.h"
-
-void fid_kernels_init_avx2(fid_kernels *k)
-{
-    k->isa = FID_ISA_AVX2;
-}
