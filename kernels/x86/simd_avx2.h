@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* AVX2+FMA shim for the shared kernel templates (kernels/tmpl_*.h). Include only from
+ * *_avx2.c files: every helper is static inline and compiled with AVX2 flags. */
+#ifndef FID_SIMD_AVX2_H
+#define FID_SIMD_AVX2_H
+
+#include <immintrin.h>
+
+#define VL 8
+#define KFN(name) name##__avx2
+#define GEMM_MR 6
+#define GEMM_NV 2
+#define GEMM_MR_N 3
+#define GEMM_NV_N 4
+
+typedef __m256 vf;
+
+static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vf vf_set1(float f) { return _mm256_set1_ps(f); }
+static inline vf vf_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vf_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline __m256i vf_mask(int n)
+{
+    static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
+}
+/* n in [0, VL]: masked lanes are not touched (no fault, no store). */
+static inline vf vf_load_n(const float *p, int n) { return _mm256_maskload_ps(p, vf_mask(n)); }
+static inline void vf_store_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, vf_mask(n), v); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+static inline vf vf_relu(vf v)
+{
+    return _mm256_and_ps(v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+static inline vf vf_prelu(vf v, vf s)
+{
+    vf neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NGT_UQ);
+    return _mm256_blendv_ps(v, _mm256_mul_ps(v, s), neg);
+}
+static inline vf vf_clip(vf v, vf lo, vf hi)
+{
+    vf r = _mm256_blendv_ps(v, hi, _mm256_cmp_ps(v, hi, _CMP_GT_OQ));
+    return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(v, lo, _CMP_LT_OQ));
+}
+static inline vf vf_round(vf v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline vf vf_ldexp(vf v, vf n)
+{
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(v, _mm256_castsi256_ps(e));
+}
+static inline float vf_hsum(vf v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+#endif
