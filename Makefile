@@ -81,7 +81,7 @@ models:
 	$(PY) tools/make_models.py --src $(MODELS_SRC) --out $(B)/models
 
 golden: models
-	node tools/golden.js --models $(B)/models --out $(B)/golden
+	node tools/golden.js --onnx $(MODELS_SRC),$(B)/models/onnx --shared $(SHARED) --out $(B)/golden
 
 # The test suite: unit tests, kernel checks at every ISA level, model parity vs onnxruntime.
 test: all models golden
