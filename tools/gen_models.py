@@ -193,10 +193,12 @@ def build(stem, seed):
 
 
 def image_like(rng, hw):
-    """Smooth random field (8x8 upsampled) plus fine noise, in [-1,1], [1,3,hw,hw]."""
-    low = rng.uniform(-0.8, 0.8, (1, 3, 8, 8)).repeat(hw // 8 + 1, 2).repeat(hw // 8 + 1, 3)
-    x = low[:, :, :hw, :hw] + rng.normal(0, 0.1, (1, 3, hw, hw))
-    return np.clip(x, -1, 1).astype(np.float32)
+    """Smooth random field (8x8 upsampled) plus fine noise, [1,3,hw,hw], in the range of the
+    model's normalised input: [-1,1] for ArcFace 112, about [-2,2] for ImageNet 224."""
+    r = 1.0 if hw == 112 else 2.0
+    low = rng.uniform(-0.8 * r, 0.8 * r, (1, 3, 8, 8)).repeat(hw // 8 + 1, 2).repeat(hw // 8 + 1, 3)
+    x = low[:, :, :hw, :hw] + rng.normal(0, 0.1 * r, (1, 3, hw, hw))
+    return np.clip(x, -r, r).astype(np.float32)
 
 
 def centre_head(model, b, hw, seed):
