@@ -286,7 +286,7 @@ def stats(model, b, hw, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description="write seeded architecture-exact test ONNX models")
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--only", default="", help="comma list of stems (default: all)")
