@@ -22,10 +22,12 @@ static void cv_gemm_geom(const fid_conv_desc *d, cv_geom *g)
     g->cout_g = d->c_out / d->group;
     g->K = g->cin_g * d->kh * d->kw;
     g->P = d->h_out * d->w_out;
-    int nkb = cv_div_up(g->K, 512);
+    /* KC x NR B panel stays in L1 while every row panel of the tile streams past it */
+    int nkb = cv_div_up(g->K, 256);
     g->KC = cv_div_up(g->K, nkb);
     g->n_panels = cv_div_up(g->cout_g, GEMM_MR);
-    g->MB = GEMM_MR * (g->n_panels < 8 ? g->n_panels : 8);
+    /* all output channels in one tile when possible: B is packed once per pixel block */
+    g->MB = GEMM_MR * (g->n_panels < 256 / GEMM_MR ? g->n_panels : 256 / GEMM_MR);
     int pmax = cv_round_up(g->P, GEMM_NR);
     g->NB = 4 * GEMM_NR < pmax ? 4 * GEMM_NR : pmax;
     for (;;) {
@@ -69,16 +71,19 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
                 float *dst = bk + (size_t)(q / GEMM_NR) * kc * GEMM_NR + col;
                 const int ix0 = (ox0 + i) * d->sw - d->pad_l + kx * d->dil_w;
                 if (!rowok) {
-                    memset(dst, 0, n * sizeof(float));
+                    for (int j = 0; j < n; j += VL)
+                        vf_store_n(dst + j, vf_zero(), n - j < VL ? n - j : VL);
                 } else if (d->sw == 1) {
-                    /* zeros left of the row, a straight copy, zeros right of it */
-                    int a = ix0 < 0 ? -ix0 : 0, b = d->w_in - ix0;
-                    a = a < n ? a : n;
-                    b = b < n ? b : n;
-                    b = b > a ? b : a;
-                    memset(dst, 0, a * sizeof(float));
-                    memcpy(dst + a, src + ix0 + a, (b - a) * sizeof(float));
-                    memset(dst + b, 0, (n - b) * sizeof(float));
+                    /* runs are short (about one row): inline vector copies, not memcpy */
+                    for (int j = 0; j < n; j += VL) {
+                        int cnt = n - j < VL ? n - j : VL, ix = ix0 + j;
+                        if (ix >= 0 && ix + cnt <= d->w_in) {
+                            vf_store_n(dst + j, vf_load_n(src + ix, cnt), cnt);
+                        } else {
+                            for (int t = 0; t < cnt; t++)
+                                dst[j + t] = ix + t >= 0 && ix + t < d->w_in ? src[ix + t] : 0.0f;
+                        }
+                    }
                 } else {
                     for (int j = 0; j < n; j++) {
                         int ix = ix0 + j * d->sw;
@@ -124,13 +129,14 @@ static void cv_gemm_tile(const fid_conv_desc *d, const float *packed, const floa
         const int kc = g.K - k0 < g.KC ? g.K - k0 : g.KC;
         const int flags = (k0 > 0 ? UK_LOAD : 0) | (k0 + kc == g.K ? UK_EPI : 0);
         cv_pack_b(d, xg, k0, kc, p0, p1, scratch);
-        for (int m0 = oc0; m0 < oc1; m0 += GEMM_MR) {
-            const int oc = gr * g.cout_g + m0;
-            const float *a = packed + ((size_t)gr * g.n_panels + m0 / GEMM_MR) * g.K * GEMM_MR +
-                             (size_t)k0 * GEMM_MR;
-            const int mr = oc1 - m0 < GEMM_MR ? oc1 - m0 : GEMM_MR;
-            for (int j = 0; j < n_pan; j++) {
-                const int pc = p0 + j * GEMM_NR;
+        for (int j = 0; j < n_pan; j++) {
+            const int pc = p0 + j * GEMM_NR;
+            for (int m0 = oc0; m0 < oc1; m0 += GEMM_MR) {
+                const int oc = gr * g.cout_g + m0;
+                const float *a = packed +
+                                 ((size_t)gr * g.n_panels + m0 / GEMM_MR) * g.K * GEMM_MR +
+                                 (size_t)k0 * GEMM_MR;
+                const int mr = oc1 - m0 < GEMM_MR ? oc1 - m0 : GEMM_MR;
                 const size_t off = (size_t)oc * g.P + pc;
                 uk_epi e = {ep->bias ? ep->bias + oc : NULL, ep->slope ? ep->slope + oc : NULL,
                             ep->res ? ep->res + off : NULL, ep->act, ep->a0, ep->a1};
