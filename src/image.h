@@ -53,14 +53,15 @@ int fid_image_orient(fid_rgb_image *img, int orientation);
 int fid_resize_bilinear(const uint8_t *src, int sw, int sh, size_t src_stride,
                         uint8_t *dst, int dw, int dh);
 
-/* Letterbox size used by insightface SCRFD: keep aspect, fit inside dst_w x dst_h. */
+/* Letterbox geometry: s = min(dst_w / src_w, dst_h / src_h), new size = round(src * s), clamped
+ * to [1, dst]. This reproduces shared/data/reference (t1 → 640x443, two_people → 640x376). */
 void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, int *new_h,
                         float *scale_out);
 
 /* SCRFD letterbox: resize rgb (keeping aspect) into the top-left of a black dst_w x dst_h
  * canvas, then write float NCHW [3, dst_h, dst_w] RGB planes as (v - mean) / std, so padding
  * is (0 - mean) / std. Resized pixels are rounded to u8 first (as PIL does). scale_out (may be
- * NULL) receives new_h / src_h: divide network coordinates by it to get source pixels.
+ * NULL) receives s: divide network coordinates by it to get source pixels.
  * No allocation. Returns 0 or FID_ERR_INVALID_ARG. */
 int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, float std,
                   float *dst_nchw, float *scale_out);

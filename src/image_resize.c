@@ -138,24 +138,14 @@ int fid_resize_bilinear(const uint8_t *src, int sw, int sh, size_t src_stride, u
 void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, int *new_h,
                         float *scale_out)
 {
-    /* insightface: compare aspect ratios, fill one side, truncate the other */
-    double im_ratio = (double)src_h / src_w, model_ratio = (double)dst_h / dst_w;
-    int nw, nh;
-    if (im_ratio > model_ratio) {
-        nh = dst_h;
-        nw = (int)(nh / im_ratio);
-    } else {
-        nw = dst_w;
-        nh = (int)(nw * im_ratio);
-    }
-    if (nw < 1)
-        nw = 1;
-    if (nh < 1)
-        nh = 1;
-    *new_w = nw;
-    *new_h = nh;
+    /* The reference generator's convention: one scale for both axes, sizes rounded. (insightface
+     * truncates the short side and uses new_h / src_h instead: up to 1 px smaller.) */
+    double sx = (double)dst_w / src_w, sy = (double)dst_h / src_h, s = sx < sy ? sx : sy;
+    int nw = (int)floor(src_w * s + 0.5), nh = (int)floor(src_h * s + 0.5);
+    *new_w = nw < 1 ? 1 : nw > dst_w ? dst_w : nw;
+    *new_h = nh < 1 ? 1 : nh > dst_h ? dst_h : nh;
     if (scale_out)
-        *scale_out = (float)((double)nh / src_h);
+        *scale_out = (float)s;
 }
 
 int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, float std,

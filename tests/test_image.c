@@ -538,6 +538,8 @@ static void test_resize(void)
     float s;
     fid_letterbox_size(1280, 886, 640, 640, &nw, &nh, &s);
     CHECK(nw == 640 && nh == 443, "letterbox size %dx%d", nw, nh);
+    fid_letterbox_size(1126, 661, 640, 640, &nw, &nh, &s);
+    CHECK(nw == 640 && nh == 376 && s == (float)(640.0 / 1126), "two_people %dx%d", nw, nh);
     fid_letterbox_size(600, 1000, 640, 640, &nw, &nh, &s);
     CHECK(nw == 384 && nh == 640 && fabsf(s - 0.64f) < 1e-6f, "portrait %dx%d %g", nw, nh, s);
 }

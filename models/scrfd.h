@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* SCRFD post-processing: raw head outputs (or the single decoded `pred` output) → faces in
+ * source-image pixels (anchor decode, score threshold, NMS, max_faces, min_face).
+ * Called by: the pipeline's detect step (src/detect.c) after fid_letterbox + the engine run,
+ * and tests. No allocation: the caller supplies scratch sized by fid_scrfd_scratch_size. */
+#ifndef FID_SCRFD_H
+#define FID_SCRFD_H
+
+#include <stddef.h>
+
+#define FID_SCRFD_LEVELS 3  /* strides 8, 16, 32 */
+#define FID_SCRFD_ANCHORS 2 /* anchors per feature-map cell */
+
+/* One detection; field layout matches the public fid_face's leading fields. */
+typedef struct fid_det_face {
+    float x0, y0, x1, y1, score;
+    float kps[5][2]; /* left eye, right eye, nose, left mouth, right mouth (image left/right) */
+} fid_det_face;
+
+typedef struct fid_scrfd_params {
+    int input_w, input_h; /* network input size, e.g. 640 x 640 */
+    float score_thresh;   /* keep score >= this (0.5) */
+    float nms_iou;        /* suppress IoU > this (0.4) */
+    float scale;          /* letterbox scale (fid_letterbox scale_out): coords are divided by it */
+    int max_faces;        /* keep at most this many, highest score first; 0 = no limit */
+    float min_face;       /* drop faces whose box short side (source px) is below this; 0 = off */
+} fid_scrfd_params;
+
+/* Defaults: 640 x 640, 0.5, 0.4, scale 1, no max, no min. */
+fid_scrfd_params fid_scrfd_params_default(void);
+
+/* Raw heads for strides 8/16/32: score [A,1] (already sigmoid), bbox [A,4] distances,
+ * kps [A,10] offsets (NULL if the model has none: kps are then 0), A = 2*(H/s)*(W/s).
+ * Leading batch dims of 1 do not change the layout. */
+typedef struct fid_scrfd_heads {
+    const float *score[FID_SCRFD_LEVELS];
+    const float *bbox[FID_SCRFD_LEVELS];
+    const float *kps[FID_SCRFD_LEVELS];
+    int count[FID_SCRFD_LEVELS]; /* rows A per level, checked against the input size */
+} fid_scrfd_heads;
+
+/* Anchors at one level / in total for an input size (floor(H/s) x floor(W/s) cells, 2 each). */
+int fid_scrfd_level_anchors(int input_w, int input_h, int level);
+int fid_scrfd_total_anchors(int input_w, int input_h);
+
+/* Scratch bytes for decoding up to max_candidates rows (total anchors, or pred rows). */
+size_t fid_scrfd_scratch_size(int max_candidates);
+
+/* Decode raw heads. faces[cap] receives up to cap faces sorted by descending score; *n_out is
+ * the number written. Returns 0, FID_ERR_INVALID_ARG (bad params, shape mismatch, scratch too
+ * small); err (may be NULL) gets a message. */
+int fid_scrfd_decode(const fid_scrfd_heads *heads, const fid_scrfd_params *p, void *scratch,
+                     size_t scratch_bytes, fid_det_face *faces, int cap, int *n_out, char *err,
+                     size_t errlen);
+
+/* Decode the single-output variant pred [n_rows, 15]: x1,y1,x2,y2 (input px), score,
+ * 5 x (x, y) keypoints (input px), before NMS. Same post-processing as fid_scrfd_decode. */
+int fid_scrfd_decode_pred(const float *pred, int n_rows, const fid_scrfd_params *p,
+                          void *scratch, size_t scratch_bytes, fid_det_face *faces, int cap,
+                          int *n_out, char *err, size_t errlen);
+
+/* IoU with insightface's +1 pixel convention ((x1 - x0 + 1) * (y1 - y0 + 1) areas). */
+float fid_scrfd_iou(const fid_det_face *a, const fid_det_face *b);
+
+#endif
