@@ -187,8 +187,12 @@ static void check_conv(const char *name, const fid_conv_desc *d, int epi)
         run_conv(k, d, wb, x, y.p, &ep, &g1, 0);
         run_conv(k, d, wb, x, y2.p, &ep, &g2, 1);
         size_t worst = 0;
-        double wr = -1;
+        double wr = -1, e2 = 0, e2r = 0, y2s = 0;
         for (size_t o = 0; o < ny; o++) {
+            e2 += (y.p[o] - (double)yr.p[o]) * (y.p[o] - (double)yr.p[o]);
+            if (ep.act == FID_ACT_NONE)
+                e2r += (yr.p[o] - exact[o]) * (yr.p[o] - exact[o]);
+            y2s += mag[o] * mag[o];
             double tol = 2 * (K + 2) * FLT_EPSILON * mag[o] + 1e-6;
             double r = fabs((double)y.p[o] - yr.p[o]) / tol;
             if (!(r <= wr) || isnan(y.p[o])) {
@@ -199,6 +203,15 @@ static void check_conv(const char *name, const fid_conv_desc *d, int epi)
         CHECK(wr <= 1.0, "conv %s %s epi=%s/%d: y[%zu]=%.9g ref %.9g (err/tol %.3g)",
               fid_isa_name(k->isa), name, act_name[ep.act], epi, worst, y.p[worst],
               yr.p[worst], wr);
+        /* The worst-case bound above is loose; also hold the RMS difference from ref (whose
+         * own error vs the oracle is printed as "ref") to c * sqrt(K) * eps * rms(mag).
+         * c = 0.25: measured ratio <= 0.04 for Winograd F(4,3), <= 0.015 for GEMM. */
+        double rms_tol = 0.25 * sqrt((double)K) * FLT_EPSILON * sqrt(y2s / ny) + 1e-7;
+        if (getenv("FID_CHECK_VERBOSE"))
+            printf("%s %s K=%d rms_err/tol %.3g (ref %.3g)\n", fid_isa_name(k->isa), name, K,
+                   sqrt(e2 / ny) / rms_tol, sqrt(e2r / ny) / rms_tol);
+        CHECK(sqrt(e2 / ny) <= rms_tol, "conv %s %s: rms error %.3g > %.3g",
+                  fid_isa_name(k->isa), name, sqrt(e2 / ny), rms_tol);
         CHECK(g1 && g2 && guards_ok(&y) && guards_ok(&y2), "conv %s %s: guard zone written",
               fid_isa_name(k->isa), name);
         CHECK(!memcmp(y.p, y2.p, ny * 4), "conv %s %s: result depends on tile order",
@@ -472,6 +485,24 @@ static void conv_tile_boundaries(void)
     }
 }
 
+/* Winograd-sized 3x3 s1 convs (deep channels, planes >= 144 px): ragged tile edges,
+ * c_out not a multiple of the column panel, pads 0/1/asymmetric, every epilogue. */
+static void conv_wino(void)
+{
+    static const int hw[][2] = {{12, 12}, {13, 17}, {15, 15}, {9, 23}, {14, 14}, {21, 10}};
+    for (int i = 0; i < 6; i++) {
+        int ci = 32 + 3 * i, co = 33 + 7 * i, pad = i % 3 == 2 ? 0 : 1;
+        fid_conv_desc d = kc_desc(ci, hw[i][0], hw[i][1], co, 3, 3, 1, 1, pad, pad, pad, pad,
+                                  1, 1);
+        check_conv("wino", &d, i % N_EPI);
+        d = kc_desc(ci, hw[i][0], hw[i][1], co, 3, 3, 1, 1, 1, 0, 0, 1, 1, 1);
+        check_conv("wino_asym", &d, (i + 6) % N_EPI);
+    }
+    fid_conv_desc d = kc_desc(64, 12, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    for (int e = 0; e < N_EPI; e++)
+        check_conv("wino_epi", &d, e);
+}
+
 static void conv_real(void)
 {
     for (int i = 0; i < KC_N_CONV_REAL; i++) {
@@ -667,6 +698,7 @@ int main(int argc, char **argv)
     conv_tile_boundaries();
     conv_small_exhaustive();
     conv_random(80);
+    conv_wino();
     conv_real();
     return th_summary("check_kernels");
 }
