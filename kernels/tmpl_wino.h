@@ -17,13 +17,15 @@ static void cv_wino_geom(const fid_conv_desc *d, cv_wg *g)
     g->th = cv_div_up(d->h_out, 4);
     g->tw = cv_div_up(d->w_out, 4);
     g->T = g->th * g->tw;
-    /* V block (36 x TB x c_in) and M block (36 x TB x OB) of about 256 KB each */
+    /* V block (36 x TB x c_in) of about 256 KB */
     int tb = 65536 / (36 * d->c_in) / GEMM_MR * GEMM_MR;
     tb = tb < GEMM_MR ? GEMM_MR : tb > 4 * GEMM_MR ? 4 * GEMM_MR : tb;
     g->TB = tb < cv_round_up(g->T, GEMM_MR) ? tb : cv_round_up(g->T, GEMM_MR);
     g->n_tb = cv_div_up(g->T, g->TB);
     g->ocp = cv_round_up(d->c_out, GEMM_NR);
-    int ob = 65536 / (36 * g->TB) / GEMM_NR * GEMM_NR;
+    /* M block up to 512 KB: usually all output channels, so each input tile is
+     * transformed once */
+    int ob = 131072 / (36 * g->TB) / GEMM_NR * GEMM_NR;
     ob = ob < GEMM_NR ? GEMM_NR : ob;
     g->OB = ob < g->ocp ? ob : g->ocp;
     g->n_ob = cv_div_up(g->ocp, g->OB);
@@ -136,13 +138,20 @@ static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const floa
         for (int ic = 0; ic < d->c_in; ic++) {
             const float *xc = x + ic * hw;
             float p[6][6];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++) {
-                    int iy = iy0 + i, ix = ix0 + j;
-                    p[i][j] = inner || (iy >= 0 && iy < d->h_in && ix >= 0 && ix < d->w_in)
-                                  ? xc[(size_t)iy * d->w_in + ix]
-                                  : 0.0f;
-                }
+            if (inner) {
+                const float *src = xc + (size_t)iy0 * d->w_in + ix0;
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++)
+                        p[i][j] = src[(size_t)i * d->w_in + j];
+            } else {
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++) {
+                        int iy = iy0 + i, ix = ix0 + j;
+                        p[i][j] = iy >= 0 && iy < d->h_in && ix >= 0 && ix < d->w_in
+                                      ? xc[(size_t)iy * d->w_in + ix]
+                                      : 0.0f;
+                    }
+            }
             wino_in(p, V + ((size_t)(t / GEMM_MR) * d->c_in + ic) * GEMM_MR + t % GEMM_MR, vxi);
         }
     }
