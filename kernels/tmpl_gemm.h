@@ -32,7 +32,3 @@ typedef void (*uk_fn)(int K, const float *A, const float *B, float *C, size_t ld
 #define UK_MR GEMM_MR
 #define UK_NV GEMM_NV
 #include "tmpl_uk.h"
-#define UK_NAME uk_narrow
-#define UK_MR GEMM_MR_N
-#define UK_NV GEMM_NV_N
-#include "tmpl_uk.h"

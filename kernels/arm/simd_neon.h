@@ -10,8 +10,6 @@
 #define KFN(name) name##__neon
 #define GEMM_MR 8
 #define GEMM_NV 3
-#define GEMM_MR_N 4
-#define GEMM_NV_N 6
 
 typedef float32x4_t vf;
 

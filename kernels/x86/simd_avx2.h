@@ -10,8 +10,6 @@
 #define KFN(name) name##__avx2
 #define GEMM_MR 6
 #define GEMM_NV 2
-#define GEMM_MR_N 3
-#define GEMM_NV_N 4
 
 typedef __m256 vf;
 

@@ -11,8 +11,6 @@
 /* GEMM micro-tile: MR rows (broadcast) x NV vectors (VL columns each). */
 #define GEMM_MR 8
 #define GEMM_NV 2
-#define GEMM_MR_N 4 /* narrow variant for few rows (Winograd at 7x7) */
-#define GEMM_NV_N 6
 
 typedef __m512 vf;
 
