@@ -84,8 +84,10 @@ golden: models
 	node tools/golden.js --onnx $(MODELS_SRC),$(B)/models/onnx --shared $(SHARED) --out $(B)/golden
 
 # The test suite: unit tests, kernel checks at every ISA level, model parity vs onnxruntime.
+# ... and then the same suite again under ASan+UBSan (small models only, FAST=1).
 test: all models golden
 	B=$(B) SHARED=$(SHARED) tests/run.sh
+	$(MAKE) asan
 
 check: test
 
