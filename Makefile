@@ -93,7 +93,7 @@ check: test
 
 asan:
 	$(MAKE) B=build-asan SAN=address,undefined DEBUG=1 OMP=1 all
-	B=build-asan SHARED=$(SHARED) MODELS=build/models GOLDEN=build/golden FAST=1 tests/run.sh
+	B=build-asan SHARED=$(SHARED) MODELS=$(B)/models GOLDEN=$(B)/golden FAST=1 tests/run.sh
 
 # NEON kernels: cross-compiled for aarch64 and run under qemu-user.
 neon:
