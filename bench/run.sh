@@ -19,7 +19,7 @@ for c in $cases; do
         om=$(echo "$o" | sed -E 's/.*"median_ms":([0-9.]+).*/\1/')
         gf=$(echo "$f" | sed -E 's/.*"gflops":([0-9.]+).*/\1/')
         rss=$(echo "$f" | sed -E 's/.*"peak_rss_mb":([0-9.]+).*/\1/')
-        ratio=$(awk -v a="$fm" -v b="$om" 'BEGIN{printf "%.2f", b>0 ? a/b : 0}')
+        ratio=$(awk -v a="$fm" -v b="$om" 'BEGIN{printf "%.2f", (b > 0) ? a / b : 0}')
         printf '%-26s %3d %10.2f %10.2f %7s %8.1f %9.1f\n' "$name" "$t" "$fm" "$om" "$ratio" "$gf" "$rss"
         echo "{\"faceid\":$f,\"ort\":$o,\"ratio\":$ratio}" >> "$out"
     done
