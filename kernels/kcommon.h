@@ -4,6 +4,7 @@
 #ifndef FID_KCOMMON_H
 #define FID_KCOMMON_H
 
+#include <float.h>
 #include <math.h>
 #include "kernels.h"
 
@@ -34,6 +35,33 @@ static inline float fid_epi1(const fid_epilogue *ep, int m, size_t off, float ac
     if (ep->res)
         acc += ep->res[off];
     return fid_act1(acc, ep->act, ep->a0, ep->a1, ep->slope ? ep->slope[m] : 0.0f);
+}
+
+/* One pooling output cell with ONNX window rules (scalar; shared by the reference and the
+ * SIMD border path so both agree bit for bit). hs..he: the rows clipped to the input;
+ * ph: the row extent clipped to the padded input (count_include_pad divisor). */
+static inline float fid_pool1(const float *x, int w, const fid_pool_desc *d, int hs, int he,
+                              int ph, int ox)
+{
+    int ws = ox * d->sw - d->pad_l, we = ws + d->kw;
+    if (we > w + d->pad_r)
+        we = w + d->pad_r;
+    int pw = we - ws;
+    ws = ws < 0 ? 0 : ws;
+    we = we > w ? w : we;
+    if (d->is_max) {
+        float r = -FLT_MAX;
+        for (int iy = hs; iy < he; iy++)
+            for (int ix = ws; ix < we; ix++)
+                r = x[(size_t)iy * w + ix] > r ? x[(size_t)iy * w + ix] : r;
+        return r;
+    }
+    float s = 0.0f;
+    for (int iy = hs; iy < he; iy++)
+        for (int ix = ws; ix < we; ix++)
+            s += x[(size_t)iy * w + ix];
+    int cnt = d->count_include_pad ? ph * pw : (he - hs) * (we - ws);
+    return cnt > 0 ? s / (float)cnt : 0.0f;
 }
 
 #endif

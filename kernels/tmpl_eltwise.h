@@ -223,27 +223,8 @@ static void KFN(pool2d_f32)(const float *x, int h, int w, float *y, int oh, int 
                 ox += VL;
                 continue;
             }
-            int we = ws + d->kw;
-            if (we > w + d->pad_r)
-                we = w + d->pad_r;
-            int pw = we - ws;
-            ws = ws < 0 ? 0 : ws;
-            we = we > w ? w : we;
-            float r;
-            if (d->is_max) {
-                r = -FLT_MAX;
-                for (int iy = hs; iy < he; iy++)
-                    for (int ix = ws; ix < we; ix++)
-                        r = x[(size_t)iy * w + ix] > r ? x[(size_t)iy * w + ix] : r;
-            } else {
-                float s = 0.0f;
-                for (int iy = hs; iy < he; iy++)
-                    for (int ix = ws; ix < we; ix++)
-                        s += x[(size_t)iy * w + ix];
-                int cnt = d->count_include_pad ? ph * pw : (he - hs) * (we - ws);
-                r = cnt > 0 ? s / (float)cnt : 0.0f;
-            }
-            yr[ox++] = r;
+            yr[ox] = fid_pool1(x, w, d, hs, he, ph, ox);
+            ox++;
         }
     }
 }

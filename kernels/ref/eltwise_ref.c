@@ -53,31 +53,8 @@ static void pool2d_f32__ref(const float *x, int h, int w, float *y, int oh, int 
             hs = 0;
         if (he > h)
             he = h;
-        for (int ox = 0; ox < ow; ox++) {
-            int ws = ox * d->sw - d->pad_l, we = ws + d->kw;
-            if (we > w + d->pad_r)
-                we = w + d->pad_r;
-            int pw = we - ws;
-            if (ws < 0)
-                ws = 0;
-            if (we > w)
-                we = w;
-            float r;
-            if (d->is_max) {
-                r = -FLT_MAX;
-                for (int iy = hs; iy < he; iy++)
-                    for (int ix = ws; ix < we; ix++)
-                        r = x[(size_t)iy * w + ix] > r ? x[(size_t)iy * w + ix] : r;
-            } else {
-                float s = 0.0f;
-                for (int iy = hs; iy < he; iy++)
-                    for (int ix = ws; ix < we; ix++)
-                        s += x[(size_t)iy * w + ix];
-                int cnt = d->count_include_pad ? ph * pw : (he - hs) * (we - ws);
-                r = cnt > 0 ? s / (float)cnt : 0.0f;
-            }
-            y[(size_t)oy * ow + ox] = r;
-        }
+        for (int ox = 0; ox < ow; ox++)
+            y[(size_t)oy * ow + ox] = fid_pool1(x, w, d, hs, he, ph, ox);
     }
 }
 
