@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* Face pipeline per-image work: letterbox + SCRFD + decode, 5-point alignment, quality
+ * (with the optional occlusion classifier) and embeddings. Buffers come from open or from the
+ * first use of a detector size; nothing is allocated per call otherwise. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arcface.h"
+#include "image.h"
+#include "pipe_internal.h"
+#include "quality.h"
+
+/* Auto detector size: small images gain nothing from upscaling to 640 (320 is 4x cheaper), very
+ * large ones keep small faces detectable at 1024. */
+static void auto_size(const fid_pipeline *p, int w, int h, int *dw, int *dh)
+{
+    int l = w > h ? w : h;
+    if (p->o.det_w > 0 && p->o.det_h > 0) {
+        *dw = p->o.det_w;
+        *dh = p->o.det_h;
+    } else {
+        *dw = *dh = l <= 320 ? 320 : l >= 2000 ? 1024 : 640;
+    }
+}
+
+/* Plan the detector for dw x dh (falls back to the fixed input of static-shape models) and
+ * size the decode scratch. Allocates only when the size changes. */
+static int plan_detector(fid_pipeline *p, int dw, int dh)
+{
+    fid_model *m = p->m[0];
+    if (p->det_fixed) {
+        dw = p->det_fixed_w;
+        dh = p->det_fixed_h;
+    }
+    if (dw == p->cur_w && dh == p->cur_h)
+        return FID_STATUS_OK;
+    int dims[4] = {1, 3, dh, dw};
+    if (fid_model_set_input_shape(m, dims) < 0) {
+        if (dw == p->det_fixed_w && dh == p->det_fixed_h)
+            return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector: %s", fid_last_error(m));
+        p->det_fixed = 1; /* static-shape export: only its own size works */
+        p->cur_w = p->cur_h = 0;
+        return plan_detector(p, p->det_fixed_w, p->det_fixed_h);
+    }
+    p->cur_w = dw;
+    p->cur_h = dh;
+    int rows = fid_scrfd_total_anchors(dw, dh);
+    if (p->det_pred) {
+        fid_tensor_info ti;
+        fid_model_output(m, 0, &ti);
+        rows = (int)(ti.numel / 15);
+    }
+    size_t need = fid_scrfd_scratch_size(rows);
+    if (need > p->scratch_bytes) {
+        void *s = realloc(p->scratch, need);
+        if (!s) {
+            p->cur_w = p->cur_h = 0;
+            return fid_pipe_fail(p, FID_STATUS_NOMEM, "out of memory (detector scratch)");
+        }
+        p->scratch = s;
+        p->scratch_bytes = need;
+    }
+    return FID_STATUS_OK;
+}
+
+static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
+{
+    int dw, dh;
+    auto_size(p, im->width, im->height, &dw, &dh);
+    int rc = plan_detector(p, dw, dh);
+    if (rc < 0)
+        return rc;
+    fid_model *m = p->m[0];
+    float scale;
+    if (fid_letterbox(im, p->cur_w, p->cur_h, p->det_mean, p->det_std, fid_model_input(m, NULL),
+                      &scale) < 0)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "letterbox failed (%dx%d image)",
+                             im->width, im->height);
+    if ((rc = fid_model_run(m)) < 0)
+        return fid_pipe_fail(p, rc, "detector: %s", fid_last_error(m));
+    fid_scrfd_params sp = fid_scrfd_params_default();
+    sp.input_w = p->cur_w;
+    sp.input_h = p->cur_h;
+    sp.score_thresh = p->o.det_thresh;
+    sp.nms_iou = p->o.nms_iou;
+    sp.scale = scale;
+    sp.max_faces = p->o.max_faces;
+    sp.min_face = p->o.min_face;
+    char err[256];
+    if (p->det_pred) {
+        fid_tensor_info ti;
+        const float *pred = fid_model_output(m, 0, &ti);
+        rc = fid_scrfd_decode_pred(pred, (int)(ti.numel / 15), &sp, p->scratch, p->scratch_bytes,
+                                   p->dets, FID_PIPE_MAX_DET, n_out, err, sizeof err);
+    } else {
+        fid_scrfd_heads h;
+        for (int lv = 0; lv < FID_SCRFD_LEVELS; lv++) {
+            fid_tensor_info ti;
+            h.score[lv] = fid_model_output(m, p->det_head[lv][0], &ti);
+            h.count[lv] = (int)ti.numel;
+            h.bbox[lv] = fid_model_output(m, p->det_head[lv][1], NULL);
+            h.kps[lv] = fid_model_output(m, p->det_head[lv][2], NULL);
+        }
+        rc = fid_scrfd_decode(&h, &sp, p->scratch, p->scratch_bytes, p->dets, FID_PIPE_MAX_DET,
+                              n_out, err, sizeof err);
+    }
+    if (rc < 0)
+        return fid_pipe_fail(p, rc, "detector decode: %s", err);
+    return FID_STATUS_OK;
+}
+
+/* P(clear) from the occlusion classifier on the aligned crop resized to its input. */
+static int occlusion_score(fid_pipeline *p, const uint8_t *crop, float *out)
+{
+    fid_model *m = p->m[2];
+    fid_resize_bilinear(crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, FID_ALIGN_SIZE * 3, p->occ_rgb,
+                        p->occ_w, p->occ_h);
+    float *x = fid_model_input(m, NULL);
+    size_t plane = (size_t)p->occ_w * p->occ_h;
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++)
+            x[c * plane + i] = (p->occ_rgb[3 * i + c] - p->occ_mean[c]) / p->occ_std[c];
+    int rc = fid_model_run(m);
+    if (rc < 0)
+        return fid_pipe_fail(p, rc, "occlusion model: %s", fid_last_error(m));
+    const float *y = fid_model_output(m, 0, NULL);
+    /* softmax over (clear, occluded) → P(clear) = 1 / (1 + e^(occluded - clear)) */
+    float d = y[1] - y[0];
+    *out = isfinite(d) ? 1.0f / (1.0f + expf(d)) : NAN;
+    return FID_STATUS_OK;
+}
+
+int fid_align_face(const fid_image *img, const fid_face *face,
+                   unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3])
+{
+    if (!img || !img->data || !face || !crop)
+        return FID_STATUS_INVALID_ARG;
+    fid_rgb_image im = {img->data, img->width, img->height};
+    return fid_align_crop(&im, face->kps, crop);
+}
+
+static int check_image(fid_pipeline *p, const fid_image *img)
+{
+    if (!img || !img->data || img->width <= 0 || img->height <= 0)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "empty image");
+    return FID_STATUS_OK;
+}
+
+int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, int cap, int *n_out)
+{
+    if (!p || !n_out || (cap > 0 && !faces))
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_detect: NULL argument");
+    *n_out = 0;
+    int rc = check_image(p, img);
+    if (rc < 0)
+        return rc;
+    if (!p->m[0])
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_detect: no detector loaded");
+    fid_rgb_image im = {img->data, img->width, img->height};
+    int n;
+    if ((rc = run_detector(p, &im, &n)) < 0)
+        return rc;
+    if (n > cap)
+        n = cap;
+    for (int i = 0; i < n; i++) {
+        const fid_det_face *d = &p->dets[i];
+        fid_face *f = &faces[i];
+        memset(f, 0, sizeof *f);
+        f->x0 = d->x0;
+        f->y0 = d->y0;
+        f->x1 = d->x1;
+        f->y1 = d->y1;
+        f->score = d->score;
+        memcpy(f->kps, d->kps, sizeof f->kps);
+        float occ = NAN;
+        fid_quality q;
+        float box[4] = {d->x0, d->y0, d->x1, d->y1};
+        /* degenerate landmarks (all coincident) cannot be aligned: quality from size only */
+        if (fid_align_crop(&im, d->kps, p->crop) < 0) {
+            f->q_size = fid_size_score(d->x0, d->y0, d->x1, d->y1, 0);
+            f->q_pose = f->q_sharpness = 0;
+            f->q_occlusion = NAN;
+            f->q_composite = fid_quality_composite(f->q_size, 0, 0, 0, 0);
+            f->yaw = f->pitch = f->roll = NAN;
+            f->pose_class = "front";
+            continue;
+        }
+        if (p->m[2] && (rc = occlusion_score(p, p->crop, &occ)) < 0)
+            return rc;
+        fid_quality_compute(box, d->kps, p->crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, occ, &q);
+        f->q_size = q.size;
+        f->q_pose = q.pose;
+        f->q_sharpness = q.sharpness;
+        f->q_occlusion = q.has_occlusion ? q.occlusion : NAN;
+        f->q_composite = q.composite;
+        f->yaw = q.pose_est.yaw;
+        f->pitch = q.pose_est.pitch;
+        f->roll = q.pose_est.roll;
+        f->pose_class = fid_pose_class_name(q.pose_est.cls);
+        f->laplacian_var = q.lap_var;
+    }
+    *n_out = n;
+    return FID_STATUS_OK;
+}
+
+static int run_rec(fid_pipeline *p, const unsigned char *crop, int flip, float *out)
+{
+    fid_model *m = p->m[1];
+    fid_rgb8_to_nchw(crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, p->rec_mean, p->rec_std, flip,
+                     fid_model_input(m, NULL));
+    int rc = fid_model_run(m);
+    if (rc < 0)
+        return fid_pipe_fail(p, rc, "recognizer: %s", fid_last_error(m));
+    memcpy(out, fid_model_output(m, 0, NULL), (size_t)p->emb_dim * sizeof *out);
+    return FID_STATUS_OK;
+}
+
+int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb)
+{
+    if (!p || !crop || !emb)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed: NULL argument");
+    if (!p->m[1])
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed: no recognizer loaded");
+    int rc = run_rec(p, crop, 0, emb);
+    if (rc == FID_STATUS_OK && p->o.flip_tta) {
+        rc = run_rec(p, crop, 1, p->emb_tmp);
+        if (rc == FID_STATUS_OK)
+            fid_embed_flip_combine(emb, p->emb_tmp, p->emb_dim, emb);
+    } else if (rc == FID_STATUS_OK) {
+        fid_l2_normalize(emb, p->emb_dim);
+    }
+    return rc;
+}
+
+int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *face, float *emb)
+{
+    if (!p || !face || !emb)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed: NULL argument");
+    int rc = check_image(p, img);
+    if (rc < 0)
+        return rc;
+    if (fid_align_face(img, face, p->crop) < 0)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "cannot align the face: degenerate "
+                             "landmarks");
+    return fid_embed_aligned(p, p->crop, emb);
+}

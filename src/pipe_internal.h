@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Private state of a face pipeline, shared by src/pipeline.c (open, models, ids) and
+ * src/pipe_detect.c (detect, align, quality, embed). Not part of the public API. */
+#ifndef FID_PIPE_INTERNAL_H
+#define FID_PIPE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "align.h"
+#include "faceid.h"
+#include "scrfd.h"
+
+#define FID_PIPE_MAX_DET 1024 /* faces decoded per image before the caller's cap */
+
+struct fid_pipeline {
+    fid_pipeline_options o;
+    fid_model *m[3];      /* 0 detector, 1 recogniser, 2 occlusion */
+    char id[3][96];
+    char path[3][1024];
+    char err[512];
+    /* detector */
+    int det_pred;           /* 1: single decoded `pred [N,15]` output; 0: raw heads */
+    int det_head[3][3];     /* raw heads: output index of [level][score, bbox, kps] */
+    int det_fixed_w, det_fixed_h; /* model.input meta size (fallback for fixed-shape models) */
+    int det_fixed;          /* the model refused another size once: always use the fixed one */
+    int cur_w, cur_h;       /* size the detector is planned for */
+    float det_mean, det_std;
+    void *scratch;
+    size_t scratch_bytes;
+    fid_det_face dets[FID_PIPE_MAX_DET];
+    /* recogniser */
+    int emb_dim;
+    float rec_mean, rec_std;
+    float emb_tmp[FID_EMBED_MAX];
+    /* occlusion classifier */
+    int occ_w, occ_h;
+    float occ_mean[3], occ_std[3];
+    uint8_t *occ_rgb;       /* occ_w x occ_h RGB8, resized aligned crop */
+    uint8_t crop[FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3];
+};
+
+/* Set p->err and return code. */
+int fid_pipe_fail(fid_pipeline *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
