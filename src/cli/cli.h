@@ -108,10 +108,37 @@ void cli_progress(int done, int total);
 /* Milliseconds since an arbitrary fixed point (monotonic). */
 double cli_now_ms(void);
 
+/* RGB8 w x h → PNG file; 0 or -1 (message printed). */
+int cli_write_png(const char *path, const unsigned char *rgb, int w, int h);
+
+/* Per-image face processing shared by detect and embed (cli_face.c). */
+typedef struct cli_face_job {
+    const cli_opts *o;
+    fid_pipeline *p;
+    int embed;          /* add "embedding" + "model" to face records */
+    const char *crops;  /* --crops DIR or NULL */
+    fid_face *faces;    /* cap entries, from cli_face_job_init */
+    float *emb;
+    int cap;
+    int index;          /* input number (crop file names) */
+} cli_face_job;
+int cli_face_job_init(cli_face_job *j, const cli_opts *o, fid_pipeline *p, int embed);
+void cli_face_job_free(cli_face_job *j);
+void cli_face_csv_header(const cli_face_job *j, FILE *f);
+/* Load + detect (+ embed) one input and write its records. 0 ok, -1 the input failed (an
+ * error record / message was written), -2 a fatal output error (stop the command). */
+int cli_face_process(cli_face_job *j, const char *path, FILE *f);
+/* The detect/embed command loop (cmd_detect.c); embed = 1 for `faceid embed`. */
+int cli_face_command(int argc, char **argv, int embed);
+/* The face with the largest box area (-1 if n == 0). */
+int cli_largest_face(const fid_face *f, int n);
+
 /* Commands (main.c holds the table). */
 int cmd_infer(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
 
 #endif

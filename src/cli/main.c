@@ -14,6 +14,8 @@ typedef struct cli_cmd {
 
 /* One line per command; keep alphabetical within each group. */
 static const cli_cmd cmds[] = {
+    {"detect", cmd_detect, "detect faces, landmarks and quality in images (JSONL/CSV)"},
+    {"embed", cmd_embed, "detect faces and compute their embeddings"},
     {"infer", cmd_infer, "run a converted model on raw float32 NCHW input"},
     {"inspect", cmd_inspect, "ops, parameters, FLOPs, input/output shapes of a model"},
     {"check", cmd_check, "validate a model file incl. every tensor CRC"},
