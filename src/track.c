@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/* Tracker (greedy IoU + cosine linking across sampled frames) and track deduplication into
+ * unique faces with merged time ranges. See track.h for the contract. */
+#include "track.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fid.h"
+
+struct fid_tracker {
+    fid_track_options o;
+    fid_track *tracks;
+    int n, cap;
+    long prev_frame;
+    double prev_t;
+    int have_prev;
+    struct pair { float s; int ti, di; } *pairs;
+    int pairs_cap;
+    unsigned char *det_used;
+    int det_cap;
+    fid_identity *ids;
+    int n_ids;
+    int *uf;
+};
+
+void fid_track_options_default(fid_track_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->iou_min = 0.3f;
+    o->cos_min = 0.3f;
+    o->cos_strong = 0.6f;
+    o->max_gap = 2.5;
+    o->sample_dt = 1.0;
+}
+
+int fid_tracker_create(fid_tracker **out, const fid_track_options *o)
+{
+    *out = NULL;
+    fid_track_options def;
+    if (!o) {
+        fid_track_options_default(&def);
+        o = &def;
+    }
+    if (o->dim < 0 || o->dim > 65536 || o->crop_bytes < 0 || !(o->sample_dt > 0))
+        return FID_ERR_INVALID_ARG;
+    fid_tracker *tk = calloc(1, sizeof *tk);
+    if (!tk)
+        return FID_ERR_NOMEM;
+    tk->o = *o;
+    *out = tk;
+    return FID_OK;
+}
+
+static void free_ids(fid_tracker *tk)
+{
+    for (int i = 0; i < tk->n_ids; i++) {
+        free(tk->ids[i].tracks);
+        free(tk->ids[i].ranges);
+    }
+    free(tk->ids);
+    tk->ids = NULL;
+    tk->n_ids = 0;
+}
+
+void fid_tracker_destroy(fid_tracker *tk)
+{
+    if (!tk)
+        return;
+    for (int i = 0; i < tk->n; i++) {
+        free(tk->tracks[i].best_emb); /* one block: best, rep, last */
+        free(tk->tracks[i].best_crop);
+    }
+    free_ids(tk);
+    free(tk->tracks);
+    free(tk->pairs);
+    free(tk->det_used);
+    free(tk->uf);
+    free(tk);
+}
+
+static float iou(const float a[4], const float b[4])
+{
+    float ix = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
+    float iy = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+    if (ix <= 0 || iy <= 0)
+        return 0;
+    float inter = ix * iy;
+    float u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    return u > 0 ? inter / u : 0;
+}
+
+static float dot(const float *a, const float *b, int n)
+{
+    float s = 0;
+    for (int i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static float cosine(const float *a, const float *b, int n)
+{
+    float d = dot(a, b, n), na = dot(a, a, n), nb = dot(b, b, n);
+    return na > 0 && nb > 0 ? d / sqrtf(na * nb) : 0;
+}
+
+/* Coverage of a track last seen at the previous sample, now that the next sample is at
+ * (frame, t): up to the next sample, at most one nominal interval. */
+static void extend(fid_tracker *tk, fid_track *tr, long frame, double t)
+{
+    double end = fmin(t, tr->t_last + tk->o.sample_dt);
+    if (end < tr->t_last)
+        end = tr->t_last;
+    tr->t_end = end;
+    double span = t - tr->t_last;
+    long f = span > 0 ? tr->f_last + (long)floor((double)(frame - tr->f_last) * (end - tr->t_last)
+                                                  / span + 1e-9) - 1
+                      : tr->f_last;
+    tr->f_end = f > tr->f_last ? f : tr->f_last;
+}
+
+static fid_track *new_track(fid_tracker *tk)
+{
+    if (tk->n == tk->cap) {
+        int cap = tk->cap ? 2 * tk->cap : 16;
+        fid_track *t = realloc(tk->tracks, (size_t)cap * sizeof *t);
+        if (!t)
+            return NULL;
+        tk->tracks = t;
+        tk->cap = cap;
+    }
+    fid_track *tr = &tk->tracks[tk->n];
+    memset(tr, 0, sizeof *tr);
+    int d = tk->o.dim;
+    if (d > 0) {
+        float *e = calloc((size_t)3 * d, sizeof(float));
+        if (!e)
+            return NULL;
+        tr->best_emb = e;
+        tr->rep_emb = e + d;
+        tr->last_emb = e + 2 * d;
+    }
+    if (tk->o.crop_bytes > 0 && !(tr->best_crop = calloc(1, (size_t)tk->o.crop_bytes))) {
+        free(tr->best_emb);
+        return NULL;
+    }
+    tr->id = tk->n + 1;
+    tr->identity = -1;
+    tr->best_quality = -1;
+    tr->open = 1;
+    tk->n++;
+    return tr;
+}
+
+static void observe(fid_tracker *tk, fid_track *tr, long frame, double t, const fid_track_det *d)
+{
+    int dim = tk->o.dim;
+    if (tr->n_dets == 0) {
+        tr->f_first = frame;
+        tr->t_first = t;
+    }
+    tr->n_dets++;
+    tr->f_last = tr->f_end = frame;
+    tr->t_last = t;
+    tr->t_end = t + tk->o.sample_dt;
+    memcpy(tr->last_box, d->box, sizeof tr->last_box);
+    if (dim > 0 && d->emb) {
+        memcpy(tr->last_emb, d->emb, (size_t)dim * sizeof(float));
+        float w = fmaxf(d->quality, 0.05f); /* sharp frontal shots dominate the mean */
+        for (int i = 0; i < dim; i++)
+            tr->rep_emb[i] += w * d->emb[i];
+    }
+    if (d->quality > tr->best_quality) {
+        tr->best_quality = d->quality;
+        tr->best_score = d->score;
+        memcpy(tr->best_box, d->box, sizeof tr->best_box);
+        tr->best_frame = frame;
+        tr->best_t = t;
+        if (dim > 0 && d->emb)
+            memcpy(tr->best_emb, d->emb, (size_t)dim * sizeof(float));
+        if (tr->best_crop && d->crop)
+            memcpy(tr->best_crop, d->crop, (size_t)tk->o.crop_bytes);
+    }
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    if (x->s != y->s)
+        return x->s > y->s ? -1 : 1;
+    if (x->ti != y->ti) /* deterministic ties: older track, then earlier detection */
+        return x->ti - y->ti;
+    return x->di - y->di;
+}
+
+int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_det *dets, int n,
+                       int *ids_out)
+{
+    if (n < 0 || (n > 0 && !dets))
+        return FID_ERR_INVALID_ARG;
+    for (int i = 0; i < tk->n; i++) {
+        fid_track *tr = &tk->tracks[i];
+        if (!tr->open)
+            continue;
+        if (tk->have_prev && tr->f_last == tk->prev_frame)
+            extend(tk, tr, frame, t);
+        if (t - tr->t_last > tk->o.max_gap + 1e-9)
+            tr->open = 0;
+    }
+    tk->have_prev = 1;
+    tk->prev_frame = frame;
+    tk->prev_t = t;
+    if (n == 0)
+        return FID_OK;
+    if (n > tk->det_cap) {
+        unsigned char *u = realloc(tk->det_used, (size_t)n);
+        if (!u)
+            return FID_ERR_NOMEM;
+        tk->det_used = u;
+        tk->det_cap = n;
+    }
+    memset(tk->det_used, 0, (size_t)n);
+    int np = 0, dim = tk->o.dim;
+    for (int i = 0; i < tk->n; i++) {
+        fid_track *tr = &tk->tracks[i];
+        if (!tr->open || tr->f_last == frame)
+            continue;
+        for (int j = 0; j < n; j++) {
+            float ov = iou(tr->last_box, dets[j].box);
+            int has_emb = dim > 0 && dets[j].emb;
+            float c = has_emb ? cosine(tr->last_emb, dets[j].emb, dim) : 0;
+            int ok = (ov >= tk->o.iou_min && (!has_emb || c >= tk->o.cos_min))
+                     || (has_emb && c >= tk->o.cos_strong);
+            if (!ok)
+                continue;
+            if (np == tk->pairs_cap) {
+                int cap = tk->pairs_cap ? 2 * tk->pairs_cap : 64;
+                struct pair *p = realloc(tk->pairs, (size_t)cap * sizeof *p);
+                if (!p)
+                    return FID_ERR_NOMEM;
+                tk->pairs = p;
+                tk->pairs_cap = cap;
+            }
+            tk->pairs[np++] = (struct pair){ov + c, i, j};
+        }
+    }
+    if (np > 1)
+        qsort(tk->pairs, (size_t)np, sizeof *tk->pairs, cmp_pair);
+    for (int k = 0; k < np; k++) {
+        struct pair p = tk->pairs[k];
+        fid_track *tr = &tk->tracks[p.ti];
+        if (tk->det_used[p.di] || tr->f_last == frame)
+            continue;
+        tk->det_used[p.di] = 1;
+        observe(tk, tr, frame, t, &dets[p.di]);
+        if (ids_out)
+            ids_out[p.di] = p.ti;
+    }
+    for (int j = 0; j < n; j++) {
+        if (tk->det_used[j])
+            continue;
+        fid_track *tr = new_track(tk);
+        if (!tr)
+            return FID_ERR_NOMEM;
+        observe(tk, tr, frame, t, &dets[j]);
+        if (ids_out)
+            ids_out[j] = tk->n - 1;
+    }
+    return FID_OK;
+}
+
+void fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t)
+{
+    for (int i = 0; i < tk->n; i++) {
+        fid_track *tr = &tk->tracks[i];
+        if (tr->open && tr->f_last == tk->prev_frame) {
+            if (end_t > tr->t_last) {
+                extend(tk, tr, end_frame + 1, end_t);
+            } else { /* end unknown: one nominal interval */
+                tr->t_end = tr->t_last + tk->o.sample_dt;
+                tr->f_end = tr->f_last;
+            }
+        }
+        tr->open = 0;
+        float nn = tk->o.dim > 0 ? sqrtf(dot(tr->rep_emb, tr->rep_emb, tk->o.dim)) : 0;
+        for (int k = 0; nn > 0 && k < tk->o.dim; k++)
+            tr->rep_emb[k] /= nn;
+    }
+}
+
+int fid_tracker_n_tracks(const fid_tracker *tk)
+{
+    return tk->n;
+}
+
+const fid_track *fid_tracker_track(const fid_tracker *tk, int i)
+{
+    return i >= 0 && i < tk->n ? &tk->tracks[i] : NULL;
+}
+
+static int uf_find(int *uf, int i)
+{
+    while (uf[i] != i)
+        i = uf[i] = uf[uf[i]];
+    return i;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const fid_range *x = a, *y = b;
+    return x->t0 < y->t0 ? -1 : x->t0 > y->t0 ? 1 : 0;
+}
+
+int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap)
+{
+    free_ids(tk);
+    int n = tk->n, dim = tk->o.dim;
+    free(tk->uf);
+    tk->uf = malloc((size_t)(n ? n : 1) * sizeof(int));
+    if (!tk->uf)
+        return FID_ERR_NOMEM;
+    int *uf = tk->uf;
+    for (int i = 0; i < n; i++)
+        uf[i] = i;
+    for (int i = 0; dim > 0 && i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            const fid_track *a = &tk->tracks[i], *b = &tk->tracks[j];
+            /* seen at the same time: two people, however alike */
+            if (a->t_first <= b->t_last && b->t_first <= a->t_last)
+                continue;
+            if (cosine(a->rep_emb, b->rep_emb, dim) >= threshold) {
+                int ri = uf_find(uf, i), rj = uf_find(uf, j);
+                if (ri != rj)
+                    uf[ri > rj ? ri : rj] = ri < rj ? ri : rj; /* root = earliest track */
+            }
+        }
+    /* tracks are created in time order, so the root (smallest index) is the first seen */
+    for (int i = 0; i < n; i++) {
+        int r = uf_find(uf, i);
+        if (r == i) {
+            tk->tracks[i].identity = tk->n_ids++;
+        }
+    }
+    tk->ids = calloc((size_t)(tk->n_ids ? tk->n_ids : 1), sizeof *tk->ids);
+    if (!tk->ids)
+        return FID_ERR_NOMEM;
+    for (int i = 0; i < n; i++)
+        tk->tracks[i].identity = tk->tracks[uf_find(uf, i)].identity;
+    for (int i = 0; i < n; i++)
+        tk->ids[tk->tracks[i].identity].n_tracks++;
+    for (int k = 0; k < tk->n_ids; k++) {
+        fid_identity *id = &tk->ids[k];
+        id->tracks = malloc((size_t)id->n_tracks * sizeof(int));
+        id->ranges = malloc((size_t)id->n_tracks * sizeof(fid_range));
+        if (!id->tracks || !id->ranges)
+            return FID_ERR_NOMEM;
+        id->n_tracks = 0;
+        id->best_track = -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const fid_track *tr = &tk->tracks[i];
+        fid_identity *id = &tk->ids[tr->identity];
+        id->ranges[id->n_tracks] = (fid_range){tr->t_first, tr->t_end, tr->f_first, tr->f_end};
+        id->tracks[id->n_tracks++] = i;
+        if (id->best_track < 0 || tr->best_quality > tk->tracks[id->best_track].best_quality)
+            id->best_track = i;
+    }
+    for (int k = 0; k < tk->n_ids; k++) {
+        fid_identity *id = &tk->ids[k];
+        qsort(id->ranges, (size_t)id->n_tracks, sizeof(fid_range), cmp_range);
+        int m = 0;
+        for (int r = 0; r < id->n_tracks; r++) {
+            fid_range cur = id->ranges[r];
+            if (m > 0 && cur.t0 - id->ranges[m - 1].t1 <= merge_gap + 1e-9) {
+                fid_range *last = &id->ranges[m - 1];
+                if (cur.t1 > last->t1) {
+                    last->t1 = cur.t1;
+                    last->f1 = cur.f1;
+                }
+            } else {
+                id->ranges[m++] = cur;
+            }
+        }
+        id->n_ranges = m;
+        id->screen_time = 0;
+        for (int r = 0; r < m; r++)
+            id->screen_time += id->ranges[r].t1 - id->ranges[r].t0;
+    }
+    return tk->n_ids;
+}
+
+const fid_identity *fid_tracker_identity(const fid_tracker *tk, int i)
+{
+    return i >= 0 && i < tk->n_ids ? &tk->ids[i] : NULL;
+}
