@@ -156,4 +156,168 @@ FID_API float fid_cosine(const float *a, const float *b, int n);
 /* The models directory that open would use with these options (for `faceid models`). */
 FID_API const char *fid_models_dir(const fid_pipeline_options *o);
 
+/* ======================================================================================
+ * Gallery, 1:N search, clustering, calibration (gallery.c, search.c, cluster.c,
+ * calibrate.c). All return 0 or a negative status; messages as documented per function.
+ *
+ *   fid_gallery *g; char err[512];
+ *   fid_gallery_open(&g, "people.db", fid_pipeline_model_id(p, 1), fid_embed_dim(p), 1, err, sizeof err);
+ *   fid_gallery_face f = {emb, "a.jpg", {x0, y0, x1, y1}, q};
+ *   fid_gallery_enroll(g, "alice", &f, 1, FID_POLICY_ALL, &added);
+ *   fid_search *s; fid_search_from_gallery(&s, g, 0, err, sizeof err);
+ *   fid_search_hit hits[5]; int n = fid_search_query(s, emb, 5, hits);  // caller thresholds
+ * ====================================================================================== */
+
+/* Gallery statuses beyond FID_STATUS_*. MISMATCH: the file belongs to another model. */
+enum { FID_GALLERY_MISMATCH = -20, FID_GALLERY_NOT_FOUND = -21, FID_GALLERY_EXISTS = -22 };
+enum { FID_POLICY_ALL = 0, FID_POLICY_BEST = 1, FID_POLICY_MEAN = 2 };
+
+typedef struct fid_gallery fid_gallery;
+
+typedef struct fid_gallery_face {
+    const float *emb;   /* L2-normalised, gallery dim floats */
+    const char *source; /* image path or NULL */
+    float bbox[4];      /* x0, y0, x1, y1 in source pixels */
+    float quality;      /* composite quality in [0, 1] (NaN if unknown) */
+} fid_gallery_face;
+
+typedef struct fid_gallery_identity {
+    long long id;
+    char *name;
+    int n_faces;
+    float best_quality; /* NaN if unknown */
+    double added;       /* unix time of the first face */
+} fid_gallery_identity;
+
+typedef struct fid_gallery_info {
+    int schema, dim;
+    char model_id[128];
+    double created;
+    int n_identities, n_faces;
+} fid_gallery_info;
+
+typedef struct fid_gallery_row {
+    long long face_id, identity_id;
+    const char *name, *source;
+    const float *emb;
+    float bbox[4];
+    float quality;
+    int n_avg; /* faces averaged into this row (MEAN policy), else 1 */
+    double added;
+} fid_gallery_row;
+typedef int (*fid_gallery_row_fn)(void *ctx, const fid_gallery_row *row); /* non-zero: stop */
+
+/* Open (create when missing and create != 0; WAL mode, busy timeout). A new gallery adopts
+ * model_id/dim; an existing one with another model id is refused (FID_GALLERY_MISMATCH).
+ * model_id NULL / dim 0: accept whatever the file holds. Message in err on failure. */
+FID_API int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, int dim,
+                             int create, char *err, size_t errn);
+FID_API void fid_gallery_close(fid_gallery *g); /* NULL-safe */
+FID_API const char *fid_gallery_error(const fid_gallery *g);
+FID_API int fid_gallery_get_info(fid_gallery *g, fid_gallery_info *info);
+/* Add faces to identity `name` (created if new) in one transaction. ALL stores each face,
+ * BEST the highest-quality one, MEAN keeps one normalised mean template per identity
+ * (weighted by how many faces it already averages). *added: rows written. */
+FID_API int fid_gallery_enroll(fid_gallery *g, const char *name, const fid_gallery_face *faces,
+                               int n, int policy, int *added);
+/* Identities sorted by name; free with fid_gallery_identities_free. */
+FID_API int fid_gallery_list(fid_gallery *g, fid_gallery_identity **out, int *n);
+FID_API void fid_gallery_identities_free(fid_gallery_identity *ids, int n);
+FID_API int fid_gallery_remove(fid_gallery *g, const char *name);
+FID_API int fid_gallery_rename(fid_gallery *g, const char *from, const char *to);
+FID_API int fid_gallery_merge(fid_gallery *g, const char *from, const char *into);
+/* Every face, in identity-name then face-id order (one consistent read snapshot). */
+FID_API int fid_gallery_foreach(fid_gallery *g, fid_gallery_row_fn fn, void *ctx);
+/* JSON lines: a header {"faceid_gallery":1,"model_id":..,"dim":..} then one line per face. */
+FID_API int fid_gallery_export_jsonl(fid_gallery *g, const char *path);
+/* [n_faces, dim] float32 .npy plus one identity name per line in names_path. */
+FID_API int fid_gallery_export_npy(fid_gallery *g, const char *npy_path, const char *names_path);
+/* Import export_jsonl output in one transaction; another model id is refused. */
+FID_API int fid_gallery_import_jsonl(fid_gallery *g, const char *path, int *added);
+
+typedef struct fid_search fid_search;
+typedef struct fid_search_hit {
+    int identity;     /* identity index */
+    const char *name;
+    float score;      /* identity score: max cosine over its faces */
+    int row;          /* best-scoring face row */
+} fid_search_hit;
+
+/* Empty in-memory index of n rows x dim over n_ids identities (fill with set_row/set_name);
+ * threads: OpenMP threads per query (0 = all cores). */
+FID_API int fid_search_create(fid_search **out, int n, int dim, int n_ids, int threads);
+FID_API void fid_search_free(fid_search *s); /* NULL-safe */
+FID_API void fid_search_set_row(fid_search *s, int row, const float *emb, int identity);
+FID_API int fid_search_set_name(fid_search *s, int identity, const char *name);
+FID_API int fid_search_from_gallery(fid_search **out, fid_gallery *g, int threads, char *err,
+                                    size_t n);
+FID_API int fid_search_rows(const fid_search *s);
+FID_API int fid_search_identities(const fid_search *s);
+/* scores[i] = <row i, q> for every row. */
+FID_API void fid_search_scores(fid_search *s, const float *q, float *scores);
+/* Top-k identities, best first (ties: lower index); returns hits written. No allocation. */
+FID_API int fid_search_query(fid_search *s, const float *q, int k, fid_search_hit *hits);
+
+enum { FID_CLUSTER_CC = 0, FID_CLUSTER_CW = 1 };
+typedef struct fid_cluster_opts {
+    int method;      /* FID_CLUSTER_CC connected components, FID_CLUSTER_CW Chinese whispers */
+    float threshold; /* cosine similarity for an edge */
+    int iters;       /* Chinese whispers rounds (0: 30) */
+    unsigned long long seed; /* Chinese whispers visiting order */
+} fid_cluster_opts;
+/* labels[i] in [0, K), clusters numbered by first member. Returns K or < 0. */
+FID_API int fid_cluster(const float *emb, int n, int dim, const fid_cluster_opts *o, int *labels);
+/* rep[c] = member of cluster c with the highest quality (NaN lowest; ties: first). */
+FID_API void fid_cluster_representatives(const int *labels, int n, int k, const float *quality,
+                                         int *rep);
+/* Pairwise / BCubed precision, recall, F of pred against truth labels. */
+FID_API int fid_cluster_pairwise(const int *truth, const int *pred, int n, double *p, double *r,
+                                 double *f);
+FID_API int fid_cluster_bcubed(const int *truth, const int *pred, int n, double *p, double *r,
+                               double *f);
+
+#define FID_CALIB_NFAR 4   /* FAR 1e-1, 1e-2, 1e-3, 1e-4 */
+#define FID_CALIB_ROC 256  /* ROC points kept (for --far values in between) */
+typedef struct fid_calib_far {
+    double far;       /* target false accept rate */
+    float threshold;  /* accept when score >= threshold; smallest with measured FAR <= far */
+    double far_meas, frr;
+    int supported;    /* 0: fewer than 1/far impostor pairs */
+} fid_calib_far;
+typedef struct fid_calib {
+    int n_genuine, n_impostor;
+    double eer;
+    float eer_threshold;
+    double auc, gen_mean, imp_mean;
+    fid_calib_far at[FID_CALIB_NFAR];
+    int n_roc;
+    float roc_thr[FID_CALIB_ROC];
+    double roc_far[FID_CALIB_ROC], roc_tar[FID_CALIB_ROC];
+} fid_calib;
+/* Sorts both score lists in place (ascending); needs at least one of each. */
+FID_API int fid_calibrate(float *genuine, int ng, float *impostor, int ni, fid_calib *out);
+FID_API int fid_calibration_write(const fid_calib *c, const char *model_id, const char *path,
+                                  char *err, size_t n);
+/* Threshold for a target FAR from a calibration JSON (exact standard entry, else the lowest
+ * ROC threshold with FAR <= far). Fails with a message when too few impostor pairs back it. */
+FID_API int fid_calibration_threshold(const char *json_path, double far, float *thr, char *err,
+                                      size_t n);
+/* SVG: both score histograms and the ROC; scores as sorted by fid_calibrate. */
+FID_API int fid_calibration_plot_svg(const float *genuine, int ng, const float *impostor, int ni,
+                                     const fid_calib *c, const char *path, char *err, size_t n);
+
+/* Embedding records from JSON lines: `faceid embed` face records ("file", "embedding",
+ * "quality".composite) or gallery exports ("identity" becomes the label). */
+typedef struct fid_emb_set {
+    int n, dim;
+    float *emb;       /* [n, dim] */
+    char **source;    /* file or NULL */
+    char **label;     /* identity or NULL */
+    float *quality;   /* NaN if absent */
+    char model_id[128];
+} fid_emb_set;
+FID_API int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s, char *err, size_t n);
+FID_API void fid_emb_set_free(fid_emb_set *s);
+/* ============================ end of gallery section ================================ */
+
 #endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* 1:N search (public API in faceid.h): the gallery as one row-major [N, dim] float matrix,
+ * 64-byte aligned, scored with the kernel table's fc_f32 in row chunks, OpenMP over chunks. */
+#ifndef FID_SEARCH_H
+#define FID_SEARCH_H
+
+#include "faceid.h"
+
+/* Cap the kernel ISA (a fid_isa value) used for scoring; tests and bench only. */
+void fid_search_set_isa(fid_search *s, int isa);
+const float *fid_search_matrix(const fid_search *s);
+
+#endif
