@@ -140,5 +140,6 @@ int cmd_check(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct cli_cmd {
 static const cli_cmd cmds[] = {
     {"detect", cmd_detect, "detect faces, landmarks and quality in images (JSONL/CSV)"},
     {"embed", cmd_embed, "detect faces and compute their embeddings"},
+    {"verify", cmd_verify, "1:1 face verification of two images or a pairs file"},
     {"infer", cmd_infer, "run a converted model on raw float32 NCHW input"},
     {"inspect", cmd_inspect, "ops, parameters, FLOPs, input/output shapes of a model"},
     {"check", cmd_check, "validate a model file incl. every tensor CRC"},
