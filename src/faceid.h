@@ -149,6 +149,9 @@ FID_API int fid_embed_dim(const fid_pipeline *p); /* 0 if no recogniser */
 /* Identity of the loaded models: "<name>:<16 hex digits of a 64-bit content hash of the .fidw
  * file>". Stable across machines; stored with every embedding (galleries refuse others). */
 FID_API const char *fid_pipeline_model_id(const fid_pipeline *p, int which); /* 0 det, 1 rec, 2 occ */
+/* The same identity for any .fidw file without loading it (for `faceid models`): writes
+ * "<name>:<hash>" into out. 0 or a negative status (message: fid_pipeline_last_error(NULL)). */
+FID_API int fid_model_file_id(const char *path, char *out, size_t cap);
 /* Resolved path of a loaded model (NULL if not loaded). */
 FID_API const char *fid_pipeline_model_path(const fid_pipeline *p, int which);
 /* Cosine similarity in [-1, 1] (0 for zero vectors). */

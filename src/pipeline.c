@@ -147,6 +147,29 @@ static int exists(const char *path)
 
 static const char *role_name[3] = {"detector", "recognizer", "occlusion model"};
 
+static void make_id(const char *path, uint64_t h, char *out, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t bl = strlen(base);
+    if (bl > 5 && !strcmp(base + bl - 5, ".fidw"))
+        bl -= 5;
+    if (bl > 64)
+        bl = 64;
+    snprintf(out, cap, "%.*s:%016llx", (int)bl, base, (unsigned long long)h);
+}
+
+int fid_model_file_id(const char *path, char *out, size_t cap)
+{
+    uint64_t h;
+    if (!path || !out)
+        return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_model_file_id: NULL argument");
+    int rc = file_hash(path, &h, g_err, sizeof g_err);
+    if (rc == FID_STATUS_OK)
+        make_id(path, h, out, cap);
+    return rc;
+}
+
 static int open_one(fid_pipeline *p, int which, const char *name)
 {
     char *path = p->path[which];
@@ -163,15 +186,7 @@ static int open_one(fid_pipeline *p, int which, const char *name)
     rc = file_hash(path, &h, p->err, sizeof p->err);
     if (rc < 0)
         return rc;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t bl = strlen(base);
-    if (bl > 5 && !strcmp(base + bl - 5, ".fidw"))
-        bl -= 5;
-    if (bl > 64)
-        bl = 64;
-    snprintf(p->id[which], sizeof p->id[which], "%.*s:%016llx", (int)bl, base,
-             (unsigned long long)h);
+    make_id(path, h, p->id[which], sizeof p->id[which]);
     return FID_STATUS_OK;
 }
 

@@ -141,5 +141,10 @@ int cmd_version(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+/* CPU/ISA/threads/library fields for version and doctor records (cmd_doctor.c). */
+void cli_env_json(cli_json *j);
+int cmd_video(int argc, char **argv);
 
 #endif

@@ -211,7 +211,20 @@ int cmd_check(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
-    printf("{\"type\":\"version\",\"version\":\"%s\",\"cpu_isa\":\"%s\"}\n", FACEID_VERSION,
-           fid_cpu_isa());
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs("usage: faceid version\n  version, CPU ISA levels and features, threads and "
+                  "library versions as one JSON record\n", stdout);
+            return CLI_OK;
+        }
+        cli_err("version: unexpected argument '%s'", argv[i]);
+        return CLI_USAGE;
+    }
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "version");
+    cli_json_str(&js, "version", FACEID_VERSION);
+    cli_env_json(&js);
+    cli_json_end(&js);
     return CLI_OK;
 }

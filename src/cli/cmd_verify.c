@@ -8,8 +8,8 @@
 
 /* Default threshold for mobilefacenet_prelu_512d: on the labelled shared data (knn_examples,
  * small_lfw_aligned112 groups, InspireFace pairs) same-person cosines measured 0.46..0.81 and
- * different-person at most
- * 0.29, so 0.40 sits in the gap with margin on both sides. Other recognisers: calibrate. */
+ * different-person at most 0.29, so 0.40 sits in the gap with margin
+ * on both sides. Other recognisers: calibrate. */
 #define VERIFY_DEFAULT_THRESHOLD 0.40f
 
 static const char *verify_usage =

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* `faceid models`: list the converted models installed in the models directory, or describe
+ * one (`faceid models info NAME`). */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char *models_usage =
+    "usage: faceid models [--models DIR]             list installed .fidw models\n"
+    "       faceid models info NAME|PATH [--models DIR]\n"
+    "  One JSON record per model: {\"type\":\"model\",\"name\",\"path\",\"arch\",\"input\",\n"
+    "  \"outputs\":[{\"name\",\"shape\"}],\"params\",\"bytes\",\"id\"}; info adds \"describe\" (ops,\n"
+    "  FLOPs, metadata). A model that fails to load gives an error record (exit 5).\n"
+    "  The id (<name>:<64-bit FNV-1a of the file>) is what embeddings and galleries carry.\n";
+
+/* One model record; returns 0 or -1 (error record written). */
+static int model_record(const char *path, int info)
+{
+    struct stat st;
+    char id[128];
+    fid_model *m = NULL;
+    if (stat(path, &st) < 0 || fid_model_file_id(path, id, sizeof id) < 0) {
+        cli_json_error(stdout, path, "cannot read the model file");
+        return -1;
+    }
+    fid_model_options mo = {1, NULL, 0};
+    if (fid_model_open(&m, path, &mo) < 0) {
+        cli_json_error(stdout, path, fid_last_error(NULL));
+        return -1;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int bl = (int)strlen(base) - (strlen(base) > 5 && !strcmp(base + strlen(base) - 5, ".fidw")
+                                       ? 5 : 0);
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", bl, base);
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "model");
+    cli_json_str(&js, "name", name);
+    cli_json_str(&js, "path", path);
+    cli_json_str(&js, "arch", fid_model_meta(m, "model.arch"));
+    cli_json_str(&js, "input", fid_model_meta(m, "model.input"));
+    cli_json_arr(&js, "outputs");
+    for (int i = 0; i < fid_model_n_outputs(m); i++) {
+        fid_tensor_info ti;
+        fid_model_output(m, i, &ti);
+        cli_json_obj(&js, NULL);
+        cli_json_str(&js, "name", ti.name);
+        cli_json_arr(&js, "shape");
+        for (int d = 0; d < ti.rank; d++)
+            cli_json_int(&js, NULL, ti.dims[d]);
+        cli_json_arr_end(&js);
+        cli_json_obj_end(&js);
+    }
+    cli_json_arr_end(&js);
+    const char *params = fid_model_meta(m, "model.params");
+    if (params)
+        cli_json_int(&js, "params", atoll(params));
+    else
+        cli_json_null(&js, "params");
+    cli_json_int(&js, "bytes", (long long)st.st_size);
+    cli_json_str(&js, "id", id);
+    if (info) {
+        static char buf[1 << 16];
+        fid_model_describe(m, buf, sizeof buf);
+        cli_json_str(&js, "describe", buf);
+    }
+    cli_json_end(&js);
+    fid_model_close(m);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_err("models directory %s cannot be read (set --models or $FACEID_MODELS)", dir);
+        return CLI_MODEL;
+    }
+    char **names = NULL;
+    int n = 0, cap = 0, failed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l <= 5 || strcmp(e->d_name + l - 5, ".fidw"))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, (size_t)cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if (!(names[n] = malloc(strlen(dir) + l + 2)))
+            break;
+        sprintf(names[n++], "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int k = 0; k < n; k++) {
+        failed += model_record(names[k], 0) < 0;
+        free(names[k]);
+    }
+    free(names);
+    if (n == 0)
+        cli_info("no .fidw models in %s (run `make models` and install them)", dir);
+    return failed ? CLI_PARTIAL : CLI_OK;
+}
+
+int cmd_models(int argc, char **argv)
+{
+    cli_opts o;
+    int rc = cli_parse(argc, argv, &o, NULL, NULL);
+    if (rc == CLI_OK && o.help) {
+        fputs(models_usage, stdout);
+        cli_opts_free(&o);
+        return CLI_OK;
+    }
+    int info = rc == CLI_OK && o.n_pos >= 1 && !strcmp(o.pos[0], "info");
+    if (rc == CLI_OK && (info ? o.n_pos != 2 : o.n_pos != 0)) {
+        cli_err("models: want no argument or `info NAME` (see --help)");
+        rc = CLI_USAGE;
+    }
+    if (rc != CLI_OK) {
+        cli_opts_free(&o);
+        return rc;
+    }
+    const char *dir = fid_models_dir(&o.po);
+    if (!info) {
+        rc = list_dir(dir);
+    } else {
+        const char *name = o.pos[1];
+        char path[4096];
+        size_t l = strlen(name);
+        if (strchr(name, '/') || (l > 5 && !strcmp(name + l - 5, ".fidw")))
+            snprintf(path, sizeof path, "%s", name);
+        else
+            snprintf(path, sizeof path, "%s/%s.fidw", dir, name);
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            cli_err("model '%s' not found: %s", name, path);
+            rc = CLI_MODEL;
+        } else {
+            rc = model_record(path, 1) < 0 ? CLI_MODEL : CLI_OK;
+        }
+    }
+    cli_opts_free(&o);
+    return rc;
+}
