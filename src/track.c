@@ -31,6 +31,7 @@ void fid_track_options_default(fid_track_options *o)
     o->iou_min = 0.3f;
     o->cos_min = 0.3f;
     o->cos_strong = 0.6f;
+    o->near_max = 1.0f;
     o->max_gap = 2.5;
     o->sample_dt = 1.0;
 }
@@ -89,6 +90,18 @@ static float iou(const float a[4], const float b[4])
     float inter = ix * iy;
     float u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
     return u > 0 ? inter / u : 0;
+}
+
+/* Centre distance over the larger box side, or a large value when the sizes differ by more
+ * than 2x: at 1 fps a face moves further than IoU can follow. */
+static float centre_dist(const float a[4], const float b[4])
+{
+    float wa = a[2] - a[0], ha = a[3] - a[1], wb = b[2] - b[0], hb = b[3] - b[1];
+    float sa = fmaxf(wa, ha), sb = fmaxf(wb, hb);
+    if (!(sa > 0 && sb > 0) || sa > 2 * sb || sb > 2 * sa)
+        return 1e9f;
+    float dx = (a[0] + a[2] - b[0] - b[2]) * 0.5f, dy = (a[1] + a[3] - b[1] - b[3]) * 0.5f;
+    return sqrtf(dx * dx + dy * dy) / fmaxf(sa, sb);
 }
 
 static float dot(const float *a, const float *b, int n)
@@ -230,7 +243,10 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
             float ov = iou(tr->last_box, dets[j].box);
             int has_emb = dim > 0 && dets[j].emb;
             float c = has_emb ? cosine(tr->last_emb, dets[j].emb, dim) : 0;
-            int ok = (ov >= tk->o.iou_min && (!has_emb || c >= tk->o.cos_min))
+            int near = ov >= tk->o.iou_min || (has_emb && tk->o.near_max > 0
+                                                 && centre_dist(tr->last_box, dets[j].box)
+                                                        <= tk->o.near_max);
+            int ok = (near && (!has_emb || c >= tk->o.cos_min))
                      || (has_emb && c >= tk->o.cos_strong);
             if (!ok)
                 continue;

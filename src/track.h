@@ -10,6 +10,8 @@ typedef struct fid_track_options {
     float iou_min;      /* 0.3: a detection may continue a track when IoU >= this ... */
     float cos_min;      /* 0.3: ... and the embedding agrees at least this much, */
     float cos_strong;   /* 0.6: or on appearance alone (faces move far between samples) */
+    float near_max;     /* 1.0: with an embedding, a centre shift <= this x the box size (and
+                           a size change < 2x) counts as overlapping; 0 = IoU only */
     double max_gap;     /* s: a track ends after this long unseen (default 2.5 s) */
     double sample_dt;   /* s: nominal sampling interval, caps a range's extension (default 1) */
     int crop_bytes;     /* > 0: each track keeps a copy of its best detection's crop */
