@@ -146,5 +146,11 @@ int cmd_doctor(int argc, char **argv);
 /* CPU/ISA/threads/library fields for version and doctor records (cmd_doctor.c). */
 void cli_env_json(cli_json *j);
 int cmd_video(int argc, char **argv);
+/* gallery commands (cmd_enroll.c, cmd_gallery.c, cmd_identify.c, cmd_cluster.c, cmd_calibrate.c) */
+int cmd_enroll(int argc, char **argv);
+int cmd_gallery(int argc, char **argv);
+int cmd_identify(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* `faceid gallery list|info|rm|rename|merge|export|import GALLERY.db ...`: inspect and edit
+ * a gallery without loading any model. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gal_util.h"
+
+static const char *gallery_usage =
+    "usage: faceid gallery list GALLERY.db            one record per identity\n"
+    "       faceid gallery info GALLERY.db            model, dim, counts\n"
+    "       faceid gallery rm GALLERY.db NAME...       remove identities and their faces\n"
+    "       faceid gallery rename GALLERY.db OLD NEW\n"
+    "       faceid gallery merge GALLERY.db FROM INTO  move FROM's faces to INTO, drop FROM\n"
+    "       faceid gallery export GALLERY.db OUT.jsonl|OUT.npy [--names FILE]\n"
+    "             .npy: [faces, dim] float32 matrix; row names to --names (default OUT.names.txt)\n"
+    "       faceid gallery import GALLERY.db IN.jsonl  (created from the file's model if missing;\n"
+    "             another model is refused, exit 3)\n"
+    "  Exit: 0 ok, 1 no such identity (rm/rename/merge), 2 usage, 3 model mismatch, 4 I/O.\n";
+
+static int edit_status(fid_gallery *g, int rc)
+{
+    if (rc == 0)
+        return CLI_OK;
+    cli_err("%s", fid_gallery_error(g));
+    return rc == FID_GALLERY_NOT_FOUND ? CLI_NEG
+           : rc == FID_GALLERY_EXISTS || rc == FID_STATUS_INVALID_ARG ? CLI_USAGE : CLI_IO;
+}
+
+static int do_list(fid_gallery *g)
+{
+    fid_gallery_identity *ids;
+    int n;
+    if (fid_gallery_list(g, &ids, &n) < 0)
+        return edit_status(g, FID_STATUS_IO);
+    for (int i = 0; i < n; i++) {
+        cli_json js;
+        cli_json_begin(&js, stdout);
+        cli_json_str(&js, "type", "identity");
+        cli_json_str(&js, "name", ids[i].name);
+        cli_json_int(&js, "faces", ids[i].n_faces);
+        cli_json_num(&js, "best_quality", ids[i].best_quality);
+        cli_json_num(&js, "added", ids[i].added);
+        cli_json_end(&js);
+    }
+    fid_gallery_identities_free(ids, n);
+    return CLI_OK;
+}
+
+static int do_info(fid_gallery *g, const char *path)
+{
+    fid_gallery_info info;
+    if (fid_gallery_get_info(g, &info) < 0)
+        return edit_status(g, FID_STATUS_IO);
+    struct stat st;
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "gallery");
+    cli_json_str(&js, "path", path);
+    cli_json_str(&js, "model", info.model_id);
+    cli_json_int(&js, "dim", info.dim);
+    cli_json_int(&js, "schema", info.schema);
+    cli_json_num(&js, "created", info.created);
+    cli_json_int(&js, "identities", info.n_identities);
+    cli_json_int(&js, "faces", info.n_faces);
+    if (stat(path, &st) == 0)
+        cli_json_int(&js, "bytes", (long long)st.st_size);
+    cli_json_end(&js);
+    return CLI_OK;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int do_import(const char *db, const char *in)
+{
+    /* The file's header names the model, so a missing gallery can be created from it. */
+    fid_emb_set es;
+    char err[1024];
+    if (fid_emb_set_load_jsonl(in, &es, err, sizeof err) < 0) {
+        cli_err("%s", err);
+        return CLI_IO;
+    }
+    if (!es.model_id[0] || es.dim <= 0) {
+        fid_emb_set_free(&es);
+        cli_err("%s: no gallery header with model_id (write it with `faceid gallery export`)",
+                in);
+        return CLI_USAGE;
+    }
+    fid_gallery *g;
+    int rc = fid_gallery_open(&g, db, es.model_id, es.dim, 1, err, sizeof err);
+    fid_emb_set_free(&es);
+    if (rc < 0) {
+        cli_err("%s", err);
+        return rc == FID_GALLERY_MISMATCH ? CLI_MODEL : CLI_IO;
+    }
+    int added = 0;
+    rc = fid_gallery_import_jsonl(g, in, &added);
+    int ex = rc == 0 ? CLI_OK : rc == FID_GALLERY_MISMATCH ? CLI_MODEL : CLI_IO;
+    if (rc < 0) {
+        cli_err("%s", fid_gallery_error(g));
+    } else {
+        cli_json js;
+        cli_json_begin(&js, stdout);
+        cli_json_str(&js, "type", "imported");
+        cli_json_str(&js, "file", in);
+        cli_json_int(&js, "faces", added);
+        cli_json_end(&js);
+    }
+    fid_gallery_close(g);
+    return ex;
+}
+
+typedef struct gopts {
+    const char *names;
+} gopts;
+
+static int gallery_flag(void *ctx, int argc, char **argv, int *i)
+{
+    gopts *go = ctx;
+    if (!strcmp(argv[*i], "--names"))
+        return (go->names = cli_value(argc, argv, i)) ? 1 : -1;
+    return 0;
+}
+
+int cmd_gallery(int argc, char **argv)
+{
+    cli_opts o;
+    gopts go = {NULL};
+    int rc = cli_parse(argc, argv, &o, gallery_flag, &go);
+    if (rc == CLI_OK && o.help) {
+        fputs(gallery_usage, stdout);
+        cli_opts_free(&o);
+        return CLI_OK;
+    }
+    static const struct { const char *name; int min, max; } subs[] = {
+        {"list", 2, 2}, {"info", 2, 2}, {"rm", 3, 1 << 20}, {"rename", 4, 4},
+        {"merge", 4, 4}, {"export", 3, 3}, {"import", 3, 3}};
+    int sub = -1;
+    for (int k = 0; rc == CLI_OK && o.n_pos > 0 && k < (int)(sizeof subs / sizeof *subs); k++)
+        if (!strcmp(o.pos[0], subs[k].name))
+            sub = k;
+    if (rc == CLI_OK && (sub < 0 || o.n_pos < subs[sub].min || o.n_pos > subs[sub].max)) {
+        cli_err("gallery: want list|info|rm|rename|merge|export|import GALLERY.db ... (see --help)");
+        rc = CLI_USAGE;
+    }
+    if (rc != CLI_OK) {
+        cli_opts_free(&o);
+        return rc;
+    }
+    const char *cmd = subs[sub].name, *db = o.pos[1];
+    if (!strcmp(cmd, "import")) {
+        rc = do_import(db, o.pos[2]);
+        cli_opts_free(&o);
+        return rc;
+    }
+    fid_gallery *g;
+    char err[1024];
+    if ((rc = fid_gallery_open(&g, db, NULL, 0, 0, err, sizeof err)) < 0) {
+        cli_err("%s", err);
+        cli_opts_free(&o);
+        return CLI_IO;
+    }
+    if (!strcmp(cmd, "list")) {
+        rc = do_list(g);
+    } else if (!strcmp(cmd, "info")) {
+        rc = do_info(g, db);
+    } else if (!strcmp(cmd, "rm")) {
+        rc = CLI_OK;
+        for (int k = 2; k < o.n_pos; k++) {
+            int r = edit_status(g, fid_gallery_remove(g, o.pos[k]));
+            rc = rc == CLI_OK ? r : rc;
+            if (r == CLI_OK)
+                cli_info("removed %s", o.pos[k]);
+        }
+    } else if (!strcmp(cmd, "rename")) {
+        rc = edit_status(g, fid_gallery_rename(g, o.pos[2], o.pos[3]));
+    } else if (!strcmp(cmd, "merge")) {
+        rc = edit_status(g, fid_gallery_merge(g, o.pos[2], o.pos[3]));
+    } else { /* export */
+        const char *out = o.pos[2];
+        int r;
+        if (ends_with(out, ".npy")) {
+            char names[4096];
+            snprintf(names, sizeof names, "%.*s.names.txt", (int)strlen(out) - 4, out);
+            r = fid_gallery_export_npy(g, out, go.names ? go.names : names);
+        } else {
+            r = fid_gallery_export_jsonl(g, out);
+        }
+        rc = edit_status(g, r);
+    }
+    fid_gallery_close(g);
+    if (fflush(stdout) != 0) {
+        cli_err("error writing the output");
+        rc = CLI_IO;
+    }
+    cli_opts_free(&o);
+    return rc;
+}
