@@ -25,3 +25,5 @@ for c in $cases; do
     done
 done
 echo "JSON lines: $out" >&2
+# 1:N search: 10k/100k/1M x 512 at 1 and 2 threads vs memcpy bandwidth (table + JSON lines)
+"$B"/bench/bench_search | tee "$B/bench/search.txt" | grep -v '^{'; grep '^{' "$B/bench/search.txt" > "$B/bench/search.jsonl"

@@ -89,6 +89,8 @@ int fid_search_set_name(fid_search *s, int identity, const char *name)
     return s->names[identity] ? 0 : -2;
 }
 
+void fid_search_set_threads(fid_search *s, int threads) { s->threads = threads; }
+
 int fid_search_rows(const fid_search *s) { return s->n; }
 int fid_search_identities(const fid_search *s) { return s->n_ids; }
 const float *fid_search_matrix(const fid_search *s) { return s->mat; }

@@ -9,5 +9,7 @@
 /* Cap the kernel ISA (a fid_isa value) used for scoring; tests and bench only. */
 void fid_search_set_isa(fid_search *s, int isa);
 const float *fid_search_matrix(const fid_search *s);
+/* Change the OpenMP thread count used by queries (0 = all cores). */
+void fid_search_set_threads(fid_search *s, int threads);
 
 #endif
