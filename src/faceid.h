@@ -258,7 +258,8 @@ FID_API int fid_search_rows(const fid_search *s);
 FID_API int fid_search_identities(const fid_search *s);
 /* scores[i] = <row i, q> for every row. */
 FID_API void fid_search_scores(fid_search *s, const float *q, float *scores);
-/* Top-k identities, best first (ties: lower index); returns hits written. No allocation. */
+/* Top-k identities, best first (ties: lower index); returns hits written. No allocation;
+ * uses the index's scratch, so one query at a time per index (threads work inside it). */
 FID_API int fid_search_query(fid_search *s, const float *q, int k, fid_search_hit *hits);
 
 enum { FID_CLUSTER_CC = 0, FID_CLUSTER_CW = 1 };

@@ -160,9 +160,11 @@ int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, 
     if ((rc = fid_gal_exec(g, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                               "PRAGMA foreign_keys=ON;")) < 0)
         goto fail;
-    if ((rc = init_schema(g, model_id, dim)) < 0)
-        goto fail;
     char v[64];
+    /* Readers of an existing gallery never take the write lock; only a new file gets the
+     * schema (inside a write transaction, so two creators cannot race). */
+    if (meta_get(g, "model_id", v, sizeof v) < 0 && (rc = init_schema(g, model_id, dim)) < 0)
+        goto fail;
     if ((rc = meta_get(g, "model_id", g->model_id, sizeof g->model_id)) < 0 ||
         (rc = meta_get(g, "embedding_dim", v, sizeof v)) < 0) {
         rc = fid_gal_fail(g, FID_STATUS_FORMAT, "%s is not a faceid gallery (no model id)", path);
