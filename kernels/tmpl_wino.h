@@ -1,15 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* Winograd F(4x4, 3x3) for 3x3 stride-1 dense convs (Lavin & Gray): U = G g G^T packed at
- * prepare time, V = B^T d B per 6x6 input tile, 36 GEMMs M = V U (the micro-kernel, tiles
- * as rows, output channels as columns), Y = A^T M A with the epilogue fused. */
+/* Winograd F(4x4, 3x3) for 3x3 stride-1 dense convs (Lavin & Gray), vectorised over output
+ * tiles: V = B^T d B for a block of tiles (one vector lane per tile), then per panel of
+ * WINO_MR output channels 36 GEMMs M = U V and Y = A^T M A with the epilogue fused while
+ * M is still in L1. U = G g G^T is packed at prepare time, one contiguous run per panel. */
 
-#define WT 6 /* input tile side: 4 outputs + 2 */
+/* Micro-tile: WINO_MR output channels (broadcast from U) x WINO_NV vectors of tiles. */
+#ifndef WINO_MR
+#if VL == 16
+#define WINO_MR 16
+#define WINO_NV 1
+#elif VL == 8
+#define WINO_MR 6
+#define WINO_NV 2
+#else
+#define WINO_MR 6
+#define WINO_NV 4
+#endif
+#endif
+#define WNR (WINO_NV * VL) /* tiles per column panel */
+#define WINO_MIN_ITEMS 2   /* work items per conv when the shape allows (2 threads) */
+
+#define UK_NAME uk_wino
+#define UK_MR WINO_MR
+#define UK_NV WINO_NV
+#include "tmpl_uk.h"
 
 typedef struct cv_wg {
-    int th, tw, T;     /* output tiles: rows, columns, total */
-    int TB, n_tb;      /* tiles per work item (multiple of MR) */
-    int ocp, OB, n_ob; /* padded c_out, oc per work item (multiple of NR) */
-    int KC;            /* c_in block */
+    int th, tw, T;      /* output tiles: rows, columns, total */
+    int NB, n_tb;       /* tiles per work item (multiple of WNR), tile blocks */
+    int n_ocp;          /* output-channel panels of WINO_MR */
+    int OBP, n_ob;      /* panels per work item, channel blocks */
 } cv_wg;
 
 static void cv_wino_geom(const fid_conv_desc *d, cv_wg *g)
@@ -17,44 +37,42 @@ static void cv_wino_geom(const fid_conv_desc *d, cv_wg *g)
     g->th = cv_div_up(d->h_out, 4);
     g->tw = cv_div_up(d->w_out, 4);
     g->T = g->th * g->tw;
-    /* V block (36 x TB x c_in) of about 256 KB */
-    int tb = 65536 / (36 * d->c_in) / GEMM_MR * GEMM_MR;
-    tb = tb < GEMM_MR ? GEMM_MR : tb > 4 * GEMM_MR ? 4 * GEMM_MR : tb;
-    g->TB = tb < cv_round_up(g->T, GEMM_MR) ? tb : cv_round_up(g->T, GEMM_MR);
-    g->n_tb = cv_div_up(g->T, g->TB);
-    g->ocp = cv_round_up(d->c_out, GEMM_NR);
-    /* M block up to 512 KB: usually all output channels, so each input tile is
-     * transformed once */
-    int ob = 131072 / (36 * g->TB) / GEMM_NR * GEMM_NR;
-    ob = ob < GEMM_NR ? GEMM_NR : ob;
-    g->OB = ob < g->ocp ? ob : g->ocp;
-    g->n_ob = cv_div_up(g->ocp, g->OB);
-    g->KC = d->c_in <= 256 ? d->c_in : cv_div_up(d->c_in, cv_div_up(d->c_in, 256));
+    const int n_cp = cv_div_up(g->T, WNR);
+    /* V block (36 x c_in x NB) of up to ~768 KB stays in L2 while each channel panel's U
+     * streams past it once */
+    int cb = 196608 / (36 * d->c_in * WNR);
+    cb = cb < 1 ? 1 : cb > n_cp ? n_cp : cb;
+    g->n_tb = cv_div_up(n_cp, cb);
+    g->NB = cv_div_up(n_cp, g->n_tb) * WNR;
+    g->n_tb = cv_div_up(g->T, g->NB);
+    g->n_ocp = cv_div_up(d->c_out, WINO_MR);
+    /* channel splits repeat the input transform: only as many as two threads need to
+     * balance (an even count when items are few) */
+    int n_ob = 1;
+    while ((g->n_tb * n_ob < WINO_MIN_ITEMS || (g->n_tb * n_ob % 2 && g->n_tb * n_ob < 8)) &&
+           2 * n_ob <= g->n_ocp)
+        n_ob *= 2;
+    g->OBP = cv_div_up(g->n_ocp, n_ob);
+    g->n_ob = cv_div_up(g->n_ocp, g->OBP);
 }
+
+/* Padded strides of V and M between the 36 xi planes: a power-of-two stride would put
+ * all 36 in one L1 set. */
+static inline size_t wino_vxi(const fid_conv_desc *d, int nb) { return (size_t)d->c_in * nb + 16; }
+static inline size_t wino_mxi(int nb) { return (size_t)WINO_MR * nb + 16; }
 
 static int cv_wino_ok(const fid_conv_desc *d)
 {
     if (d->kh != 3 || d->kw != 3 || d->sh != 1 || d->sw != 1 || d->dil_h != 1 ||
         d->dil_w != 1 || d->group != 1)
         return 0;
-    /* Pays when channels are deep enough to amortise the transforms and the plane gives
-     * each weight enough tiles to reuse it (U is 4x the size of the weights).
-     * Very large planes (112x112) measured faster on the GEMM path (bench_kernels). */
+    /* Pays when channels are deep enough to amortise the transforms and the plane fills
+     * the tile lanes (a 7x7 plane is 4 tiles: GEMM wins there). */
     const int P = d->h_out * d->w_out;
-    return d->c_in >= 32 && d->c_out >= 32 && P >= 144 && P <= 64 * 64;
+    return d->c_in >= 32 && d->c_out >= 32 && P >= 144;
 }
 
-static void cv_wino_plan(const fid_conv_desc *d, fid_conv_plan *plan)
-{
-    cv_wg g;
-    cv_wino_geom(d, &g);
-    plan->algo = ALGO_WINO;
-    plan->n_tiles = g.n_tb * g.n_ob;
-    plan->packed_floats = (size_t)36 * d->c_in * g.ocp;
-    plan->scratch_floats = (size_t)36 * g.TB * (d->c_in + g.OB);
-}
-
-/* U[xi][oc panel][ic][NR]: each xi's B operand, NR output channels per panel. */
+/* U[oc panel][xi][ic][WINO_MR]: one panel's 36 GEMM operands are one contiguous stream. */
 static void cv_wino_pack(const fid_conv_desc *d, const float *w, float *packed)
 {
     cv_wg g;
@@ -65,7 +83,7 @@ static void cv_wino_pack(const fid_conv_desc *d, const float *w, float *packed)
                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                    {0, 0, 1}};
-    memset(packed, 0, (size_t)36 * d->c_in * g.ocp * sizeof(float));
+    memset(packed, 0, (size_t)g.n_ocp * 36 * d->c_in * WINO_MR * sizeof(float));
     for (int oc = 0; oc < d->c_out; oc++)
         for (int ic = 0; ic < d->c_in; ic++) {
             const float *k = w + ((size_t)oc * d->c_in + ic) * 9;
@@ -77,37 +95,25 @@ static void cv_wino_pack(const fid_conv_desc *d, const float *w, float *packed)
                 for (int j = 0; j < 6; j++)
                     u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
             for (int xi = 0; xi < 36; xi++)
-                packed[(((size_t)xi * (g.ocp / GEMM_NR) + oc / GEMM_NR) * d->c_in + ic) *
-                           GEMM_NR + oc % GEMM_NR] = (float)u[xi / 6][xi % 6];
+                packed[(((size_t)(oc / WINO_MR) * 36 + xi) * d->c_in + ic) * WINO_MR +
+                       oc % WINO_MR] = (float)u[xi / 6][xi % 6];
         }
 }
 
-/* V = B^T d B of one 6x6 patch, written to v[xi * vstride]. */
-static inline void wino_in(const float d[6][6], float *v, size_t vstride)
+/* B^T d along one axis: 6 vectors in, 6 out. */
+static inline void wino_in1(const vf d[6], vf t[6])
 {
-    float t[6][6];
-    for (int j = 0; j < 6; j++) {
-        float d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j], d4 = d[4][j], d5 = d[5][j];
-        t[0][j] = 4 * d0 - 5 * d2 + d4;
-        t[1][j] = -4 * (d1 + d2) + d3 + d4;
-        t[2][j] = 4 * (d1 - d2) - d3 + d4;
-        t[3][j] = 2 * (d3 - d1) - d2 + d4;
-        t[4][j] = 2 * (d1 - d3) - d2 + d4;
-        t[5][j] = 4 * d1 - 5 * d3 + d5;
-    }
-    for (int i = 0; i < 6; i++) {
-        float d0 = t[i][0], d1 = t[i][1], d2 = t[i][2], d3 = t[i][3], d4 = t[i][4], d5 = t[i][5];
-        float *o = v + (size_t)i * 6 * vstride;
-        o[0 * vstride] = 4 * d0 - 5 * d2 + d4;
-        o[1 * vstride] = -4 * (d1 + d2) + d3 + d4;
-        o[2 * vstride] = 4 * (d1 - d2) - d3 + d4;
-        o[3 * vstride] = 2 * (d3 - d1) - d2 + d4;
-        o[4 * vstride] = 2 * (d1 - d3) - d2 + d4;
-        o[5 * vstride] = 4 * d1 - 5 * d3 + d5;
-    }
+    const vf c4 = vf_set1(4.0f), c5 = vf_set1(-5.0f), c2 = vf_set1(2.0f);
+    vf d4_d2 = vf_sub(d[4], d[2]);
+    t[0] = vf_fma(c5, d[2], vf_fma(c4, d[0], d[4]));
+    t[1] = vf_sub(vf_add(d[3], d[4]), vf_mul(c4, vf_add(d[1], d[2])));
+    t[2] = vf_fma(c4, vf_sub(d[1], d[2]), vf_sub(d[4], d[3]));
+    t[3] = vf_fma(c2, vf_sub(d[3], d[1]), d4_d2);
+    t[4] = vf_fma(c2, vf_sub(d[1], d[3]), d4_d2);
+    t[5] = vf_fma(c5, d[3], vf_fma(c4, d[1], d[5]));
 }
 
-/* A^T m A along one axis: 6 vectors in, 4 out. */
+/* A^T m along one axis: 6 vectors in, 4 out. */
 static inline void wino_out1(const vf m[6], vf o[4])
 {
     vf s12 = vf_add(m[1], m[2]), d12 = vf_sub(m[1], m[2]);
@@ -118,100 +124,192 @@ static inline void wino_out1(const vf m[6], vf o[4])
     o[3] = vf_add(vf_fma(vf_set1(8.0f), d34, d12), m[5]);
 }
 
+/* Zero-padded copy of the tile rows a block needs: every patch is then an inner one. */
+typedef struct wino_pad {
+    int ty0, rows, wp; /* first tile row, padded rows, padded width */
+} wino_pad;
+
+static void wino_pad_geom(const cv_wg *g, int t0, int nt, wino_pad *p)
+{
+    p->ty0 = t0 / g->tw;
+    p->rows = ((t0 + nt - 1) / g->tw - p->ty0 + 1) * 4 + 2;
+    p->wp = g->tw * 4 + 2;
+}
+
+static size_t wino_pad_floats(const cv_wg *g)
+{
+    int rows = (g->NB + g->tw - 1) / g->tw + 1;
+    rows = rows < g->th ? rows : g->th;
+    return (size_t)(rows * 4 + 2) * (g->tw * 4 + 2);
+}
+
+static void wino_pad_plane(const fid_conv_desc *d, const wino_pad *p, const float *xc,
+                           float *X)
+{
+    const int iy0 = p->ty0 * 4 - d->pad_t;
+    for (int r = 0; r < p->rows; r++) {
+        float *row = X + (size_t)r * p->wp;
+        const int iy = iy0 + r;
+        if (iy < 0 || iy >= d->h_in) {
+            for (int j = 0; j < p->wp; j += VL)
+                vf_store_n(row + j, vf_zero(), p->wp - j < VL ? p->wp - j : VL);
+            continue;
+        }
+        const float *src = xc + (size_t)iy * d->w_in;
+        /* padded column q reads input column q - pad_l */
+        for (int q = 0; q < p->wp; q += VL) {
+            const int n = p->wp - q < VL ? p->wp - q : VL, ix = q - d->pad_l;
+            if (ix >= 0 && ix + n <= d->w_in) {
+                vf_store_n(row + q, vf_load_n(src + ix, n), n);
+            } else {
+                for (int t = 0; t < n; t++)
+                    row[q + t] = ix + t >= 0 && ix + t < d->w_in ? src[ix + t] : 0.0f;
+            }
+        }
+    }
+}
+
+/* V[xi][cp][ic][WNR] = B^T d B of the 6x6 input patches of tiles [t0, t0 + nb), one lane
+ * per tile (lanes past nt read a zero patch). Each (cp, ic) gathers its patches into P. */
+static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, int t0, int nt,
+                       int nb, float *V, float *P, float *X)
+{
+    const size_t hw = (size_t)d->h_in * d->w_in, vxi = wino_vxi(d, nb);
+    wino_pad pd;
+    wino_pad_geom(g, t0, nt, &pd);
+    /* a zero patch past the padded plane for the pad lanes */
+    float *zero = X + (size_t)pd.rows * pd.wp;
+    for (int i = 0; i < 6 * pd.wp; i += VL)
+        vf_store(zero + i, vf_zero());
+    for (int ic = 0; ic < d->c_in; ic++) {
+        wino_pad_plane(d, &pd, x + ic * hw, X);
+        for (int cp = 0; cp < nb / WNR; cp++) {
+            for (int l = 0; l < WNR; l++) {
+                const int t = t0 + cp * WNR + l;
+                const float *src = cp * WNR + l < nt
+                                       ? X + (size_t)(t / g->tw - pd.ty0) * 4 * pd.wp +
+                                             t % g->tw * 4
+                                       : zero;
+                for (int i = 0; i < 6; i++, src += pd.wp)
+                    for (int j = 0; j < 6; j++)
+                        P[(i * 6 + j) * WNR + l] = src[j];
+            }
+            float *b = V + ((size_t)cp * d->c_in + ic) * WNR;
+            for (int v = 0; v < WNR; v += VL) {
+                vf m[6][6], r[6][6];
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++)
+                        m[i][j] = vf_load(P + (i * 6 + j) * WNR + v);
+                for (int j = 0; j < 6; j++) {
+                    vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[6];
+                    wino_in1(col, t);
+                    for (int i = 0; i < 6; i++)
+                        r[i][j] = t[i];
+                }
+                for (int i = 0; i < 6; i++) {
+                    vf t[6];
+                    wino_in1(r[i], t);
+                    for (int j = 0; j < 6; j++)
+                        vf_store(b + (i * 6 + j) * vxi + v, t[j]);
+                }
+            }
+        }
+    }
+}
+
+/* Y = A^T M A for output channels [oc0, oc0 + WINO_MR) of tiles [t0, t0 + nt), epilogue
+ * fused; M is [xi][r][nb] (xi stride wino_mxi). Lanes are tiles, so the 4x4 outputs go
+ * out through tmp. */
+static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb, int nb,
+                        int oc0, int t0, int nt, float *y, const fid_epilogue *ep, float *tmp)
+{
+    const size_t plane = (size_t)d->h_out * d->w_out, mxi = wino_mxi(nb);
+    float *rt = tmp + 16 * VL;
+    for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
+        const int oc = oc0 + r;
+        const uk_epi e = {NULL, ep->slope ? ep->slope + oc : NULL, NULL, ep->act, ep->a0,
+                          ep->a1};
+        const vf bias = vf_set1(ep->bias ? ep->bias[oc] : 0.0f);
+        float *yc = y + (size_t)oc * plane;
+        const float *rc = ep->res ? ep->res + (size_t)oc * plane : NULL;
+        for (int l0 = 0; l0 < nt; l0 += VL) {
+            const int nl = nt - l0 < VL ? nt - l0 : VL;
+            vf m[6][6], c[6][4], o[4][4];
+            for (int xi = 0; xi < 36; xi++)
+                m[xi / 6][xi % 6] = vf_load(Mb + xi * mxi + (size_t)r * nb + l0);
+            for (int j = 0; j < 6; j++) {
+                vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[4];
+                wino_out1(col, t);
+                for (int i = 0; i < 4; i++)
+                    c[j][i] = t[i];
+            }
+            for (int i = 0; i < 4; i++) {
+                vf row[6] = {c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i]};
+                wino_out1(row, o[i]);
+            }
+            if (rc)
+                for (int l = 0; l < nl; l++) {
+                    const int t = t0 + l0 + l, oy0 = t / g->tw * 4, ox0 = t % g->tw * 4;
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++)
+                            rt[(i * 4 + j) * VL + l] =
+                                oy0 + i < d->h_out && ox0 + j < d->w_out
+                                    ? rc[(size_t)(oy0 + i) * d->w_out + ox0 + j]
+                                    : 0.0f;
+                }
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    vf v = vf_add(o[i][j], bias);
+                    if (rc)
+                        v = vf_add(v, vf_load_n(rt + (i * 4 + j) * VL, nl));
+                    vf_store(tmp + (i * 4 + j) * VL, uk_act(v, &e, 0));
+                }
+            for (int l = 0; l < nl; l++) {
+                const int t = t0 + l0 + l, oy0 = t / g->tw * 4, ox0 = t % g->tw * 4;
+                const int ni = d->h_out - oy0 < 4 ? d->h_out - oy0 : 4;
+                const int nj = d->w_out - ox0 < 4 ? d->w_out - ox0 : 4;
+                for (int i = 0; i < ni; i++) {
+                    float *yr = yc + (size_t)(oy0 + i) * d->w_out + ox0;
+                    for (int j = 0; j < nj; j++)
+                        yr[j] = tmp[(i * 4 + j) * VL + l];
+                }
+            }
+        }
+    }
+}
+
+static void cv_wino_plan(const fid_conv_desc *d, fid_conv_plan *plan)
+{
+    cv_wg g;
+    cv_wino_geom(d, &g);
+    plan->algo = ALGO_WINO;
+    plan->n_tiles = g.n_tb * g.n_ob;
+    plan->packed_floats = (size_t)g.n_ocp * 36 * d->c_in * WINO_MR;
+    plan->scratch_floats = 36 * (wino_vxi(d, g.NB) + wino_mxi(g.NB)) + 32 * VL + 36 * WNR +
+                           wino_pad_floats(&g) + 6 * (g.tw * 4 + 2) + VL;
+}
+
 static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
                          const fid_epilogue *ep, float *scratch, int tile)
 {
     cv_wg g;
     cv_wino_geom(d, &g);
     const int tb = tile / g.n_ob, ob = tile % g.n_ob;
-    const int t0 = tb * g.TB, nt = g.T - t0 < g.TB ? g.T - t0 : g.TB;
-    const int oc0 = ob * g.OB, nob = g.ocp - oc0 < g.OB ? g.ocp - oc0 : g.OB;
-    const int ntp = cv_div_up(nt, GEMM_MR); /* tile panels */
-    const size_t hw = (size_t)d->h_in * d->w_in;
-    float *V = scratch;                               /* [xi][tp][ic][MR] */
-    float *M = scratch + (size_t)36 * g.TB * d->c_in; /* [xi][t][OB] */
-
-    /* input transform of this work item's tiles */
-    const size_t vxi = (size_t)ntp * d->c_in * GEMM_MR;
-    for (int t = 0; t < nt; t++) {
-        const int ty = (t0 + t) / g.tw, tx = (t0 + t) % g.tw;
-        const int iy0 = ty * 4 - d->pad_t, ix0 = tx * 4 - d->pad_l;
-        const int inner = iy0 >= 0 && ix0 >= 0 && iy0 + 6 <= d->h_in && ix0 + 6 <= d->w_in;
-        for (int ic = 0; ic < d->c_in; ic++) {
-            const float *xc = x + ic * hw;
-            float p[6][6];
-            if (inner) {
-                const float *src = xc + (size_t)iy0 * d->w_in + ix0;
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++)
-                        p[i][j] = src[(size_t)i * d->w_in + j];
-            } else {
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) {
-                        int iy = iy0 + i, ix = ix0 + j;
-                        p[i][j] = iy >= 0 && iy < d->h_in && ix >= 0 && ix < d->w_in
-                                      ? xc[(size_t)iy * d->w_in + ix]
-                                      : 0.0f;
-                    }
-            }
-            wino_in(p, V + ((size_t)(t / GEMM_MR) * d->c_in + ic) * GEMM_MR + t % GEMM_MR, vxi);
-        }
-    }
-    /* 36 GEMMs: M[xi][t][oc] = sum_ic V[xi][t][ic] U[xi][ic][oc] */
-    const int n_ocpan = g.ocp / GEMM_NR;
-    for (int xi = 0; xi < 36; xi++)
-        for (int k0 = 0; k0 < d->c_in; k0 += g.KC) {
-            const int kc = d->c_in - k0 < g.KC ? d->c_in - k0 : g.KC;
-            for (int j = 0; j < nob / GEMM_NR; j++) {
-                const float *u = packed + (((size_t)xi * n_ocpan + oc0 / GEMM_NR + j) * d->c_in +
-                                           k0) * GEMM_NR;
-                for (int tp = 0; tp < ntp; tp++) {
-                    const float *a = V + xi * vxi + ((size_t)tp * d->c_in + k0) * GEMM_MR;
-                    float *c = M + ((size_t)xi * g.TB + tp * GEMM_MR) * g.OB + j * GEMM_NR;
-                    int mr = nt - tp * GEMM_MR < GEMM_MR ? nt - tp * GEMM_MR : GEMM_MR;
-                    uk_main(kc, a, u, c, g.OB, mr, GEMM_NR, k0 ? UK_LOAD : 0, NULL);
-                }
-            }
-        }
-    /* output transform, VL output channels at a time, epilogue fused */
-    const size_t plane = (size_t)d->h_out * d->w_out;
-    for (int t = 0; t < nt; t++) {
-        const int oy0 = (t0 + t) / g.tw * 4, ox0 = (t0 + t) % g.tw * 4;
-        for (int c = 0; c < nob; c += VL) {
-            const int oc = oc0 + c;
-            if (oc >= d->c_out)
-                break;
-            const int nl = d->c_out - oc < VL ? d->c_out - oc : VL;
-            vf m[6][6], r[6][4], o[4][4];
-            for (int xi = 0; xi < 36; xi++)
-                m[xi / 6][xi % 6] = vf_load(M + ((size_t)xi * g.TB + t) * g.OB + c);
-            for (int j = 0; j < 6; j++) {
-                vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, oc4[4];
-                wino_out1(col, oc4);
-                for (int i = 0; i < 4; i++)
-                    r[j][i] = oc4[i];
-            }
-            for (int i = 0; i < 4; i++) {
-                vf row[6] = {r[0][i], r[1][i], r[2][i], r[3][i], r[4][i], r[5][i]};
-                wino_out1(row, o[i]);
-            }
-            const vf bias = ep->bias ? vf_load_n(ep->bias + oc, nl) : vf_zero();
-            const vf slope = ep->slope ? vf_load_n(ep->slope + oc, nl) : vf_zero();
-            const vact act = {ep->act, vf_set1(ep->a0), vf_set1(ep->a1), slope};
-            for (int i = 0; i < 4 && oy0 + i < d->h_out; i++)
-                for (int j = 0; j < 4 && ox0 + j < d->w_out; j++) {
-                    const size_t off = (size_t)oc * plane + (size_t)(oy0 + i) * d->w_out + ox0 + j;
-                    vf v = vf_add(o[i][j], bias);
-                    float buf[VL];
-                    if (ep->res) {
-                        for (int l = 0; l < nl; l++)
-                            buf[l] = ep->res[off + l * plane];
-                        v = vf_add(v, vf_load_n(buf, nl));
-                    }
-                    vf_store(buf, vf_act(v, &act));
-                    for (int l = 0; l < nl; l++)
-                        y[off + l * plane] = buf[l];
-                }
-        }
+    const int t0 = tb * g.NB, nt = g.T - t0 < g.NB ? g.T - t0 : g.NB;
+    const int ncp = cv_div_up(nt, WNR), nb = ncp * WNR;
+    const size_t vxi = wino_vxi(d, nb), mxi = wino_mxi(nb);
+    float *V = scratch;                                  /* [xi][cp][ic][WNR] */
+    float *Mb = V + 36 * wino_vxi(d, g.NB);              /* [xi][WINO_MR][nb] */
+    float *tmp = Mb + 36 * wino_mxi(g.NB); /* 2 x 16 x VL, then P, then the padded plane */
+    wino_input(d, &g, x, t0, nt, nb, V, tmp + 32 * VL, tmp + 32 * VL + 36 * WNR);
+    const int p1 = (ob + 1) * g.OBP < g.n_ocp ? (ob + 1) * g.OBP : g.n_ocp;
+    for (int p = ob * g.OBP; p < p1; p++) {
+        const float *u = packed + (size_t)p * 36 * d->c_in * WINO_MR;
+        for (int xi = 0; xi < 36; xi++)
+            for (int cp = 0; cp < ncp; cp++)
+                uk_wino(d->c_in, u + (size_t)xi * d->c_in * WINO_MR,
+                        V + xi * vxi + (size_t)cp * d->c_in * WNR,
+                        Mb + xi * mxi + cp * WNR, nb, WINO_MR, WNR, 0, NULL);
+        wino_output(d, &g, Mb, nb, p * WINO_MR, t0, nt, y, ep, tmp);
     }
 }
