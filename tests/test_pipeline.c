@@ -201,7 +201,9 @@ static int faces_lr(fid_pipeline *p, const char *path, int keep, float (*emb)[FI
 
 static void test_knn(void)
 {
-    fid_pipeline *p = open_pipe("det_2.5g", "mobilefacenet_prelu_512d", NULL, 0);
+    /* FAST (ASan) runs: the cheaper detector; the identities must hold with it too */
+    fid_pipeline *p = open_pipe(fast ? "det_500m" : "det_2.5g", "mobilefacenet_prelu_512d",
+                                NULL, 0);
     if (!p)
         return;
     int dim = fid_embed_dim(p);
@@ -261,7 +263,7 @@ static void test_knn(void)
           min_same, max_diff);
 
     /* flip TTA: still unit norm, close to the plain embedding */
-    fid_pipeline *pf = open_pipe("det_2.5g", "mobilefacenet_prelu_512d", NULL, 1);
+    fid_pipeline *pf = fast ? NULL : open_pipe("det_2.5g", "mobilefacenet_prelu_512d", NULL, 1);
     if (pf) {
         snprintf(path, sizeof path, "%s/data/faces/face_recognition/knn_examples/train/%s",
                  shared, train[5].file);
@@ -441,9 +443,9 @@ int main(void)
     char *json = read_file(refp, NULL);
     CHECK(json != NULL, "read %s", refp);
     if (json) {
-        test_reference(json, "det_2.5g", "\"det_2.5g.onnx\"", "insightface/sample/t1.jpg", 6);
         test_reference(json, "det_500m", "\"det_500m.onnx\"", "insightface/sample/t1.jpg", 6);
-        if (!fast) {
+        if (!fast) { /* FAST: ASan+UBSan run, -O0; one detector is enough there */
+            test_reference(json, "det_2.5g", "\"det_2.5g.onnx\"", "insightface/sample/t1.jpg", 6);
             test_reference(json, "det_2.5g", "\"det_2.5g.onnx\"",
                            "face_recognition/two_people.jpg", 2);
             test_reference(json, "scrfd_2.5g_bnkps", "\"scrfd_2.5g_bnkps.onnx\"",
@@ -458,7 +460,8 @@ int main(void)
     }
     test_knn();
     test_lfw_aligned();
-    test_occlusion();
+    if (!fast)
+        test_occlusion();
     test_bad_inputs();
     return th_summary("test_pipeline");
 }
