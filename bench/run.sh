@@ -24,6 +24,7 @@ for c in $cases; do
         echo "{\"faceid\":$f,\"ort\":$o,\"ratio\":$ratio}" >> "$out"
     done
 done
+"$B"/bench/bench_pipeline "$B/models" "$SHARED/data/faces/insightface/sample/t1.jpg" 1 2 | tee "$B/bench/pipeline.jsonl"  # detect+embed end to end: images/s, faces/s
 echo "JSON lines: $out" >&2
 # 1:N search: 10k/100k/1M x 512 at 1 and 2 threads vs memcpy bandwidth (table + JSON lines)
 "$B"/bench/bench_search | tee "$B/bench/search.txt" | grep -v '^{'; grep '^{' "$B/bench/search.txt" > "$B/bench/search.jsonl"
