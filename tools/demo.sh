@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The quick-start job: convert the models, then run the detector and an embedder on sample
-# data with the faceid CLI (JSON lines on stdout).
+# The quick-start job: the face pipeline on sample images with the faceid CLI — detect,
+# embed, verify (JSON lines on stdout, progress and notes on stderr).
 set -euo pipefail
 B=${B:-build}
 SHARED=${SHARED:-../shared}
-echo "== models in $B/models" >&2
-ls "$B"/models/*.fidw >&2
-echo "== faceid inspect det_2.5g at 640x640" >&2
-"$B"/faceid inspect "$B"/models/det_2.5g.fidw --shape 1,3,640,640 >&2
-for c in "$B"/golden/*.case; do
-    model=$(awk '$1=="model"{print $2}' "$c")
-    read -r _ _ shape file < <(grep '^input ' "$c")
-    "$B"/faceid infer "$B/models/$model.fidw" --input "$B/golden/$file" --shape "$shape" \
-        --output "$B/golden/$(basename "$c" .case).faceid.f32"
-done
+F=$B/faceid
+FR=$SHARED/data/faces/face_recognition
+export FACEID_MODELS=${FACEID_MODELS:-$B/models}
+echo "== faceid doctor (CPU, libraries, models)" >&2
+"$F" doctor
+echo "== faceid detect: faces, landmarks, quality in the InsightFace group photo" >&2
+"$F" detect "$SHARED/data/faces/insightface/sample/t1.jpg"
+echo "== faceid embed: one 512-d embedding per face (shortened here)" >&2
+"$F" embed "$FR/obama.jpg" "$FR/biden.jpg" | cut -c 1-400
+echo "== faceid verify: same person (exit 0), then different people (exit 1)" >&2
+"$F" verify "$FR/obama.jpg" "$FR/obama2.jpg"
+"$F" verify "$FR/obama.jpg" "$FR/biden.jpg" || echo "(exit $? = no match)" >&2
