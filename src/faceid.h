@@ -75,8 +75,10 @@ FID_API const char *fid_cpu_isa(void);
  *   float emb[FID_EMBED_MAX]; fid_embed(p, &img, &faces[0], emb);
  *   float cos = fid_cosine(emb_a, emb_b, fid_embed_dim(p));
  *
- * A pipeline handle is not thread-safe (one per thread); it never allocates after open
- * except when a new detector input size is first seen.
+ * A pipeline handle is not thread-safe (one per thread); it allocates only at open and when
+ * the detector input size changes (auto size: 320 if the image's long side <= 320, 1024 if
+ * >= 2000, else 640). Buffers only grow, so once the largest size was seen a change costs the
+ * planner's small temporaries only. Fixed-shape detector exports always run at their size.
  * Errors: negative FID_STATUS_*; message from fid_pipeline_last_error(p) (NULL: the last failed
  * open / image load in this thread).
  * ====================================================================================== */
