@@ -83,6 +83,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
                           w->path);
     }
     order_outputs(g);
+    fid_profile_init(g);
     for (int i = 0; i < g->n_node; i++) {
         const fid_wnode *s = &w->node[i];
         fid_node *n = &g->node[i];
@@ -103,8 +104,10 @@ void fid_graph_destroy(fid_graph *g)
 {
     if (!g)
         return;
+    fid_profile_dump(g);
     for (int i = 0; i < g->n_node; i++)
         free(g->node[i].packed);
+    free(g->prof);
     free(g->t);
     free(g->node);
     free(g->arena);
@@ -235,10 +238,17 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
             g->t[i].numel = m;
         }
     g->flops = 0;
+    if (g->prof) { /* a new shape starts a new profile */
+        memset(g->prof, 0, sizeof(double) * 2 * (size_t)g->n_node);
+        g->prof_runs = 0;
+    }
     size_t scratch = 0;
     for (int i = 0; i < g->n_node; i++) {
         fid_node *n = &g->node[i];
+        double f0 = g->flops;
         int rc = fid_op_infer(g, n, e);
+        if (g->prof)
+            g->prof[2 * i + 1] = g->flops - f0;
         if (rc == FID_OK && n->op == FID_OP_CONV2D)
             rc = prepare_conv(g, n, &scratch, e);
         if (rc != FID_OK)
@@ -259,6 +269,10 @@ float *fid_graph_input(fid_graph *g) { return g->t[g->input].data; }
 
 void fid_graph_run(fid_graph *g)
 {
+    if (g->prof) {
+        fid_profile_run(g);
+        return;
+    }
     for (int i = 0; i < g->n_node; i++)
         fid_op_run(g, &g->node[i]);
 }

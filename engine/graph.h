@@ -52,6 +52,10 @@ typedef struct fid_graph {
     int n_threads;
     fid_kernels k;
     double flops;              /* at the current input shape */
+    /* FID_PROFILE=1: per node [ms summed over runs, FLOP], runs; dumped to stderr at
+     * destroy (engine/profile.c). NULL when off. */
+    double *prof;
+    int prof_runs;
 } fid_graph;
 
 /* Build a graph over w (borrowed; must outlive the graph). isa: cap (clamped to the CPU).
@@ -64,6 +68,11 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
 float *fid_graph_input(fid_graph *g);
 void fid_graph_run(fid_graph *g);
 const char *fid_op_name(int op);
+
+/* Per-node timing behind FID_PROFILE=1 (engine/profile.c). */
+void fid_profile_init(fid_graph *g);
+void fid_profile_run(fid_graph *g);
+void fid_profile_dump(fid_graph *g);
 
 /* Per-op shape inference and execution (engine/ops/). */
 int fid_op_infer(fid_graph *g, fid_node *n, fid_err *e);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "kcommon.h"
 
-enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3 };
+enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3, ALGO_DIRECT = 4 };
 #define GEMM_NR (GEMM_NV * VL)
 
 static inline int cv_div_up(int a, int b) { return (a + b - 1) / b; }
@@ -147,112 +147,8 @@ static void cv_gemm_tile(const fid_conv_desc *d, const float *packed, const floa
     }
 }
 
-/* ---- depthwise: padded (and for stride 2, even/odd de-interleaved) plane in scratch,
- * then unaligned vector loads only. ---- */
-typedef struct cv_dw {
-    int hp, wp, rowlen;
-} cv_dw;
-
-static int cv_dw_ok(const fid_conv_desc *d)
-{
-    return d->group == d->c_in && d->c_out == d->c_in && d->sh == d->sw &&
-           (d->sh == 1 || d->sh == 2) && d->dil_h == 1 && d->dil_w == 1;
-}
-
-#define DW_RB 8 /* output rows per strip: the strip's padded rows stay in L1 */
-
-static void cv_dw_geom(const fid_conv_desc *d, cv_dw *g)
-{
-    g->hp = (DW_RB - 1) * d->sh + d->kh;
-    g->wp = (d->w_out - 1) * d->sw + d->kw;
-    g->rowlen = d->sw == 1 ? g->wp + VL : 2 * (d->w_out + d->kw / 2 + VL);
-}
-
-/* Padded input rows [r0, r1) (padded coordinates) of channel xc into scratch rows 0.. */
-static void cv_dw_rows(const fid_conv_desc *d, const cv_dw *g, const float *xc, int r0, int r1,
-                       float *scratch)
-{
-    const int half = g->rowlen / 2;
-    for (int r = r0; r < r1; r++) {
-        float *row = scratch + (size_t)(r - r0) * g->rowlen;
-        const int iy = r - d->pad_t;
-        for (int j = 0; j < g->rowlen; j += VL)
-            vf_store_n(row + j, vf_zero(), g->rowlen - j < VL ? g->rowlen - j : VL);
-        if (iy < 0 || iy >= d->h_in)
-            continue;
-        const float *src = xc + (size_t)iy * d->w_in;
-        /* padded columns q in [q0, q1) come from the input row */
-        const int q0 = d->pad_l, q1 = d->pad_l + d->w_in < g->wp ? d->pad_l + d->w_in : g->wp;
-        if (d->sw == 1) {
-            for (int q = q0; q < q1; q += VL) {
-                int n = q1 - q < VL ? q1 - q : VL;
-                vf_store_n(row + q, vf_load_n(src + q - q0, n), n);
-            }
-        } else {
-            for (int q = q0; q < q1; q++)
-                row[(q & 1) * half + (q >> 1)] = src[q - q0];
-        }
-    }
-}
-
-static void cv_dw_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
-                       const fid_epilogue *ep, float *scratch, int c)
-{
-    cv_dw g;
-    cv_dw_geom(d, &g);
-    const float *xc = x + (size_t)c * d->h_in * d->w_in;
-    const int half = g.rowlen / 2, s2 = d->sw == 2;
-    const float *w = packed + (size_t)c * d->kh * d->kw;
-    const size_t plane = (size_t)d->h_out * d->w_out;
-    const vf bias = vf_set1(ep->bias ? ep->bias[c] : 0.0f);
-    uk_epi e = {NULL, ep->slope ? ep->slope + c : NULL, NULL, ep->act, ep->a0, ep->a1};
-    const int k33 = d->kh == 3 && d->kw == 3;
-    vf w9[9];
-    for (int i = 0; i < 9; i++)
-        w9[i] = vf_set1(k33 ? w[i] : 0.0f);
-    /* stride 1: tap kx at offset kx; stride 2: even taps in the E half, odd in O */
-    const int o1 = s2 ? half : 1, o2 = s2 ? 1 : 2;
-
-    for (int oy0 = 0; oy0 < d->h_out; oy0 += DW_RB) {
-        const int oy1 = oy0 + DW_RB < d->h_out ? oy0 + DW_RB : d->h_out;
-        cv_dw_rows(d, &g, xc, oy0 * d->sh, (oy1 - 1) * d->sh + d->kh, scratch);
-        for (int oy = oy0; oy < oy1; oy++) {
-            float *yr = y + c * plane + (size_t)oy * d->w_out;
-            const float *res = ep->res ? ep->res + c * plane + (size_t)oy * d->w_out : NULL;
-            const float *rows = scratch + (size_t)(oy - oy0) * d->sh * g.rowlen;
-            for (int ox = 0; ox < d->w_out; ox += VL) {
-                int n = d->w_out - ox < VL ? d->w_out - ox : VL;
-                vf acc = vf_zero();
-                if (k33) {
-                    const float *r0 = rows + ox, *r1 = r0 + g.rowlen, *r2 = r1 + g.rowlen;
-                    acc = vf_fma(w9[0], vf_load(r0), acc);
-                    acc = vf_fma(w9[1], vf_load(r0 + o1), acc);
-                    acc = vf_fma(w9[2], vf_load(r0 + o2), acc);
-                    acc = vf_fma(w9[3], vf_load(r1), acc);
-                    acc = vf_fma(w9[4], vf_load(r1 + o1), acc);
-                    acc = vf_fma(w9[5], vf_load(r1 + o2), acc);
-                    acc = vf_fma(w9[6], vf_load(r2), acc);
-                    acc = vf_fma(w9[7], vf_load(r2 + o1), acc);
-                    acc = vf_fma(w9[8], vf_load(r2 + o2), acc);
-                } else {
-                    for (int ky = 0; ky < d->kh; ky++) {
-                        const float *row = rows + (size_t)ky * g.rowlen + ox;
-                        const float *wk = w + ky * d->kw;
-                        for (int kx = 0; kx < d->kw; kx++) {
-                            int off = s2 ? (kx & 1) * half + (kx >> 1) : kx;
-                            acc = vf_fma(vf_set1(wk[kx]), vf_load(row + off), acc);
-                        }
-                    }
-                }
-                if (ep->bias)
-                    acc = vf_add(acc, bias);
-                if (res)
-                    acc = vf_add(acc, vf_load_n(res + ox, n));
-                vf_store_n(yr + ox, uk_act(acc, &e, 0), n);
-            }
-        }
-    }
-}
+#include "tmpl_dw.h"
+#include "tmpl_direct.h"
 
 /* ---- slots ---- */
 static int cv_wino_ok(const fid_conv_desc *d);
@@ -270,6 +166,10 @@ static void KFN(conv_plan)(const fid_conv_desc *d, fid_conv_plan *plan)
         plan->n_tiles = d->c_out;
         plan->packed_floats = (size_t)d->c_out * d->kh * d->kw;
         plan->scratch_floats = (size_t)g.hp * g.rowlen;
+        return;
+    }
+    if (cv_dir_ok(d)) { /* small-channel convs on big planes (tmpl_direct.h, engineer D2) */
+        cv_dir_plan(d, plan);
         return;
     }
     if (cv_wino_ok(d)) {
@@ -291,7 +191,7 @@ static void KFN(conv_pack)(const fid_conv_desc *d, const fid_conv_plan *plan, co
         memcpy(packed, w, plan->packed_floats * sizeof(float));
     else if (plan->algo == ALGO_WINO)
         cv_wino_pack(d, w, packed);
-    else
+    else /* GEMM and direct share the packing */
         cv_gemm_pack(d, w, packed);
 }
 
@@ -303,6 +203,8 @@ static void KFN(conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan,
         cv_dw_tile(d, packed, x, y, ep, scratch, tile);
     else if (plan->algo == ALGO_WINO)
         cv_wino_tile(d, packed, x, y, ep, scratch, tile);
+    else if (plan->algo == ALGO_DIRECT)
+        cv_dir_tile(d, packed, x, y, ep, scratch, tile);
     else
         cv_gemm_tile(d, packed, x, y, ep, scratch, tile);
 }

@@ -223,8 +223,61 @@ static void KFN(pool2d_f32)(const float *x, int h, int w, float *y, int oh, int 
                 ox += VL;
                 continue;
             }
+            /* stride 2, kernel width 2 or 3 (SCRFD's 2x2/s2 pools): de-interleaved rows,
+             * same column order per row as the scalar window */
+            if (d->sw == 2 && (d->kw == 2 || d->kw == 3) && ws >= 0 &&
+                ws + 2 * VL + d->kw - 2 <= w && ox + VL <= ow && he > hs) {
+                vf r = d->is_max ? vf_set1(-FLT_MAX) : vf_zero();
+                for (int iy = hs; iy < he; iy++) {
+                    const float *row = x + (size_t)iy * w + ws;
+                    vf e, o, e2, o2;
+                    vf_deint2(row, &e, &o);
+                    r = d->is_max ? vf_max(e, r) : vf_add(r, e);
+                    r = d->is_max ? vf_max(o, r) : vf_add(r, o);
+                    if (d->kw == 3) {
+                        vf_deint2(row + 2, &e2, &o2);
+                        r = d->is_max ? vf_max(e2, r) : vf_add(r, e2);
+                    }
+                }
+                if (!d->is_max) {
+                    int cnt = d->count_include_pad ? ph * d->kw : (he - hs) * d->kw;
+                    r = vf_div(r, vf_set1((float)cnt));
+                }
+                vf_store(yr + ox, r);
+                ox += VL;
+                continue;
+            }
             yr[ox] = fid_pool1(x, w, d, hs, he, ph, ox);
             ox++;
         }
+    }
+}
+
+/* Nearest resize (asymmetric, floor). Exact 2x upsampling (SCRFD's FPN) duplicates each
+ * input vector into two and writes each output row pair from one pass; other ratios take
+ * the reference index math. */
+static void KFN(resize_nearest_f32)(const float *x, int h, int w, float *y, int oh, int ow)
+{
+    if (oh == 2 * h && ow == 2 * w) {
+        for (int i = 0; i < h; i++) {
+            const float *xr = x + (size_t)i * w;
+            float *y0 = y + (size_t)2 * i * ow, *y1 = y0 + ow;
+            int j = 0;
+            for (; j + VL <= w; j += VL) {
+                vf lo, hi;
+                vf_dup2(vf_load(xr + j), &lo, &hi);
+                vf_store(y0 + 2 * j, lo), vf_store(y0 + 2 * j + VL, hi);
+                vf_store(y1 + 2 * j, lo), vf_store(y1 + 2 * j + VL, hi);
+            }
+            for (; j < w; j++)
+                y0[2 * j] = y0[2 * j + 1] = y1[2 * j] = y1[2 * j + 1] = xr[j];
+        }
+        return;
+    }
+    for (int i = 0; i < oh; i++) {
+        const float *xr = x + (size_t)((int64_t)i * h / oh) * w;
+        float *yr = y + (size_t)i * ow;
+        for (int j = 0; j < ow; j++)
+            yr[j] = xr[(int64_t)j * w / ow];
     }
 }

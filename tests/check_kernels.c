@@ -501,6 +501,24 @@ static void conv_wino(void)
     fid_conv_desc d = kc_desc(64, 12, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     for (int e = 0; e < N_EPI; e++)
         check_conv("wino_epi", &d, e);
+    /* Small planes (7x7 .. 9x9 at 512 channels in IResNet/ResNet18) take F(2,3) */
+    static const int sm[][2] = {{7, 7}, {8, 8}, {6, 9}, {9, 6}, {7, 10}};
+    for (int i = 0; i < 5; i++) {
+        int ci = 32 + 9 * i, co = 34 + 13 * i, pad = i == 4 ? 0 : 1;
+        d = kc_desc(ci, sm[i][0], sm[i][1], co, 3, 3, 1, 1, pad, pad, pad, pad, 1, 1);
+        check_conv("wino2", &d, i % N_EPI);
+        d = kc_desc(ci, sm[i][0], sm[i][1], co, 3, 3, 1, 1, 0, 1, 1, 0, 1, 1);
+        check_conv("wino2_asym", &d, (i + 3) % N_EPI);
+    }
+    d = kc_desc(512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    check_conv("wino2_512_7", &d, 2);
+    /* the shapes above must really take Winograd on every SIMD level */
+    for (int i = 0; i < n_isa; i++) {
+        fid_conv_plan pl;
+        kisa[i].conv_plan(&d, &pl);
+        CHECK(kisa[i].isa == FID_ISA_REF || pl.algo == 3, "%s 512x7x7 takes Winograd",
+              fid_isa_name(kisa[i].isa));
+    }
 }
 
 static void conv_real(void)
@@ -587,6 +605,79 @@ static void conv_random(int n)
     }
 }
 
+/* Direct conv (small c_in, planes >= 40x40, rows >= 32 px, so every ISA takes that path):
+ * row widths around the vector/block edges, c_out around the micro-tile rows, stride 2 with
+ * odd/even widths and pad_l 0/1 (de-interleave phase), asymmetric pads, every epilogue, and
+ * the real SCRFD layer shapes on a reduced plane. */
+static void conv_direct(void)
+{
+    static const int ws[] = {32, 33, 40, 47, 48, 49, 63, 64, 65, 80, 81, 97};
+    static const int cis[] = {1, 3, 8, 12, 16, 24, 5};
+    static const int cos[] = {1, 2, 7, 8, 9, 16, 20, 24, 6, 13, 12, 17};
+    for (int i = 0; i < 12; i++) {
+        int ci = cis[i % 7], co = cos[i], w = ws[i];
+        fid_conv_desc d = kc_desc(ci, 40 + i % 3, w, co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+        check_conv("direct_s1", &d, i % N_EPI);
+        d = kc_desc(ci, 80 + i % 2, 2 * w + i % 2, co, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+        check_conv("direct_s2", &d, (i + 4) % N_EPI);
+        d = kc_desc(ci, 81, 2 * w + 1, co, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1);
+        check_conv("direct_s2_pad0", &d, (i + 1) % N_EPI);
+        d = kc_desc(ci, 42, w + 1, co, 3, 3, 1, 1, 0, 1, 2, 0, 1, 1);
+        check_conv("direct_asym", &d, (i + 7) % N_EPI);
+        d = kc_desc(ci, 82, 2 * w + 2, co, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1);
+        check_conv("direct_s2_asym", &d, (i + 2) % N_EPI);
+    }
+    /* SCRFD layers at full width, few rows: stems 3->16/28/32 s2, 12..64-channel 3x3s,
+     * the 2/8/20-channel heads. */
+    static const int real[][6] = {{3, 20, 640, 16, 2, 0}, {3, 20, 640, 28, 2, 1},
+                                  {3, 18, 640, 32, 2, 2}, {12, 8, 320, 12, 1, 3},
+                                  {12, 8, 320, 24, 1, 4}, {24, 12, 160, 24, 1, 5},
+                                  {24, 16, 160, 48, 2, 6}, {48, 40, 80, 48, 1, 7},
+                                  {64, 40, 80, 2, 1, 8},  {64, 40, 80, 20, 1, 0},
+                                  {16, 40, 80, 16, 1, 1}, {64, 40, 40, 8, 1, 2}};
+    for (int i = 0; i < 12; i++) {
+        const int *r = real[i];
+        fid_conv_desc d = kc_desc(r[0], r[1], r[2], r[3], 3, 3, r[4], r[4], 1, 1, 1, 1, 1, 1);
+        check_conv("direct_scrfd", &d, r[5]);
+    }
+    /* 1x1 on flattened planes: pixel-count tails (the last block over-reads the input). */
+    static const int p1[][4] = {{40, 40, 16, 16}, {40, 41, 7, 9},   {41, 43, 1, 1},
+                                {57, 29, 64, 24}, {40, 47, 3, 17},  {45, 45, 40, 72},
+                                {20, 320, 16, 16}, {40, 160, 16, 40}, {80, 80, 40, 72},
+                                {80, 80, 72, 16}, {40, 80, 64, 64}, {43, 39, 24, 8}};
+    for (int i = 0; i < 12; i++) {
+        fid_conv_desc d = kc_desc(p1[i][2], p1[i][0], p1[i][1], p1[i][3], 1, 1, 1, 1, 0, 0, 0,
+                                  0, 1, 1);
+        check_conv("direct_1x1", &d, i % N_EPI);
+    }
+}
+
+/* Depthwise edges: row widths 1..33 at stride 1 and 2 (s2 de-interleave head/tail),
+ * odd/even input widths, pads 0/1/asymmetric, and the real SCRFD/MobileFaceNet shapes. */
+static void conv_dw_edges(void)
+{
+    for (int w = 1; w <= 33; w++)
+        for (int s = 1; s <= 2; s++) {
+            int c = 1 + w % 5, pad = (w + s) % 3 ? 1 : 0;
+            if (w + 2 * pad < 3)
+                continue;
+            fid_conv_desc d = kc_desc(c, 5 + w % 4, w, c, 3, 3, s, s, pad, pad, pad, pad, 1, c);
+            check_conv("dw_edge", &d, (w + s) % N_EPI);
+            if (w >= 2) {
+                d = kc_desc(c, 6, w, c, 3, 3, s, s, 0, 1, 1, 0, 1, c);
+                check_conv("dw_edge_asym", &d, (w + 3) % N_EPI);
+            }
+        }
+    static const int real[][4] = {{16, 40, 320, 2}, {16, 20, 320, 1}, {40, 20, 160, 2},
+                                  {72, 20, 80, 2},  {64, 56, 56, 1},  {128, 28, 28, 2},
+                                  {256, 14, 14, 2}, {512, 7, 7, 1}};
+    for (int i = 0; i < 8; i++) {
+        const int *r = real[i];
+        fid_conv_desc d = kc_desc(r[0], r[1], r[2], r[0], 3, 3, r[3], r[3], 1, 1, 1, 1, 1, r[0]);
+        check_conv("dw_real", &d, i % N_EPI);
+    }
+}
+
 static void fc_all(void)
 {
     static const int Ks[] = {1, 3, 15, 16, 17, 31, 64, 65, 129, 512};
@@ -649,6 +740,13 @@ static void pool_all(void)
     check_pool_case(57, 57, 2, 2, 0, 0, 1, 0, 1);
     check_pool_case(13, 13, 3, 2, 1, 0, 1, 0, 1);
     check_pool_case(3, 3, 2, 2, 0, 0, 1, 0, 0);
+    /* stride-2 vector path: widths around 2*VL multiples, kernel 2/3, pads, ceil mode */
+    for (int w = 30; w <= 70; w += 3)
+        for (int k = 2; k <= 3; k++)
+            check_pool_case(5 + w % 4, w, k, 2, w % 2, (w / 3) % 2, w % 5 == 0, w % 2, k == 3);
+    check_pool_case(64, 320, 2, 2, 0, 0, 0, 1, 0);  /* SCRFD-2.5g max pool (rows cut) */
+    check_pool_case(40, 160, 2, 2, 0, 0, 1, 0, 0);  /* SCRFD-2.5g avg pools, ceil mode */
+    check_pool_case(41, 81, 2, 2, 0, 0, 1, 0, 1);
 }
 
 static void resize_all(void)
@@ -657,6 +755,10 @@ static void resize_all(void)
                                {10, 10, 5, 5}, {3, 5, 7, 11}, {40, 40, 80, 80}};
     for (int i = 0; i < 7; i++)
         check_resize_case(s[i][0], s[i][1], s[i][2], s[i][3]);
+    for (int w = 1; w <= 40; w++) /* the 2x vector path: tails at every width */
+        check_resize_case(1 + w % 3, w, 2 * (1 + w % 3), 2 * w);
+    check_resize_case(80, 80, 160, 160);
+    check_resize_case(3, 4, 6, 9); /* 2x rows, not columns: general path */
 }
 
 int main(int argc, char **argv)
@@ -700,5 +802,7 @@ int main(int argc, char **argv)
     conv_random(80);
     conv_wino();
     conv_real();
+    conv_direct();
+    conv_dw_edges();
     return th_summary("check_kernels");
 }

@@ -64,4 +64,17 @@ static inline vf vf_ldexp(vf v, vf n)
 }
 static inline float vf_hsum(vf v) { return vaddvq_f32(v); }
 
+/* Stride-2 helpers (depthwise/direct conv input de-interleave, 2x nearest resize). */
+static inline void vf_deint2(const float *p, vf *even, vf *odd)
+{
+    float32x4x2_t t = vld2q_f32(p);
+    *even = t.val[0];
+    *odd = t.val[1];
+}
+static inline void vf_dup2(vf v, vf *lo, vf *hi)
+{
+    *lo = vzip1q_f32(v, v);
+    *hi = vzip2q_f32(v, v);
+}
+
 #endif

@@ -20,5 +20,6 @@ void fid_kernels_init_avx2(fid_kernels *k)
     k->binary_scalar_f32 = KFN(binary_scalar_f32);
     k->pool2d_f32 = KFN(pool2d_f32);
     k->mean_f32 = KFN(mean_f32);
+    k->resize_nearest_f32 = KFN(resize_nearest_f32);
     k->dot_f32 = KFN(dot_f32);
 }

@@ -60,4 +60,20 @@ static inline float vf_hsum(vf v)
     return _mm_cvtss_f32(s);
 }
 
+/* Stride-2 helpers (depthwise/direct conv input de-interleave, 2x nearest resize). */
+static inline void vf_deint2(const float *p, vf *even, vf *odd)
+{
+    vf a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + VL);
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8));
+}
+static inline void vf_dup2(vf v, vf *lo, vf *hi)
+{
+    vf l = _mm256_unpacklo_ps(v, v), h = _mm256_unpackhi_ps(v, v);
+    *lo = _mm256_permute2f128_ps(l, h, 0x20);
+    *hi = _mm256_permute2f128_ps(l, h, 0x31);
+}
+
 #endif

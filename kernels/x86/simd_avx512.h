@@ -50,4 +50,21 @@ static inline vf vf_round(vf v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_N
 static inline vf vf_ldexp(vf v, vf n) { return _mm512_scalef_ps(v, n); }
 static inline float vf_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 
+/* Stride-2 helpers (depthwise/direct conv input de-interleave, 2x nearest resize). */
+static inline void vf_deint2(const float *p, vf *even, vf *odd)
+{
+    const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    vf a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + VL);
+    *even = _mm512_permutex2var_ps(a, ie, b);
+    *odd = _mm512_permutex2var_ps(a, io, b);
+}
+static inline void vf_dup2(vf v, vf *lo, vf *hi)
+{
+    const __m512i il = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i ih = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+    *lo = _mm512_permutexvar_ps(il, v);
+    *hi = _mm512_permutexvar_ps(ih, v);
+}
+
 #endif

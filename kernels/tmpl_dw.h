@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Depthwise conv (algo 2) and the padded-row copy it shares with the direct conv
+ * (tmpl_direct.h): rows are zero-padded, stride-2 rows de-interleaved into even/odd halves,
+ * so every tap is an unaligned contiguous vector load. Included from tmpl_conv.h. */
+
+/* Padded row of `rowlen` floats: padded column q holds src[q - pad_l] for q in [0, wp)
+ * (zero outside the input); src NULL = all zero. s2: column q goes to
+ * dst[(q & 1) * (rowlen / 2) + q / 2]. Everything else in the row is zero. */
+static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int pad_l, int wp,
+                       int s2)
+{
+    for (int j = 0; j < rowlen; j += VL)
+        vf_store_n(dst + j, vf_zero(), rowlen - j < VL ? rowlen - j : VL);
+    if (!src)
+        return;
+    const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
+    if (!s2) {
+        for (int q = q0; q < q1; q += VL) {
+            int n = q1 - q < VL ? q1 - q : VL;
+            vf_store_n(dst + q, vf_load_n(src + q - q0, n), n);
+        }
+        return;
+    }
+    float *ev = dst, *od = dst + rowlen / 2;
+    /* pair j = padded columns (2j, 2j+1) = input (2j - pad_l, 2j + 1 - pad_l) */
+    int j = (pad_l + 1) / 2;
+    for (int q = q0; q < 2 * j && q < q1; q++) /* odd pad_l: the first odd column */
+        od[q >> 1] = src[q - q0];
+    for (; 2 * (j + VL) <= q1; j += VL) {
+        vf e, o;
+        vf_deint2(src + 2 * j - pad_l, &e, &o);
+        vf_store(ev + j, e);
+        vf_store(od + j, o);
+    }
+    for (int q = 2 * j; q < q1; q++)
+        dst[(q & 1) * (rowlen / 2) + (q >> 1)] = src[q - q0];
+}
+
+typedef struct cv_dw {
+    int hp, wp, rowlen;
+} cv_dw;
+
+static int cv_dw_ok(const fid_conv_desc *d)
+{
+    return d->group == d->c_in && d->c_out == d->c_in && d->sh == d->sw &&
+           (d->sh == 1 || d->sh == 2) && d->dil_h == 1 && d->dil_w == 1;
+}
+
+#define DW_RB 8 /* output rows per strip: the strip's padded rows stay in L1 */
+
+static void cv_dw_geom(const fid_conv_desc *d, cv_dw *g)
+{
+    g->hp = (DW_RB - 1) * d->sh + d->kh;
+    g->wp = (d->w_out - 1) * d->sw + d->kw;
+    g->rowlen = d->sw == 1 ? g->wp + VL : 2 * (d->w_out + d->kw / 2 + VL);
+}
+
+/* Padded input rows [r0, r1) (padded coordinates) of channel xc into scratch rows 0.. */
+static void cv_dw_rows(const fid_conv_desc *d, const cv_dw *g, const float *xc, int r0, int r1,
+                       float *scratch)
+{
+    for (int r = r0; r < r1; r++) {
+        const int iy = r - d->pad_t;
+        cv_pad_row(scratch + (size_t)(r - r0) * g->rowlen, g->rowlen,
+                   iy < 0 || iy >= d->h_in ? NULL : xc + (size_t)iy * d->w_in, d->w_in,
+                   d->pad_l, g->wp, d->sw == 2);
+    }
+}
+
+static void cv_dw_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
+                       const fid_epilogue *ep, float *scratch, int c)
+{
+    cv_dw g;
+    cv_dw_geom(d, &g);
+    const float *xc = x + (size_t)c * d->h_in * d->w_in;
+    const int half = g.rowlen / 2, s2 = d->sw == 2;
+    const float *w = packed + (size_t)c * d->kh * d->kw;
+    const size_t plane = (size_t)d->h_out * d->w_out;
+    const vf bias = vf_set1(ep->bias ? ep->bias[c] : 0.0f);
+    uk_epi e = {NULL, ep->slope ? ep->slope + c : NULL, NULL, ep->act, ep->a0, ep->a1};
+    const int k33 = d->kh == 3 && d->kw == 3;
+    vf w9[9];
+    for (int i = 0; i < 9; i++)
+        w9[i] = vf_set1(k33 ? w[i] : 0.0f);
+    /* stride 1: tap kx at offset kx; stride 2: even taps in the E half, odd in O */
+    const int o1 = s2 ? half : 1, o2 = s2 ? 1 : 2;
+
+    for (int oy0 = 0; oy0 < d->h_out; oy0 += DW_RB) {
+        const int oy1 = oy0 + DW_RB < d->h_out ? oy0 + DW_RB : d->h_out;
+        cv_dw_rows(d, &g, xc, oy0 * d->sh, (oy1 - 1) * d->sh + d->kh, scratch);
+        for (int oy = oy0; oy < oy1; oy++) {
+            float *yr = y + c * plane + (size_t)oy * d->w_out;
+            const float *res = ep->res ? ep->res + c * plane + (size_t)oy * d->w_out : NULL;
+            const float *rows = scratch + (size_t)(oy - oy0) * d->sh * g.rowlen;
+            for (int ox = 0; ox < d->w_out; ox += VL) {
+                int n = d->w_out - ox < VL ? d->w_out - ox : VL;
+                vf acc = vf_zero();
+                if (k33) {
+                    const float *r0 = rows + ox, *r1 = r0 + g.rowlen, *r2 = r1 + g.rowlen;
+                    acc = vf_fma(w9[0], vf_load(r0), acc);
+                    acc = vf_fma(w9[1], vf_load(r0 + o1), acc);
+                    acc = vf_fma(w9[2], vf_load(r0 + o2), acc);
+                    acc = vf_fma(w9[3], vf_load(r1), acc);
+                    acc = vf_fma(w9[4], vf_load(r1 + o1), acc);
+                    acc = vf_fma(w9[5], vf_load(r1 + o2), acc);
+                    acc = vf_fma(w9[6], vf_load(r2), acc);
+                    acc = vf_fma(w9[7], vf_load(r2 + o1), acc);
+                    acc = vf_fma(w9[8], vf_load(r2 + o2), acc);
+                } else {
+                    for (int ky = 0; ky < d->kh; ky++) {
+                        const float *row = rows + (size_t)ky * g.rowlen + ox;
+                        const float *wk = w + ky * d->kw;
+                        for (int kx = 0; kx < d->kw; kx++) {
+                            int off = s2 ? (kx & 1) * half + (kx >> 1) : kx;
+                            acc = vf_fma(vf_set1(wk[kx]), vf_load(row + off), acc);
+                        }
+                    }
+                }
+                if (ep->bias)
+                    acc = vf_add(acc, bias);
+                if (res)
+                    acc = vf_add(acc, vf_load_n(res + ox, n));
+                vf_store_n(yr + ox, uk_act(acc, &e, 0), n);
+            }
+        }
+    }
+}
