@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Model benchmark: median/min/p90 ms of fid_model_run after warm-up, effective GFLOP/s,
- * peak RSS. One JSON line per (model, threads) on stdout.
+ * peak RSS of this process (run one model per process: ru_maxrss and VmHWM). One JSON line
+ * per (model, threads) on stdout. FID_ISA caps the kernels.
  * usage: bench_models MODEL.fidw N,C,H,W THREADS [WARMUP ITERS] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,20 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+/* VmHWM (peak resident set) in MiB from /proc/self/status; -1 when unavailable. */
+static double vm_hwm_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kb = atof(line + 6);
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb / 1024.0;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -65,9 +80,10 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     double med = t[iters / 2];
     printf("{\"model\":\"%s\",\"isa\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,"
-           "\"p90_ms\":%.3f,\"gflop\":%.4f,\"gflops\":%.2f,\"peak_rss_mb\":%.1f}\n",
-           argv[1], fid_model_isa(m), threads, med, t[0], t[iters * 9 / 10], gflop,
-           gflop / (med * 1e-3), ru.ru_maxrss / 1024.0);
+           "\"p90_ms\":%.3f,\"iters\":%d,\"gflop\":%.4f,\"gflops\":%.2f,"
+           "\"peak_rss_mb\":%.1f,\"vm_hwm_mb\":%.1f}\n",
+           argv[1], fid_model_isa(m), threads, med, t[0], t[iters * 9 / 10], iters, gflop,
+           gflop / (med * 1e-3), ru.ru_maxrss / 1024.0, vm_hwm_mb());
     free(t);
     fid_model_close(m);
     return 0;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Model speed vs onnxruntime-node (issue 3 item 6), called by bench/run.sh.
+# Measures the FMA peak, then per model and thread count runs, back to back in the same
+# conditions: onnxruntime-node on the ONNX file, faceid at the best ISA, faceid capped to
+# AVX2. Each run is its own process (so peak RSS is per model). Median ms after warm-up;
+# BENCH_ROUNDS (default 2) alternating onnxruntime/faceid rounds, the best median of each
+# kept, so a load spike on a shared machine does not land on one side only.
+# Output: table on stdout, $B/bench/models.json (+ raw JSON lines in models.jsonl).
+set -u
+B=${B:-build}; SHARED=${SHARED:-../shared}
+PY=${PY:-/usr/bin/python3}
+MODELS=${MODELS:-$B/models}
+THREADS=${BENCH_THREADS:-"1 2"}
+ROUNDS=${BENCH_ROUNDS:-2}   # BENCH_MODELS="det_500m resnet18" runs a subset
+mkdir -p "$B/bench"
+raw=$B/bench/models.jsonl; : > "$raw"
+"$B"/bench/bench_peak > "$B/bench/peak.json" || echo '{}' > "$B/bench/peak.json"
+has_avx512=$(grep -c '"cpu_isa":"avx512"' "$B/bench/peak.json")
+# name:shape:warmup:iters (iterations sized so each model takes a few seconds)
+cases="det_500m:1,3,640,640:3:21 det_2.5g:1,3,640,640:3:15 mobilefacenet_prelu_512d:1,3,112,112:5:41
+iresnet100:1,3,112,112:2:9 resnet18:1,3,224,224:3:15"
+for c in $cases; do
+    IFS=: read -r name shape warm iters <<< "$c"
+    [ -n "${BENCH_MODELS:-}" ] && [[ " $BENCH_MODELS " != *" $name "* ]] && continue
+    onnx=$SHARED/models/$name.onnx; [ -f "$onnx" ] || onnx=$MODELS/onnx/$name.onnx
+    fidw=$MODELS/$name.fidw
+    if [ ! -f "$fidw" ] || [ ! -f "$onnx" ]; then echo "skip $name (not converted)" >&2; continue; fi
+    for t in $THREADS; do
+      for round in $(seq "$ROUNDS"); do
+        o=$(node bench/ort_bench.js "$onnx" "$shape" "$t" "$warm" "$iters") || o='{}'
+        for isa in best avx2; do
+            [ "$isa" = avx2 ] && [ "$has_avx512" = 0 ] && continue  # best already is avx2
+            [ "$isa" = avx2 ] && [ "$round" -gt 1 ] && continue      # one AVX2 round
+            if [ "$isa" = best ]; then
+                f=$("$B"/bench/bench_models "$fidw" "$shape" "$t" "$warm" "$iters") || continue
+            else
+                f=$(FID_ISA=avx2 "$B"/bench/bench_models "$fidw" "$shape" "$t" "$warm" "$iters") || continue
+            fi
+            echo "{\"name\":\"$name\",\"shape\":\"$shape\",\"threads\":$t,\"faceid\":$f,\"ort\":$o}" >> "$raw"
+        done
+      done
+    done
+done
+"$PY" bench/models_report.py "$B/bench/peak.json" "$raw" "$B/bench/models.json"
