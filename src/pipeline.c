@@ -93,9 +93,10 @@ float fid_cosine(const float *a, const float *b, int n)
 
 /* ---- model identity ---- */
 
-/* 64-bit FNV-1a over the whole file taken as little-endian 64-bit words (then the tail bytes):
- * word-wise keeps it at memory speed (~0.1 s for a 260 MB ResNet-100) while still covering
- * every byte, so any change to weights or metadata changes the id. */
+/* Content hash of the whole file: four interleaved 64-bit FNV-1a lanes over little-endian
+ * 8-byte words (lane = word index mod 4, so the multiplies overlap), the tail bytes, the
+ * length, then the lanes folded with FNV. Every byte counts, so any change to weights or
+ * metadata changes the id; ~0.15 s of CPU for the 260 MB ResNet-100 when the file is cached. */
 static int file_hash(const char *path, uint64_t *out, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -106,23 +107,30 @@ static int file_hash(const char *path, uint64_t *out, char *err, size_t errlen)
             close(fd);
         return FID_STATUS_IO;
     }
-    uint64_t h = 0xcbf29ce484222325ull;
+    const uint64_t prime = 0x100000001b3ull;
+    uint64_t lane[4] = {0xcbf29ce484222325ull, 0xcbf29ce484222325ull ^ 1,
+                        0xcbf29ce484222325ull ^ 2, 0xcbf29ce484222325ull ^ 3};
     size_t n = (size_t)st.st_size;
-    const unsigned char *b = n ? mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    const unsigned char *b = n ? mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+                               : NULL;
     close(fd);
     if (n && b == MAP_FAILED) {
         snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
         return FID_STATUS_IO;
     }
     size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t w;
-        memcpy(&w, b + k, 8);
-        h = (h ^ w) * 0x100000001b3ull;
-    }
+    for (; k + 32 <= n; k += 32)
+        for (int l = 0; l < 4; l++) {
+            uint64_t w;
+            memcpy(&w, b + k + 8 * l, 8);
+            lane[l] = (lane[l] ^ w) * prime;
+        }
+    uint64_t h = 0xcbf29ce484222325ull;
     for (; k < n; k++)
-        h = (h ^ b[k]) * 0x100000001b3ull;
-    h = (h ^ (uint64_t)n) * 0x100000001b3ull;
+        h = (h ^ b[k]) * prime;
+    h = (h ^ (uint64_t)n) * prime;
+    for (int l = 0; l < 4; l++)
+        h = (h ^ lane[l]) * prime;
     if (n)
         munmap((void *)b, n);
     *out = h;
