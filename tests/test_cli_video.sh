@@ -82,6 +82,17 @@ $PY "$tmp/check.py" "$tmp/o5.jsonl" "2.5-3,6-7.5;3-6" 0.01 \
 [ "$(ls "$tmp/crops" 2>/dev/null | grep -c png)" = "$(grep -c '"type":"identity"' "$tmp/o6.jsonl")" ] \
     && grep -q '"crop":' "$tmp/o6.jsonl" && ok || bad "crops"
 
+# -g: unique faces named from a gallery enrolled with other photos of the same people
+"$F" enroll "$tmp/g.db" "$K/obama/obama2.jpg" "$K/biden/biden2.jpg" "${M[@]}" --threads 1 \
+    > /dev/null 2>&1 || bad "enroll"
+"$F" video "$tmp/obo.mp4" -g "$tmp/g.db" "${M[@]}" --threads 1 --no-faces > "$tmp/og.jsonl" 2>/dev/null
+$PY -c "
+import json, sys
+ids = [json.loads(l) for l in open('$tmp/og.jsonl') if '\"identity\"' in l]
+got = [(i['label'], [tuple(r) for r in i['ranges']]) for i in ids]
+sys.exit(0 if got == [('obama', [(0, 3), (6, 9)]), ('biden', [(3, 6)])] else 1)" && ok \
+    || bad "gallery labels: $(grep identity "$tmp/og.jsonl" | cut -c 1-120)"
+
 # bad inputs in a batch: error records, the good video still analysed, exit 5
 : > "$tmp/zero.mp4"
 head -c 200000 "$D/short_hamilton_clip.mp4" > "$tmp/trunc.mp4"

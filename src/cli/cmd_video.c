@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "gal_util.h"
 #include "track.h"
 #include "video.h"
 
 #define VID_MAX_FACES 256
 #define CROP_BYTES (FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3)
+#define VID_ID_THRESHOLD 0.40f /* same default as `faceid identify` */
+#define LABEL_MAX 128
 
 static const char *video_usage =
     "usage: faceid video [options] FILE...\n"
@@ -27,7 +30,8 @@ static const char *video_usage =
     "    {\"type\":\"video\",\"file\",\"width\",\"height\",\"fps\",\"duration\",\"codec\",\n"
     "     \"frames_decoded\",\"frames_sampled\",\"faces\",\"tracks\",\"identities\",\"ms\"}\n"
     "    {\"type\":\"error\",\"file\",\"error\"}  bad/truncated video (after what was decoded)\n"
-    "  Labels are unknown_1, unknown_2, ... in order of first appearance. Ranges are\n"
+    "  Labels are unknown_1, unknown_2, ... in order of first appearance, or with -g the\n"
+    "  gallery identity (\"score\": cosine of the unique face's mean embedding). Ranges are\n"
     "  [start, end) seconds from the sampled frames (a face is assumed visible until the\n"
     "  next sample); frames are inclusive.\n"
     "  --fps F               sample F frames per second (default 1)\n"
@@ -37,15 +41,17 @@ static const char *video_usage =
     "  --max-length S        at most S seconds after --start\n"
     "  --dedup-threshold T   cosine to merge tracks into one unique face (default 0.8)\n"
     "  --no-faces            leave out the per-frame face records\n"
-    "  --crops DIR           write each unique face's best shot as DIR/<video#>_<label>.png\n"
+    "  -g, --gallery DB      name unique faces from this gallery (`faceid enroll`)\n"
+    "  --threshold T         gallery cosine needed for a name (default 0.40)\n"
+    "  --crops DIR           write each unique face's best shot as DIR/<video#>_<n>_<label>.png\n"
     "  --prefetch 0|1        decode the next frame while the current one is analysed\n"
     "                        (default 1)\n";
 
 typedef struct vopts {
     fid_video_options vo;
-    float dedup;
+    float dedup, threshold;
     int no_faces;
-    const char *crops;
+    const char *crops, *gallery;
 } vopts;
 
 static int video_flag(void *ctx, int argc, char **argv, int *i)
@@ -62,7 +68,7 @@ static int video_flag(void *ctx, int argc, char **argv, int *i)
     }
     static const char *const with_value[] = {"--fps", "--every", "--start", "--end",
                                              "--max-length", "--dedup-threshold", "--crops",
-                                             "--prefetch"};
+                                             "--prefetch", "-g", "--gallery", "--threshold"};
     int k = 0, n = (int)(sizeof with_value / sizeof *with_value);
     while (k < n && strcmp(a, with_value[k]))
         k++;
@@ -92,8 +98,13 @@ static int video_flag(void *ctx, int argc, char **argv, int *i)
     case 6:
         v->crops = s;
         return 1;
-    default:
+    case 7:
         return cli_parse_int(a, s, 0, 1, &v->vo.prefetch) < 0 ? -1 : 1;
+    case 8: case 9:
+        v->gallery = s;
+        return 1;
+    default:
+        return cli_parse_float(a, s, -1.0f, 1.0f, &v->threshold) < 0 ? -1 : 1;
     }
 }
 
@@ -108,6 +119,8 @@ typedef struct vjob {
     float *embs;
     int *ids;
     unsigned char *crops;
+    fid_search *gallery; /* NULL without -g */
+    float *qemb;         /* dim: an identity's query embedding */
 } vjob;
 
 static void bbox_json(cli_json *js, const float b[4])
@@ -186,19 +199,71 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
     return 0;
 }
 
+/* Label of every identity: the gallery name when its mean embedding (tracks weighted by their
+ * detections) scores >= threshold, else unknown_N counting unknowns in order of appearance.
+ * score[k] = best gallery cosine (NaN without a gallery). */
+static void label_ids(vjob *j, fid_tracker *tk, int n_ids, char (*label)[LABEL_MAX],
+                      float *score)
+{
+    int unknown = 0;
+    for (int k = 0; k < n_ids; k++) {
+        const fid_identity *id = fid_tracker_identity(tk, k);
+        score[k] = NAN;
+        if (j->gallery && j->dim) {
+            memset(j->qemb, 0, (size_t)j->dim * sizeof *j->qemb);
+            for (int t = 0; t < id->n_tracks; t++) {
+                const fid_track *tr = fid_tracker_track(tk, id->tracks[t]);
+                for (int d = 0; d < j->dim; d++)
+                    j->qemb[d] += (float)tr->n_dets * tr->rep_emb[d];
+            }
+            double nn = 0;
+            for (int d = 0; d < j->dim; d++)
+                nn += (double)j->qemb[d] * j->qemb[d];
+            for (int d = 0; nn > 0 && d < j->dim; d++)
+                j->qemb[d] /= (float)sqrt(nn);
+            fid_search_hit hit;
+            if (fid_search_query(j->gallery, j->qemb, 1, &hit) == 1) {
+                score[k] = hit.score;
+                if (hit.score >= j->v->threshold) {
+                    snprintf(label[k], LABEL_MAX, "%s", hit.name);
+                    continue;
+                }
+            }
+        }
+        snprintf(label[k], LABEL_MAX, "unknown_%d", ++unknown);
+    }
+}
+
 /* Identity and track records after dedup. */
 static int report(vjob *j, fid_tracker *tk, const char *file, int vindex, int n_ids, FILE *out)
 {
-    for (int k = 0; k < n_ids; k++) {
+    char (*labels)[LABEL_MAX] = calloc((size_t)(n_ids ? n_ids : 1), sizeof *labels);
+    float *scores = calloc((size_t)(n_ids ? n_ids : 1), sizeof *scores);
+    if (!labels || !scores) {
+        free(labels);
+        free(scores);
+        cli_err("out of memory");
+        return -1;
+    }
+    label_ids(j, tk, n_ids, labels, scores);
+    int rc = 0;
+    for (int k = 0; k < n_ids && rc == 0; k++) {
         const fid_identity *id = fid_tracker_identity(tk, k);
         const fid_track *best = fid_tracker_track(tk, id->best_track);
-        char label[32], crop[4096];
-        snprintf(label, sizeof label, "unknown_%d", k + 1);
+        const char *label = labels[k];
+        char crop[4096];
         int have_crop = 0;
         if (j->v->crops && best->best_crop) {
-            snprintf(crop, sizeof crop, "%s/%04d_%s.png", j->v->crops, vindex, label);
-            if (cli_write_png(crop, best->best_crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE) < 0)
-                return -1;
+            /* unknown_N or the gallery name, kept to a safe file name */
+            snprintf(crop, sizeof crop, "%s/%04d_%d_", j->v->crops, vindex, k + 1);
+            size_t at = strlen(crop);
+            for (const char *c = label; *c && at + 5 < sizeof crop; c++)
+                crop[at++] = (*c == '/' || *c == '\\' || (unsigned char)*c < 32) ? '_' : *c;
+            snprintf(crop + at, sizeof crop - at, ".png");
+            if (cli_write_png(crop, best->best_crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE) < 0) {
+                rc = -1;
+                break;
+            }
             have_crop = 1;
         }
         cli_json js;
@@ -206,6 +271,8 @@ static int report(vjob *j, fid_tracker *tk, const char *file, int vindex, int n_
         cli_json_str(&js, "type", "identity");
         cli_json_str(&js, "file", file);
         cli_json_str(&js, "label", label);
+        if (j->gallery)
+            cli_json_num(&js, "score", scores[k]);
         cli_json_arr(&js, "tracks");
         for (int t = 0; t < id->n_tracks; t++)
             cli_json_int(&js, NULL, id->tracks[t] + 1);
@@ -230,10 +297,9 @@ static int report(vjob *j, fid_tracker *tk, const char *file, int vindex, int n_
         best_json(&js, best, have_crop ? crop : NULL);
         cli_json_end(&js);
     }
-    for (int t = 0; t < fid_tracker_n_tracks(tk); t++) {
+    for (int t = 0; rc == 0 && t < fid_tracker_n_tracks(tk); t++) {
         const fid_track *tr = fid_tracker_track(tk, t);
-        char label[32];
-        snprintf(label, sizeof label, "unknown_%d", tr->identity + 1);
+        const char *label = tr->identity >= 0 ? labels[tr->identity] : "";
         cli_json js;
         cli_json_begin(&js, out);
         cli_json_str(&js, "type", "track");
@@ -252,7 +318,9 @@ static int report(vjob *j, fid_tracker *tk, const char *file, int vindex, int n_
         best_json(&js, tr, NULL);
         cli_json_end(&js);
     }
-    return 0;
+    free(labels);
+    free(scores);
+    return rc;
 }
 
 /* Nominal sampling interval in seconds (how far one sample "covers"). */
@@ -371,6 +439,7 @@ int cmd_video(int argc, char **argv)
     fid_video_options_default(&v.vo);
     v.vo.prefetch = 1;
     v.dedup = 0.8f;
+    v.threshold = VID_ID_THRESHOLD;
     int rc = cli_parse(argc, argv, &o, video_flag, &v);
     if (rc == CLI_OK && o.help) {
         fputs(video_usage, stdout);
@@ -401,7 +470,23 @@ int cmd_video(int argc, char **argv)
     }
     fid_pipeline *p = NULL;
     rc = cli_open_pipeline(&o, &p);
-    vjob j = {&o, &v, p, 0, VID_MAX_FACES, NULL, NULL, NULL, NULL, NULL};
+    vjob j = {&o, &v, p, 0, VID_MAX_FACES, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    if (rc == CLI_OK && v.gallery) {
+        fid_gallery *g = NULL;
+        char err[1024];
+        if (!fid_embed_dim(p)) {
+            cli_err("video: -g needs a recogniser");
+            rc = CLI_USAGE;
+        }
+        if (rc == CLI_OK)
+            rc = gal_open(v.gallery, p, 0, &g);
+        if (rc == CLI_OK && fid_search_from_gallery(&j.gallery, g, o.po.n_threads, err,
+                                                    sizeof err) < 0) {
+            cli_err("%s", err);
+            rc = CLI_IO;
+        }
+        fid_gallery_close(g);
+    }
     if (rc == CLI_OK) {
         j.dim = fid_embed_dim(p);
         if (o.po.max_faces > 0 && o.po.max_faces < j.cap)
@@ -411,7 +496,8 @@ int cmd_video(int argc, char **argv)
         j.ids = calloc((size_t)j.cap, sizeof *j.ids);
         j.embs = calloc((size_t)j.cap * (j.dim ? j.dim : 1), sizeof *j.embs);
         j.crops = v.crops ? malloc((size_t)j.cap * CROP_BYTES) : NULL;
-        if (!j.faces || !j.dets || !j.ids || !j.embs || (v.crops && !j.crops)) {
+        j.qemb = calloc((size_t)(j.dim ? j.dim : 1), sizeof *j.qemb);
+        if (!j.faces || !j.dets || !j.ids || !j.embs || (v.crops && !j.crops) || !j.qemb) {
             cli_err("out of memory");
             rc = CLI_IO;
         }
@@ -436,6 +522,8 @@ int cmd_video(int argc, char **argv)
     free(j.ids);
     free(j.embs);
     free(j.crops);
+    free(j.qemb);
+    fid_search_free(j.gallery);
     fid_pipeline_close(p);
     cli_opts_free(&o);
     return rc;
