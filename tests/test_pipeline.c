@@ -319,6 +319,44 @@ static void test_lfw_aligned(void)
     fid_pipeline_close(p);
 }
 
+/* Per-model normalisation: fid_embed_aligned on the reference crop vs onnxruntime's raw output
+ * (normalised) for every recogniser in the reference file. */
+static void test_rec_reference(const char *json)
+{
+    static const char *recs[] = {"mobilefacenet_prelu_512d", "mobilefacenet_paddle_128d",
+                                 "mobilefacenet_relu6_128d"};
+    char path[1024], key[128];
+    snprintf(path, sizeof path, "%s/data/faces/insightface/small_lfw_aligned112/000.jpg", shared);
+    fid_image img;
+    if (fid_image_load(path, &img) < 0) {
+        CHECK(0, "load %s", path);
+        return;
+    }
+    static float ref[FID_EMBED_MAX], emb[FID_EMBED_MAX];
+    for (size_t r = 0; r < sizeof recs / sizeof *recs; r++) {
+        snprintf(key, sizeof key, "\"%s.onnx\"", recs[r]);
+        const char *s = strstr(json, key);
+        s = s ? strstr(s, "\"raw_embedding\"") : NULL;
+        fid_pipeline_options o;
+        fid_pipeline_options_default(&o);
+        o.models_dir = models;
+        o.recognizer = recs[r];
+        o.need_models = 2;
+        fid_pipeline *p = NULL;
+        if (!s || fid_pipeline_open(&p, &o) < 0) {
+            CHECK(0, "%s: reference or model missing: %s", recs[r], fid_pipeline_last_error(NULL));
+            continue;
+        }
+        int dim = fid_embed_dim(p);
+        numbers(s + 15, ref, dim);
+        CHECK(fid_embed_aligned(p, img.data, emb) == 0, "%s embed", recs[r]);
+        float c = fid_cosine(emb, ref, dim);
+        CHECK(c > 0.999f, "%s: cosine to the onnxruntime embedding %.5f", recs[r], c);
+        fid_pipeline_close(p);
+    }
+    fid_image_free(&img);
+}
+
 /* Occlusion classifier (random weights): a probability in [0, 1] that enters the composite. */
 static void test_occlusion(void)
 {
@@ -456,6 +494,7 @@ int main(void)
             test_reference(json, "scrfd_2.5g_bnkps_decoded_640", "\"det_2.5g.onnx\"",
                            "insightface/sample/t1.jpg", 6);
         }
+        test_rec_reference(json);
         free(json);
     }
     test_knn();
