@@ -16,6 +16,12 @@ t 2 "no command" "$F"
 t 2 "unknown command" "$F" frobnicate
 t 0 "help" "$F" --help
 t 0 "version" "$F" version
+t 0 "--version" "$F" --version
+grep -q '"cpu_isa"' /tmp/fid_cli_out && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL version record"; }
+t 0 "help CMD" "$F" help infer
+grep -q "^usage: faceid infer" /tmp/fid_cli_out && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL help infer"; }
+t 0 "inspect --help" "$F" inspect --help
+t 2 "version extra arg" "$F" version extra
 t 2 "unknown option" "$F" inspect "$M" --bogus
 t 2 "infer without shape" "$F" infer "$M" --input x --output y
 t 2 "bad shape" "$F" infer "$M" --input x --output y --shape 1,3,abc
