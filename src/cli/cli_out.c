@@ -11,11 +11,15 @@
 
 /* ---- JSON ---- */
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid (overlong, surrogate, > U+10FFFF). */
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid (overlong, surrogate,
+ * > U+10FFFF). */
 static int utf8_len(const unsigned char *s)
 {
     unsigned c = s[0];
-    int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    int n = c < 0x80 ? 1
+            : (c & 0xE0) == 0xC0 ? 2
+            : (c & 0xF0) == 0xE0 ? 3
+            : (c & 0xF8) == 0xF0 ? 4 : 0;
     if (n <= 1)
         return n;
     unsigned cp = c & (0x7F >> n);
