@@ -102,6 +102,12 @@ static void sample_px(const uint8_t *src, size_t stride, const axis *ax, const a
     for (int y = y0; y < y1; y++)
         sy += tri((y - cy + 0.5) * ay->inv);
     double nx = sx != 0.0 ? 1.0 / sx : 0.0, ny = sy != 0.0 ? 1.0 / sy : 0.0;
+    /* The horizontal coefficients are the same for every row of the window: compute them
+     * once (the window is at most 2 * scale + 2 wide; 1024 covers a 500x downscale). */
+    int kxs[1024];
+    int cache = x1 - x0 <= 1024;
+    for (int x = x0; cache && x < x1; x++)
+        kxs[x - x0] = fixed_coef(tri((x - cx + 0.5) * ax->inv) * nx);
     long long acc[3] = {1LL << (PREC_BITS - 1), 1LL << (PREC_BITS - 1), 1LL << (PREC_BITS - 1)};
     for (int y = y0; y < y1; y++) {
         int ky = fixed_coef(tri((y - cy + 0.5) * ay->inv) * ny);
@@ -110,7 +116,7 @@ static void sample_px(const uint8_t *src, size_t stride, const axis *ax, const a
         const uint8_t *row = src + (size_t)y * stride;
         long long r[3] = {1LL << (PREC_BITS - 1), 1LL << (PREC_BITS - 1), 1LL << (PREC_BITS - 1)};
         for (int x = x0; x < x1; x++) {
-            int kx = fixed_coef(tri((x - cx + 0.5) * ax->inv) * nx);
+            int kx = cache ? kxs[x - x0] : fixed_coef(tri((x - cx + 0.5) * ax->inv) * nx);
             const uint8_t *p = row + (size_t)x * 3;
             r[0] += (long long)kx * p[0];
             r[1] += (long long)kx * p[1];
