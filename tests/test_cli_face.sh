@@ -133,6 +133,9 @@ t 2 "no inputs" $F detect $M
 t 2 "verify one image" $F verify $M "$T1"
 t 3 "missing models dir" $F detect --models "$tmp/none" "$T1"
 grep -q "not found" "$tmp/err" && ok || bad "missing model message: $(cat "$tmp/err")"
+t 4 "missing --files-from" $F detect $M --files-from "$tmp/nope.txt"
+"$F" detect $M "$FR/obama_small.jpg" > /dev/full 2>/dev/null; rc=$?
+[ "$rc" -eq 4 ] && ok || bad "write error: exit $rc, want 4"
 t 3 "missing recognizer" $F embed $M --recognizer nosuch "$T1"
 for c in detect embed verify models doctor version infer inspect check; do
     t 0 "$c --help" $F $c --help
