@@ -150,6 +150,33 @@ int main(void)
     CHECK(!memcmp(hdr, "\x93NUMPY\x01\x00", 8) && (10 + hl) % 64 == 0 &&
               strstr((char *)hdr + 10, "'shape': (4, 16)") && sz == 10 + hl + 4 * 16 * 4,
           "npy header/size (%ld)", sz);
+    /* the export doubles as labelled embedding input (cluster/calibrate --from-jsonl) */
+    fid_emb_set es;
+    CHECK(fid_emb_set_load_jsonl(jl, &es, err, sizeof err) == 0 && es.n == 4 && es.dim == DIM &&
+              !strcmp(es.model_id, "mobilefacenet:0123") && es.label[0] &&
+              !strcmp(es.label[0], "alice") && es.source[0] && !strcmp(es.source[0], "a0.jpg") &&
+              fabsf(es.quality[0] - 0.5f) < 1e-6f && isnan(es.quality[2]) &&
+              !memcmp(es.emb, e[0], sizeof e[0]),
+          "emb_set from export: n %d dim %d (%s)", es.n, es.dim, err);
+    fid_emb_set_free(&es);
+    FILE *bad = fopen(nm, "w");
+    if (bad) {
+        fputs("{\"file\":\"x\",\"embedding\":[1,2,3]}\n{\"file\":\"y\",\"embedding\":[1,2]}\n", bad);
+        fclose(bad);
+    }
+    CHECK(fid_emb_set_load_jsonl(nm, &es, err, sizeof err) < 0 && strstr(err, ":2:"),
+          "dimension change is an error with the line number: %s", err);
+    bad = fopen(nm, "w");
+    if (bad) {
+        fputs("{\"file\":\"a/p/x.jpg\",\"quality\":{\"size\":1,\"composite\":0.25},"
+              "\"note\":\"\\\"embedding\\\": [9]\",\"embedding\":[0.5,-1e-3]}\n", bad);
+        fclose(bad);
+    }
+    CHECK(fid_emb_set_load_jsonl(nm, &es, err, sizeof err) == 0 && es.n == 1 && es.dim == 2 &&
+              es.emb[1] == -1e-3f && fabsf(es.quality[0] - 0.25f) < 1e-6f &&
+              !strcmp(es.source[0], "a/p/x.jpg") && !es.label[0],
+          "nested quality, key text inside a string is not a key: %s", err);
+    fid_emb_set_free(&es);
     fid_gallery *g2;
     CHECK(fid_gallery_open(&g2, path2, "mobilefacenet:0123", DIM, 1, err, sizeof err) == 0,
           "open g2");
