@@ -132,6 +132,10 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
         n->packed_cap = n->plan.packed_floats;
     }
     g->k.conv_pack(&n->cd, &n->plan, g->t[n->in[1]].data, n->packed);
+    /* the packed copy replaces the raw weights on the run path: keep them out of RSS */
+    fid_weights_release(g->w, g->t[n->in[1]].data,
+                        (size_t)n->cd.c_out * (n->cd.c_in / n->cd.group) * n->cd.kh * n->cd.kw *
+                            sizeof(float));
     return FID_OK;
 }
 

@@ -222,8 +222,22 @@ int fid_weights_verify_data(const fid_weights *w, fid_err *e)
         if (t->data && fid_crc32(0, t->data, t->nbytes) != t->crc)
             return fid_errorf(e, FID_ERR_FORMAT, "%s: tensor '%s': data CRC mismatch (file "
                               "corrupt)", w->path, t->name);
+        if (t->data)
+            fid_weights_release(w, t->data, t->nbytes);
     }
     return FID_OK;
+}
+
+void fid_weights_release(const fid_weights *w, const void *p, size_t n)
+{
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)w->map;
+    uintptr_t a = (uintptr_t)p, b = a + n;
+    if (a < lo || b > lo + w->size)
+        return;
+    a = (a + pg - 1) & ~(pg - 1);
+    b &= ~(pg - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED); /* advisory: a failure only costs memory */
 }
 
 static int map_file(fid_weights *w, const char *path, fid_err *e)

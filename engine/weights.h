@@ -41,6 +41,10 @@ typedef struct fid_weights {
 int fid_weights_open(fid_weights **out, const char *path, int verify_data, fid_err *e);
 void fid_weights_close(fid_weights *w); /* NULL-safe */
 int fid_weights_verify_data(const fid_weights *w, fid_err *e);
+/* Drop our resident pages wholly inside [p, p + n) of the map (MADV_DONTNEED). The map is
+ * file-backed and never written, so a later read faults the same bytes back in from the page
+ * cache: for payloads read once (CRC check, conv packing), this keeps them out of RSS. */
+void fid_weights_release(const fid_weights *w, const void *p, size_t n);
 const char *fid_weights_meta(const fid_weights *w, const char *key); /* NULL if absent */
 int fid_dtype_size(int dtype);
 

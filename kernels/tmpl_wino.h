@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Winograd F(4x4, 3x3) for 3x3 stride-1 dense convs (Lavin & Gray), vectorised over output
- * tiles: V = B^T d B for a block of tiles (one vector lane per tile), then per panel of
- * WINO_MR output channels 36 GEMMs M = U V and Y = A^T M A with the epilogue fused while
- * M is still in L1. U = G g G^T is packed at prepare time, one contiguous run per panel. */
+/* Winograd F(m x m, 3x3), m = 4 (6x6 tiles) or 2 (4x4 tiles, small planes), for 3x3
+ * stride-1 dense convs (Lavin & Gray), vectorised over output tiles: V = B^T d B for a
+ * block of tiles (one vector lane per tile), then per panel of WINO_MR output channels
+ * a*a GEMMs M = U V and Y = A^T M A with the epilogue fused while M is still in L1.
+ * U = G g G^T is packed at prepare time, one contiguous run per panel. */
 
 /* Micro-tile: WINO_MR output channels (broadcast from U) x WINO_NV vectors of tiles. */
 #ifndef WINO_MR
@@ -26,6 +27,7 @@
 #include "tmpl_uk.h"
 
 typedef struct cv_wg {
+    int m, a, nxi;      /* output tile side, input tile side (m + 2), a * a */
     int th, tw, T;      /* output tiles: rows, columns, total */
     int NB, n_tb;       /* tiles per work item (multiple of WNR), tile blocks */
     int n_ocp;          /* output-channel panels of WINO_MR */
@@ -34,13 +36,17 @@ typedef struct cv_wg {
 
 static void cv_wino_geom(const fid_conv_desc *d, cv_wg *g)
 {
-    g->th = cv_div_up(d->h_out, 4);
-    g->tw = cv_div_up(d->w_out, 4);
+    /* F(4,3) does 4x fewer MACs than direct, F(2,3) 2.25x; but a plane must fill the
+     * tile lanes: 7x7 is 4 tiles of 4x4 and 16 of 2x2 */
+    g->m = cv_div_up(d->h_out, 4) * cv_div_up(d->w_out, 4) >= WNR * 3 / 4 ? 4 : 2;
+    g->a = g->m + 2, g->nxi = g->a * g->a;
+    g->th = cv_div_up(d->h_out, g->m);
+    g->tw = cv_div_up(d->w_out, g->m);
     g->T = g->th * g->tw;
     const int n_cp = cv_div_up(g->T, WNR);
-    /* V block (36 x c_in x NB) of up to ~768 KB stays in L2 while each channel panel's U
+    /* V block (nxi x c_in x NB) of up to ~768 KB stays in L2 while each channel panel's U
      * streams past it once */
-    int cb = 196608 / (36 * d->c_in * WNR);
+    int cb = 196608 / (g->nxi * d->c_in * WNR);
     cb = cb < 1 ? 1 : cb > n_cp ? n_cp : cb;
     g->n_tb = cv_div_up(n_cp, cb);
     g->NB = cv_div_up(n_cp, g->n_tb) * WNR;
@@ -56,7 +62,7 @@ static void cv_wino_geom(const fid_conv_desc *d, cv_wg *g)
     g->n_ob = cv_div_up(g->n_ocp, g->OBP);
 }
 
-/* Padded strides of V and M between the 36 xi planes: a power-of-two stride would put
+/* Padded strides of V and M between the xi planes: a power-of-two stride would put
  * all 36 in one L1 set. */
 static inline size_t wino_vxi(const fid_conv_desc *d, int nb) { return (size_t)d->c_in * nb + 16; }
 static inline size_t wino_mxi(int nb) { return (size_t)WINO_MR * nb + 16; }
@@ -64,39 +70,43 @@ static inline size_t wino_mxi(int nb) { return (size_t)WINO_MR * nb + 16; }
 static int cv_wino_ok(const fid_conv_desc *d)
 {
     if (d->kh != 3 || d->kw != 3 || d->sh != 1 || d->sw != 1 || d->dil_h != 1 ||
-        d->dil_w != 1 || d->group != 1)
+        d->dil_w != 1 || d->group != 1 || d->c_in < 32 || d->c_out < 32)
         return 0;
-    /* Pays when channels are deep enough to amortise the transforms and the plane fills
-     * the tile lanes (a 7x7 plane is 4 tiles: GEMM wins there). */
-    const int P = d->h_out * d->w_out;
-    return d->c_in >= 32 && d->c_out >= 32 && P >= 144;
+    /* Pays when channels are deep enough to amortise the transforms and the transform-
+     * domain MACs (padded tile lanes included) are well under the direct ones. */
+    cv_wg g;
+    cv_wino_geom(d, &g);
+    return (double)cv_round_up(g.T, WNR) * g.nxi * 1.3 < 9.0 * d->h_out * d->w_out;
 }
 
-/* U[oc panel][xi][ic][WINO_MR]: one panel's 36 GEMM operands are one contiguous stream. */
+/* U[oc panel][xi][ic][WINO_MR]: one panel's nxi GEMM operands are one contiguous stream. */
 static void cv_wino_pack(const fid_conv_desc *d, const float *w, float *packed)
 {
     cv_wg g;
     cv_wino_geom(d, &g);
-    static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                   {0, 0, 1}};
-    memset(packed, 0, (size_t)g.n_ocp * 36 * d->c_in * WINO_MR * sizeof(float));
+    static const double G6[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    static const double G4[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const double(*G)[3] = g.a == 6 ? G6 : G4;
+    const int a = g.a;
+    memset(packed, 0, (size_t)g.n_ocp * g.nxi * d->c_in * WINO_MR * sizeof(float));
     for (int oc = 0; oc < d->c_out; oc++)
         for (int ic = 0; ic < d->c_in; ic++) {
             const float *k = w + ((size_t)oc * d->c_in + ic) * 9;
             double t[6][3], u[6][6];
-            for (int i = 0; i < 6; i++)
+            for (int i = 0; i < a; i++)
                 for (int j = 0; j < 3; j++)
                     t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++)
                     u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-            for (int xi = 0; xi < 36; xi++)
-                packed[(((size_t)(oc / WINO_MR) * 36 + xi) * d->c_in + ic) * WINO_MR +
-                       oc % WINO_MR] = (float)u[xi / 6][xi % 6];
+            for (int xi = 0; xi < g.nxi; xi++)
+                packed[(((size_t)(oc / WINO_MR) * g.nxi + xi) * d->c_in + ic) * WINO_MR +
+                       oc % WINO_MR] = (float)u[xi / a][xi % a];
         }
 }
 
@@ -111,6 +121,21 @@ static inline void wino_in1(const vf d[6], vf t[6])
     t[3] = vf_fma(c2, vf_sub(d[3], d[1]), d4_d2);
     t[4] = vf_fma(c2, vf_sub(d[1], d[3]), d4_d2);
     t[5] = vf_fma(c5, d[3], vf_fma(c4, d[1], d[5]));
+}
+
+/* F(2,3): B^T d, 4 in 4 out; A^T m, 4 in 2 out. */
+static inline void wino2_in1(const vf d[4], vf t[4])
+{
+    t[0] = vf_sub(d[0], d[2]);
+    t[1] = vf_add(d[1], d[2]);
+    t[2] = vf_sub(d[2], d[1]);
+    t[3] = vf_sub(d[1], d[3]);
+}
+
+static inline void wino2_out1(const vf m[4], vf o[2])
+{
+    o[0] = vf_add(vf_add(m[0], m[1]), m[2]);
+    o[1] = vf_sub(vf_sub(m[1], m[2]), m[3]);
 }
 
 /* A^T m along one axis: 6 vectors in, 4 out. */
@@ -132,21 +157,21 @@ typedef struct wino_pad {
 static void wino_pad_geom(const cv_wg *g, int t0, int nt, wino_pad *p)
 {
     p->ty0 = t0 / g->tw;
-    p->rows = ((t0 + nt - 1) / g->tw - p->ty0 + 1) * 4 + 2;
-    p->wp = g->tw * 4 + 2;
+    p->rows = ((t0 + nt - 1) / g->tw - p->ty0 + 1) * g->m + 2;
+    p->wp = g->tw * g->m + 2;
 }
 
 static size_t wino_pad_floats(const cv_wg *g)
 {
     int rows = (g->NB + g->tw - 1) / g->tw + 1;
     rows = rows < g->th ? rows : g->th;
-    return (size_t)(rows * 4 + 2) * (g->tw * 4 + 2);
+    return (size_t)(rows * g->m + 2) * (g->tw * g->m + 2);
 }
 
-static void wino_pad_plane(const fid_conv_desc *d, const wino_pad *p, const float *xc,
-                           float *X)
+static void wino_pad_plane(const fid_conv_desc *d, const cv_wg *g, const wino_pad *p,
+                           const float *xc, float *X)
 {
-    const int iy0 = p->ty0 * 4 - d->pad_t;
+    const int iy0 = p->ty0 * g->m - d->pad_t;
     for (int r = 0; r < p->rows; r++) {
         float *row = X + (size_t)r * p->wp;
         const int iy = iy0 + r;
@@ -169,61 +194,127 @@ static void wino_pad_plane(const fid_conv_desc *d, const wino_pad *p, const floa
     }
 }
 
-/* V[xi][cp][ic][WNR] = B^T d B of the 6x6 input patches of tiles [t0, t0 + nb), one lane
+/* B^T d B of one vector of tiles: P holds the a x a patches ([i][j][WNR]), the result
+ * goes to V planes vxi apart. */
+static inline void wino_in_vec(int a, const float *P, float *b, size_t vxi)
+{
+    if (a == 6) {
+        vf m[6][6], r[6][6];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++)
+                m[i][j] = vf_load(P + (i * 6 + j) * WNR);
+        for (int j = 0; j < 6; j++) {
+            vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[6];
+            wino_in1(col, t);
+            for (int i = 0; i < 6; i++)
+                r[i][j] = t[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            vf t[6];
+            wino_in1(r[i], t);
+            for (int j = 0; j < 6; j++)
+                vf_store(b + (i * 6 + j) * vxi, t[j]);
+        }
+    } else {
+        vf m[4][4], r[4][4];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                m[i][j] = vf_load(P + (i * 4 + j) * WNR);
+        for (int j = 0; j < 4; j++) {
+            vf col[4] = {m[0][j], m[1][j], m[2][j], m[3][j]}, t[4];
+            wino2_in1(col, t);
+            for (int i = 0; i < 4; i++)
+                r[i][j] = t[i];
+        }
+        for (int i = 0; i < 4; i++) {
+            vf t[4];
+            wino2_in1(r[i], t);
+            for (int j = 0; j < 4; j++)
+                vf_store(b + (i * 4 + j) * vxi, t[j]);
+        }
+    }
+}
+
+/* V[xi][cp][ic][WNR] = B^T d B of the a x a input patches of tiles [t0, t0 + nb), one lane
  * per tile (lanes past nt read a zero patch). Each (cp, ic) gathers its patches into P. */
 static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, int t0, int nt,
                        int nb, float *V, float *P, float *X)
 {
     const size_t hw = (size_t)d->h_in * d->w_in, vxi = wino_vxi(d, nb);
+    const int a = g->a, m = g->m;
     wino_pad pd;
     wino_pad_geom(g, t0, nt, &pd);
     /* a zero patch past the padded plane for the pad lanes */
     float *zero = X + (size_t)pd.rows * pd.wp;
-    for (int i = 0; i < 6 * pd.wp; i += VL)
+    for (int i = 0; i < a * pd.wp; i += VL)
         vf_store(zero + i, vf_zero());
     for (int ic = 0; ic < d->c_in; ic++) {
-        wino_pad_plane(d, &pd, x + ic * hw, X);
+        wino_pad_plane(d, g, &pd, x + ic * hw, X);
         for (int cp = 0; cp < nb / WNR; cp++) {
             for (int l = 0; l < WNR; l++) {
                 const int t = t0 + cp * WNR + l;
                 const float *src = cp * WNR + l < nt
-                                       ? X + (size_t)(t / g->tw - pd.ty0) * 4 * pd.wp +
-                                             t % g->tw * 4
+                                       ? X + (size_t)(t / g->tw - pd.ty0) * m * pd.wp +
+                                             t % g->tw * m
                                        : zero;
-                for (int i = 0; i < 6; i++, src += pd.wp)
-                    for (int j = 0; j < 6; j++)
-                        P[(i * 6 + j) * WNR + l] = src[j];
+                if (a == 6) {
+                    for (int i = 0; i < 6; i++, src += pd.wp)
+                        for (int j = 0; j < 6; j++)
+                            P[(i * 6 + j) * WNR + l] = src[j];
+                } else {
+                    for (int i = 0; i < 4; i++, src += pd.wp)
+                        for (int j = 0; j < 4; j++)
+                            P[(i * 4 + j) * WNR + l] = src[j];
+                }
             }
             float *b = V + ((size_t)cp * d->c_in + ic) * WNR;
-            for (int v = 0; v < WNR; v += VL) {
-                vf m[6][6], r[6][6];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++)
-                        m[i][j] = vf_load(P + (i * 6 + j) * WNR + v);
-                for (int j = 0; j < 6; j++) {
-                    vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[6];
-                    wino_in1(col, t);
-                    for (int i = 0; i < 6; i++)
-                        r[i][j] = t[i];
-                }
-                for (int i = 0; i < 6; i++) {
-                    vf t[6];
-                    wino_in1(r[i], t);
-                    for (int j = 0; j < 6; j++)
-                        vf_store(b + (i * 6 + j) * vxi + v, t[j]);
-                }
-            }
+            for (int v = 0; v < WNR; v += VL)
+                wino_in_vec(a, P + v, b + v, vxi);
+        }
+    }
+}
+
+/* A^T M A of one vector of tiles (M planes mxi apart) into o[i * m + j]. */
+static inline void wino_out_vec(int a, const float *Mv, size_t mxi, vf o[16])
+{
+    if (a == 6) {
+        vf m[6][6], c[6][4];
+        for (int xi = 0; xi < 36; xi++)
+            m[xi / 6][xi % 6] = vf_load(Mv + xi * mxi);
+        for (int j = 0; j < 6; j++) {
+            vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[4];
+            wino_out1(col, t);
+            for (int i = 0; i < 4; i++)
+                c[j][i] = t[i];
+        }
+        for (int i = 0; i < 4; i++) {
+            vf row[6] = {c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i]};
+            wino_out1(row, o + i * 4);
+        }
+    } else {
+        vf m[4][4], c[4][2];
+        for (int xi = 0; xi < 16; xi++)
+            m[xi / 4][xi % 4] = vf_load(Mv + xi * mxi);
+        for (int j = 0; j < 4; j++) {
+            vf col[4] = {m[0][j], m[1][j], m[2][j], m[3][j]}, t[2];
+            wino2_out1(col, t);
+            c[j][0] = t[0], c[j][1] = t[1];
+        }
+        for (int i = 0; i < 2; i++) {
+            vf row[4] = {c[0][i], c[1][i], c[2][i], c[3][i]};
+            wino2_out1(row, o + i * 2);
         }
     }
 }
 
 /* Y = A^T M A for output channels [oc0, oc0 + WINO_MR) of tiles [t0, t0 + nt), epilogue
- * fused; M is [xi][r][nb] (xi stride wino_mxi). Lanes are tiles, so the 4x4 outputs go
+ * fused; M is [xi][r][nb] (xi stride wino_mxi). Lanes are tiles, so the m x m outputs go
  * out through tmp. */
 static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb, int nb,
                         int oc0, int t0, int nt, float *y, const fid_epilogue *ep, float *tmp)
 {
     const size_t plane = (size_t)d->h_out * d->w_out, mxi = wino_mxi(nb);
+    const int m = g->m, mm = m * m;
     float *rt = tmp + 16 * VL;
     for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
         const int oc = oc0 + r;
@@ -234,44 +325,32 @@ static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb,
         const float *rc = ep->res ? ep->res + (size_t)oc * plane : NULL;
         for (int l0 = 0; l0 < nt; l0 += VL) {
             const int nl = nt - l0 < VL ? nt - l0 : VL;
-            vf m[6][6], c[6][4], o[4][4];
-            for (int xi = 0; xi < 36; xi++)
-                m[xi / 6][xi % 6] = vf_load(Mb + xi * mxi + (size_t)r * nb + l0);
-            for (int j = 0; j < 6; j++) {
-                vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[4];
-                wino_out1(col, t);
-                for (int i = 0; i < 4; i++)
-                    c[j][i] = t[i];
-            }
-            for (int i = 0; i < 4; i++) {
-                vf row[6] = {c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i]};
-                wino_out1(row, o[i]);
-            }
+            vf o[16];
+            wino_out_vec(g->a, Mb + (size_t)r * nb + l0, mxi, o);
             if (rc)
                 for (int l = 0; l < nl; l++) {
-                    const int t = t0 + l0 + l, oy0 = t / g->tw * 4, ox0 = t % g->tw * 4;
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++)
-                            rt[(i * 4 + j) * VL + l] =
+                    const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < m; j++)
+                            rt[(i * m + j) * VL + l] =
                                 oy0 + i < d->h_out && ox0 + j < d->w_out
                                     ? rc[(size_t)(oy0 + i) * d->w_out + ox0 + j]
                                     : 0.0f;
                 }
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    vf v = vf_add(o[i][j], bias);
-                    if (rc)
-                        v = vf_add(v, vf_load_n(rt + (i * 4 + j) * VL, nl));
-                    vf_store(tmp + (i * 4 + j) * VL, uk_act(v, &e, 0));
-                }
+            for (int q = 0; q < mm; q++) {
+                vf v = vf_add(o[q], bias);
+                if (rc)
+                    v = vf_add(v, vf_load_n(rt + q * VL, nl));
+                vf_store(tmp + q * VL, uk_act(v, &e, 0));
+            }
             for (int l = 0; l < nl; l++) {
-                const int t = t0 + l0 + l, oy0 = t / g->tw * 4, ox0 = t % g->tw * 4;
-                const int ni = d->h_out - oy0 < 4 ? d->h_out - oy0 : 4;
-                const int nj = d->w_out - ox0 < 4 ? d->w_out - ox0 : 4;
+                const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
+                const int ni = d->h_out - oy0 < m ? d->h_out - oy0 : m;
+                const int nj = d->w_out - ox0 < m ? d->w_out - ox0 : m;
                 for (int i = 0; i < ni; i++) {
                     float *yr = yc + (size_t)(oy0 + i) * d->w_out + ox0;
                     for (int j = 0; j < nj; j++)
-                        yr[j] = tmp[(i * 4 + j) * VL + l];
+                        yr[j] = tmp[(i * m + j) * VL + l];
                 }
             }
         }
@@ -284,9 +363,9 @@ static void cv_wino_plan(const fid_conv_desc *d, fid_conv_plan *plan)
     cv_wino_geom(d, &g);
     plan->algo = ALGO_WINO;
     plan->n_tiles = g.n_tb * g.n_ob;
-    plan->packed_floats = (size_t)g.n_ocp * 36 * d->c_in * WINO_MR;
-    plan->scratch_floats = 36 * (wino_vxi(d, g.NB) + wino_mxi(g.NB)) + 32 * VL + 36 * WNR +
-                           wino_pad_floats(&g) + 6 * (g.tw * 4 + 2) + VL;
+    plan->packed_floats = (size_t)g.n_ocp * g.nxi * d->c_in * WINO_MR;
+    plan->scratch_floats = g.nxi * (wino_vxi(d, g.NB) + wino_mxi(g.NB)) + 32 * VL +
+                           g.nxi * WNR + wino_pad_floats(&g) + g.a * (g.tw * g.m + 2) + VL;
 }
 
 static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
@@ -298,14 +377,15 @@ static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const floa
     const int t0 = tb * g.NB, nt = g.T - t0 < g.NB ? g.T - t0 : g.NB;
     const int ncp = cv_div_up(nt, WNR), nb = ncp * WNR;
     const size_t vxi = wino_vxi(d, nb), mxi = wino_mxi(nb);
-    float *V = scratch;                                  /* [xi][cp][ic][WNR] */
-    float *Mb = V + 36 * wino_vxi(d, g.NB);              /* [xi][WINO_MR][nb] */
-    float *tmp = Mb + 36 * wino_mxi(g.NB); /* 2 x 16 x VL, then P, then the padded plane */
-    wino_input(d, &g, x, t0, nt, nb, V, tmp + 32 * VL, tmp + 32 * VL + 36 * WNR);
+    float *V = scratch;                        /* [xi][cp][ic][WNR] */
+    float *Mb = V + g.nxi * wino_vxi(d, g.NB); /* [xi][WINO_MR][nb] */
+    float *tmp = Mb + g.nxi * wino_mxi(g.NB);  /* 2 x 16 x VL, then P, then the padded plane */
+
+    wino_input(d, &g, x, t0, nt, nb, V, tmp + 32 * VL, tmp + 32 * VL + g.nxi * WNR);
     const int p1 = (ob + 1) * g.OBP < g.n_ocp ? (ob + 1) * g.OBP : g.n_ocp;
     for (int p = ob * g.OBP; p < p1; p++) {
-        const float *u = packed + (size_t)p * 36 * d->c_in * WINO_MR;
-        for (int xi = 0; xi < 36; xi++)
+        const float *u = packed + (size_t)p * g.nxi * d->c_in * WINO_MR;
+        for (int xi = 0; xi < g.nxi; xi++)
             for (int cp = 0; cp < ncp; cp++)
                 uk_wino(d->c_in, u + (size_t)xi * d->c_in * WINO_MR,
                         V + xi * vxi + (size_t)cp * d->c_in * WNR,
