@@ -121,12 +121,13 @@ typedef struct fid_face {
     float x0, y0, x1, y1; /* box in source-image pixels */
     float score;          /* detector confidence */
     float kps[5][2];      /* left eye, right eye, nose, left mouth, right mouth (image left/right) */
-    /* quality, each in [0, 1] */
+    /* quality, each in [0, 1]; NaN when not measurable (detector without landmarks) */
     float q_size, q_pose, q_sharpness;
     float q_occlusion;    /* NaN when no occlusion model is loaded */
     float q_composite;    /* 0.35 size + 0.20 pose + 0.20 occlusion + 0.25 sharpness (renormalised) */
     float yaw, pitch, roll;   /* degrees, from the landmarks */
-    const char *pose_class;   /* "front", "left", "right", "front-rotate-left", "front-rotate-right" */
+    const char *pose_class;   /* "front", "left", "right", "front-rotate-left",
+                                 "front-rotate-right"; NULL without landmarks */
     double laplacian_var;     /* sharpness raw value on the aligned crop */
 } fid_face;
 

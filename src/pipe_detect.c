@@ -100,7 +100,8 @@ static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
             h.score[lv] = fid_model_output(m, p->det_head[lv][0], &ti);
             h.count[lv] = (int)ti.numel;
             h.bbox[lv] = fid_model_output(m, p->det_head[lv][1], NULL);
-            h.kps[lv] = fid_model_output(m, p->det_head[lv][2], NULL);
+            int ki = p->det_head[lv][2]; /* -1: detector without landmarks */
+            h.kps[lv] = ki < 0 ? NULL : fid_model_output(m, ki, NULL);
         }
         rc = fid_scrfd_decode(&h, &sp, p->scratch, p->scratch_bytes, p->dets, FID_PIPE_MAX_DET,
                               n_out, err, sizeof err);
@@ -176,14 +177,15 @@ int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, int cap, 
         float occ = NAN;
         fid_quality q;
         float box[4] = {d->x0, d->y0, d->x1, d->y1};
-        /* degenerate landmarks (all coincident) cannot be aligned: quality from size only */
+        /* No usable landmarks (a detector without them, or all coincident): nothing to align,
+         * so pose/sharpness/occlusion are unknown (NaN) and the composite is the size score. */
         if (fid_align_crop(&im, d->kps, p->crop) < 0) {
             f->q_size = fid_size_score(d->x0, d->y0, d->x1, d->y1, 0);
-            f->q_pose = f->q_sharpness = 0;
-            f->q_occlusion = NAN;
-            f->q_composite = fid_quality_composite(f->q_size, 0, 0, 0, 0);
+            f->q_pose = f->q_sharpness = f->q_occlusion = NAN;
+            f->q_composite = f->q_size;
             f->yaw = f->pitch = f->roll = NAN;
-            f->pose_class = "front";
+            f->pose_class = NULL;
+            f->laplacian_var = NAN;
             continue;
         }
         if (p->m[2] && (rc = occlusion_score(p, p->crop, &occ)) < 0)
@@ -242,6 +244,6 @@ int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *face, float
         return rc;
     if (fid_align_face(img, face, p->crop) < 0)
         return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "cannot align the face: degenerate "
-                             "landmarks");
+                             "landmarks (a detector without landmark outputs?)");
     return fid_embed_aligned(p, p->crop, emb);
 }

@@ -20,7 +20,7 @@ struct fid_pipeline {
     char err[512];
     /* detector */
     int det_pred;           /* 1: single decoded `pred [N,15]` output; 0: raw heads */
-    int det_head[3][3];     /* raw heads: output index of [level][score, bbox, kps] */
+    int det_head[3][3];     /* raw heads: output index of [level][score, bbox, kps]; kps -1: none */
     int det_fixed_w, det_fixed_h; /* model.input meta size (fallback for fixed-shape models) */
     int det_fixed;          /* the model refused another size once: always use the fixed one */
     int cur_w, cur_h;       /* size the detector is planned for */

@@ -239,15 +239,16 @@ static int setup_detector(fid_pipeline *p)
         p->det_pred = 1;
         return FID_STATUS_OK;
     }
-    if (n == 6)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s has no landmark outputs; "
-                             "alignment needs the 5 keypoints (use a *kps model)", p->path[0]);
-    if (n != 9)
+    /* 6 heads: a detector without landmarks. Boxes work; alignment, pose, sharpness and
+     * embeddings need the 5 points (quality falls back to size only, fid_embed fails). */
+    if (n != 9 && n != 6)
         return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s: %d outputs; want 9 SCRFD "
                              "heads or one pred", p->path[0], n);
     /* Converter order is score 8/16/32, bbox 8/16/32, kps 8/16/32; check the widths. */
     static const int width[3] = {1, 4, 10};
-    for (int kind = 0; kind < 3; kind++)
+    for (int lv = 0; lv < 3; lv++)
+        p->det_head[lv][2] = -1;
+    for (int kind = 0; kind < n / 3; kind++)
         for (int lv = 0; lv < 3; lv++) {
             int i = kind * 3 + lv;
             fid_model_output(m, i, &ti);

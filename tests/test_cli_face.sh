@@ -124,6 +124,19 @@ t 1 "doctor without models" $F doctor --models "$tmp/none"
 t 0 "version" $F version
 py "version record" "assert R[0]['version'] and 'ref' in R[0]['isa_levels']"
 
+# a detector without landmark heads (det_500m minus its 3 kps outputs): boxes, size-only quality
+$PY -c "
+import onnx
+m = onnx.load('$SHARED/models/det_500m.onnx'); keep = list(m.graph.output)[:6]
+del m.graph.output[:]; m.graph.output.extend(keep); onnx.save(m, '$tmp/nokps.onnx')" \
+    && $PY tools/onnx2fidw.py "$tmp/nokps.onnx" "$tmp/nokps.fidw" >/dev/null 2>&1
+t 0 "detector without landmarks" $F detect --models "$MODELS" -q --detector "$tmp/nokps.fidw" "$T1"
+py "no-landmark records" "
+f = [r for r in R if r['type'] == 'face']; assert len(f) == 6, len(f)
+q = f[0]['quality']; assert q['pose'] is None and q['pose_class'] is None and q['composite'] == q['size']"
+t 5 "embed without landmarks" $F embed --models "$MODELS" -q --detector "$tmp/nokps.fidw" "$T1"
+py "embed no-landmark error" "assert R[0]['type'] == 'error' and 'landmark' in R[0]['error']"
+
 # usage and model errors
 t 2 "bad flag" $F detect $M --bogus "$T1"
 t 2 "bad det-size" $F detect $M --det-size 100 "$T1"
