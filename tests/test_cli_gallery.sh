@@ -101,6 +101,14 @@ js 'R[0]["identity"] == "frank" and abs(R[0]["threshold"] - json.load(open(sys.a
 t 2 "identify --far beyond the calibration" "$F" identify "$tmp/a.db" $REC --aligned --far 0.0001 --calibration "$tmp/c.json" "$L/019.jpg"
 ok "--far message" grep -q "impostor pairs" "$tmp/err"
 
+# --- calibrate from a pairs file (relative names resolve against the file's directory)
+t 1 "calibrate --pairs with genuine pairs only" "$F" calibrate $REC --aligned --pairs "$L/pairs.txt" --out "$tmp/p.json"
+ok "pairs resolved next to the list" grep -q "got 10 and 0" "$tmp/err"
+{ grep -v '^#' "$L/pairs.txt" | awk -v d="$L" '{print d "/" $1, d "/" $2, $3}'
+  echo "$L/000.jpg $L/002.jpg 0"; echo "$L/000.jpg $L/019.jpg 0"; } > "$tmp/pairs.txt"
+t 0 "calibrate --pairs" "$F" calibrate $REC --aligned --pairs "$tmp/pairs.txt" --out "$tmp/p.json"
+js 'R[0]["genuine"] == 10 and R[0]["impostor"] == 2 and R[0]["eer"] == 0' || { fail=$((fail+1)); echo "FAIL calibrate --pairs"; }
+
 # --- killed enroll: committed faces survive, the file stays intact
 for r in $(seq 1 60); do for i in $(seq -w 0 19); do echo "$L/0$i.jpg"; done; done > "$tmp/list"
 "$F" enroll "$tmp/k.db" $REC --aligned --id many --files-from "$tmp/list" > "$tmp/k.out" 2>/dev/null &

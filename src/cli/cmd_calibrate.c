@@ -4,12 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gal_util.h"
 
 static const char *calibrate_usage =
     "usage: faceid calibrate DIR... --out calib.json [--plot roc.svg] [options]\n"
-    "       faceid calibrate --pairs FILE --out calib.json ...   (lines \"A B label\", 1 same)\n"
+    "       faceid calibrate --pairs FILE --out calib.json ...   (lines \"A B label\", 1 same;\n"
+    "             relative paths missing from the working directory are taken from FILE's)\n"
     "       faceid calibrate --from-jsonl FILE --out calib.json ...\n"
     "  DIR holds one sub-directory per identity (identity/*.jpg); every pair of images is\n"
     "  genuine (same directory) or impostor. JSONL: records with \"embedding\" and an\n"
@@ -101,6 +103,16 @@ static const float *cached(cache *c, fid_pipeline *p, gal_img *im, const kopts *
     return c->ok[i] ? c->emb + (size_t)i * c->dim : NULL;
 }
 
+/* A relative path that does not exist as given is taken relative to the pairs file. */
+static const char *resolve(const char *list, const char *path, char *buf, size_t n)
+{
+    const char *slash = strrchr(list, '/');
+    if (path[0] == '/' || !slash || access(path, F_OK) == 0)
+        return path;
+    snprintf(buf, n, "%.*s/%s", (int)(slash - list), list, path);
+    return access(buf, F_OK) == 0 ? buf : path;
+}
+
 static int from_pairs(fid_pipeline *p, const kopts *k, scores *gen, scores *imp, int *failed)
 {
     FILE *f = strcmp(k->pairs, "-") ? fopen(k->pairs, "r") : stdin;
@@ -124,8 +136,10 @@ static int from_pairs(fid_pipeline *p, const kopts *k, scores *gen, scores *imp,
             rc = CLI_USAGE;
             break;
         }
-        const float *ea = cached(&c, p, &im, k, a, failed);
-        const float *eb = ea ? cached(&c, p, &im, k, b, failed) : NULL;
+        char pa[4096], pb[4096];
+        const float *ea = cached(&c, p, &im, k, resolve(k->pairs, a, pa, sizeof pa), failed);
+        const float *eb = ea ? cached(&c, p, &im, k, resolve(k->pairs, b, pb, sizeof pb), failed)
+                             : NULL;
         if (ea && eb && push(atoi(lab) ? gen : imp, fid_cosine(ea, eb, c.dim)) < 0)
             rc = CLI_IO;
     }
