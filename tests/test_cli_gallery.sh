@@ -118,6 +118,8 @@ for w in $(seq 1 600); do
     kill -0 $kp 2>/dev/null || break
     sleep 0.05
 done
+t 0 "a reader works while enroll writes" "$F" gallery info "$tmp/k.db"
+js 'R[0]["faces"] >= 5' || { fail=$((fail+1)); echo "FAIL concurrent reader"; }
 kill -9 $kp 2>/dev/null; wait $kp 2>/dev/null
 seen=$(grep -c '"enrolled"' "$tmp/k.out")
 ok "enroll was killed mid-run ($seen reported)" [ "$seen" -ge 5 ] && [ "$seen" -lt 1200 ]
