@@ -435,7 +435,35 @@ static void test_bad_inputs(void)
         fid_image_free(&img);
         unlink(path);
     }
+    /* JPEG magic then seeded garbage: must be refused */
+    th_rng rng = th_seed(7);
+    unsigned char junk[4096];
+    for (size_t k = 0; k < sizeof junk; k++)
+        junk[k] = (unsigned char)th_rand(&rng);
+    junk[0] = 0xFF, junk[1] = 0xD8, junk[2] = 0xFF;
+    snprintf(path, sizeof path, "%s/junk.jpg", dir);
+    write_file(path, junk, sizeof junk);
     fid_image img = {0};
+    CHECK(fid_image_load(path, &img) < 0 && *fid_pipeline_last_error(NULL), "garbage JPEG");
+    unlink(path);
+    /* corrupted entropy-coded data: the decoder may refuse or recover; either way no crash,
+     * and a recovered image goes through detection */
+    unsigned char *cj = malloc(n);
+    memcpy(cj, jpg, n);
+    for (size_t k = n / 3; k < n / 3 + 2000; k++)
+        cj[k] = (unsigned char)th_rand(&rng);
+    snprintf(path, sizeof path, "%s/corrupt.jpg", dir);
+    write_file(path, cj, n);
+    free(cj);
+    if (fid_image_load(path, &img) == 0) {
+        int nc = -1;
+        fid_face fc[32];
+        CHECK(p && fid_detect(p, &img, fc, 32, &nc) == 0 && nc >= 0, "detect on recovered JPEG");
+        fid_image_free(&img);
+    } else {
+        CHECK(*fid_pipeline_last_error(NULL), "corrupt JPEG without a message");
+    }
+    unlink(path);
     CHECK(fid_image_load("/nonexistent/x.jpg", &img) < 0 &&
           strstr(fid_pipeline_last_error(NULL), "x.jpg"), "missing file message '%s'",
           fid_pipeline_last_error(NULL));
