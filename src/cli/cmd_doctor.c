@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `faceid doctor` and the environment part of `faceid version`: CPU features and ISA levels,
  * threads, codec/library versions (the libraries this binary links), models found. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,8 +110,23 @@ int cmd_doctor(int argc, char **argv)
     cli_json_str(&js, "type", "doctor");
     cli_json_str(&js, "version", FACEID_VERSION);
     cli_env_json(&js);
+    const char *env = getenv("FID_ISA");
+    cli_json_str(&js, "selected_isa", o.po.isa ? o.po.isa : env && *env ? env : fid_cpu_isa());
     cli_json_str(&js, "models_dir", dir);
     cli_json_bool(&js, "models_dir_exists", dir_ok);
+    cli_json_arr(&js, "models_found"); /* names of the .fidw files, directory order */
+    DIR *d = dir_ok ? opendir(dir) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".fidw")) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(l - 5), e->d_name);
+            cli_json_str(&js, NULL, name);
+        }
+    }
+    if (d)
+        closedir(d);
+    cli_json_arr_end(&js);
     cli_json_str(&js, "detector", open_ok ? fid_pipeline_model_id(p, 0) : NULL);
     cli_json_str(&js, "recognizer", open_ok ? fid_pipeline_model_id(p, 1) : NULL);
     cli_json_str(&js, "occlusion", open_ok ? fid_pipeline_model_id(p, 2) : NULL);
