@@ -2,7 +2,7 @@
 /* Video throughput: sampled frames per second of the whole `faceid video` loop (decode, detect,
  * embed every face, track) at 1 and 2 threads, sampling 1 fps and every frame, with and without
  * the decode-ahead thread; plus decode-only rates. One JSON line per case on stdout.
- * usage: bench_video VIDEO MODELS_DIR [DETECTOR] [RECOGNIZER] */
+ * usage: bench_video VIDEO MODELS_DIR|- [DETECTOR] [RECOGNIZER]   (- : decode-only rates) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = argv[1];
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int threads = 1; threads <= 2 && strcmp(argv[2], "-"); threads++) {
         fid_pipeline_options po;
         fid_pipeline_options_default(&po);
         po.models_dir = argv[2];
