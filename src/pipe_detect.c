@@ -36,11 +36,11 @@ static int plan_detector(fid_pipeline *p, int dw, int dh)
     if (dw == p->cur_w && dh == p->cur_h)
         return FID_STATUS_OK;
     int dims[4] = {1, 3, dh, dw};
+    p->cur_w = p->cur_h = 0; /* a failed re-plan leaves the model unplanned */
     if (fid_model_set_input_shape(m, dims) < 0) {
         if (dw == p->det_fixed_w && dh == p->det_fixed_h)
             return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector: %s", fid_last_error(m));
         p->det_fixed = 1; /* static-shape export: only its own size works */
-        p->cur_w = p->cur_h = 0;
         return plan_detector(p, p->det_fixed_w, p->det_fixed_h);
     }
     p->cur_w = dw;
