@@ -154,6 +154,48 @@ static void test_reference(const char *json, const char *det, const char *ref_ke
     fid_pipeline_close(p);
 }
 
+/* Detector sizes: a fixed-640 export asked for 320 falls back to its own size; a dynamic
+ * one honours 320 / 1024 / WxH and auto, switching back and forth between images. */
+static void test_det_sizes(void)
+{
+    char t1[1024], small[1024];
+    snprintf(t1, sizeof t1, "%s/data/faces/insightface/sample/t1.jpg", shared);
+    snprintf(small, sizeof small, "%s/data/faces/face_recognition/obama_small.jpg", shared);
+    fid_image a, b;
+    if (fid_image_load(t1, &a) < 0 || fid_image_load(small, &b) < 0) {
+        CHECK(0, "load");
+        return;
+    }
+    static const struct { const char *det; int w, h, want_a; } cs[] = {
+        {"scrfd_500m_bnkps_640", 320, 320, 6}, {"det_500m", 0, 0, 6},
+        {"det_500m", 1024, 1024, 6}, {"det_500m", 640, 480, 6}};
+    for (size_t c = 0; c < sizeof cs / sizeof *cs; c++) {
+        fid_pipeline_options o;
+        fid_pipeline_options_default(&o);
+        o.models_dir = models;
+        o.detector = cs[c].det;
+        o.det_w = cs[c].w;
+        o.det_h = cs[c].h;
+        o.need_models = 1;
+        fid_pipeline *p = NULL;
+        if (fid_pipeline_open(&p, &o) < 0) {
+            CHECK(0, "open %s: %s", cs[c].det, fid_pipeline_last_error(NULL));
+            continue;
+        }
+        fid_face f[16];
+        for (int rep = 0; rep < 2; rep++) {
+            int na = -1, nb = -1;
+            CHECK(fid_detect(p, &a, f, 16, &na) == 0 && na == cs[c].want_a, "%s %dx%d: %d faces "
+                  "in t1", cs[c].det, cs[c].w, cs[c].h, na);
+            CHECK(fid_detect(p, &b, f, 16, &nb) == 0 && nb <= 1, "%s %dx%d: %d faces in "
+                  "obama_small", cs[c].det, cs[c].w, cs[c].h, nb);
+        }
+        fid_pipeline_close(p);
+    }
+    fid_image_free(&a);
+    fid_image_free(&b);
+}
+
 /* ---- identities ---- */
 
 enum { ALEX, BIDEN, KIT, OBAMA, ROSE, N_ID };
@@ -525,6 +567,8 @@ int main(void)
         test_rec_reference(json);
         free(json);
     }
+    if (!fast)
+        test_det_sizes();
     test_knn();
     test_lfw_aligned();
     if (!fast)
