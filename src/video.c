@@ -14,7 +14,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
-#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
 #include "fid.h"
@@ -384,17 +384,7 @@ static int receive(fid_video *v)
     return 1;
 }
 
-/* Decode until the next sampled frame; fills s. Runs on the caller's or the worker thread. */
-static void decode_one(fid_video *v, slot *s);
-
-static void decode_next(fid_video *v, slot *s)
-{
-    decode_one(v, s);
-    s->decoded = v->decoded;
-    s->sampled = v->sampled;
-    s->errors = v->errors;
-}
-
+/* decode_next without the counter snapshot */
 static void decode_one(fid_video *v, slot *s)
 {
     char eb[256];
@@ -408,9 +398,9 @@ static void decode_one(fid_video *v, slot *s)
             if (w == 1) {
                 s->status = convert(v, s->rgb);
                 if (s->status < 0) {
+                    const char *pf = av_get_pix_fmt_name(v->frm->format);
                     snprintf(v->err, sizeof v->err, "cannot convert %dx%d %s frame to RGB",
-                             v->frm->width, v->frm->height,
-                             av_get_pix_fmt_name(v->frm->format) ? av_get_pix_fmt_name(v->frm->format) : "?");
+                             v->frm->width, v->frm->height, pf ? pf : "?");
                 } else {
                     s->status = 1;
                     s->f.img.data = s->rgb;
@@ -479,6 +469,15 @@ static void decode_one(fid_video *v, slot *s)
         }
         av_packet_unref(v->pkt);
     }
+}
+
+/* Decode until the next sampled frame; fills s. Runs on the caller's or the worker thread. */
+static void decode_next(fid_video *v, slot *s)
+{
+    decode_one(v, s);
+    s->decoded = v->decoded;
+    s->sampled = v->sampled;
+    s->errors = v->errors;
 }
 
 static void *worker(void *arg)
