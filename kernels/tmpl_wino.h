@@ -149,60 +149,16 @@ static inline void wino_out1(const vf m[6], vf o[4])
     o[3] = vf_add(vf_fma(vf_set1(8.0f), d34, d12), m[5]);
 }
 
-/* Zero-padded copy of the tile rows a block needs: every patch is then an inner one. */
-typedef struct wino_pad {
-    int ty0, rows, wp; /* first tile row, padded rows, padded width */
-} wino_pad;
-
-static void wino_pad_geom(const cv_wg *g, int t0, int nt, wino_pad *p)
-{
-    p->ty0 = t0 / g->tw;
-    p->rows = ((t0 + nt - 1) / g->tw - p->ty0 + 1) * g->m + 2;
-    p->wp = g->tw * g->m + 2;
-}
-
-static size_t wino_pad_floats(const cv_wg *g)
-{
-    int rows = (g->NB + g->tw - 1) / g->tw + 1;
-    rows = rows < g->th ? rows : g->th;
-    return (size_t)(rows * g->m + 2) * (g->tw * g->m + 2);
-}
-
-static void wino_pad_plane(const fid_conv_desc *d, const cv_wg *g, const wino_pad *p,
-                           const float *xc, float *X)
-{
-    const int iy0 = p->ty0 * g->m - d->pad_t;
-    for (int r = 0; r < p->rows; r++) {
-        float *row = X + (size_t)r * p->wp;
-        const int iy = iy0 + r;
-        if (iy < 0 || iy >= d->h_in) {
-            for (int j = 0; j < p->wp; j += VL)
-                vf_store_n(row + j, vf_zero(), p->wp - j < VL ? p->wp - j : VL);
-            continue;
-        }
-        const float *src = xc + (size_t)iy * d->w_in;
-        /* padded column q reads input column q - pad_l */
-        for (int q = 0; q < p->wp; q += VL) {
-            const int n = p->wp - q < VL ? p->wp - q : VL, ix = q - d->pad_l;
-            if (ix >= 0 && ix + n <= d->w_in) {
-                vf_store_n(row + q, vf_load_n(src + ix, n), n);
-            } else {
-                for (int t = 0; t < n; t++)
-                    row[q + t] = ix + t >= 0 && ix + t < d->w_in ? src[ix + t] : 0.0f;
-            }
-        }
-    }
-}
-
-/* B^T d B of one vector of tiles: P holds the a x a patches ([i][j][WNR]), the result
- * goes to V planes vxi apart. */
-static inline void wino_in_vec(int a, const float *P, float *b, size_t vxi)
+/* B^T d B of one vector of tiles: lane l of input (i, j) is xc[ix[(i * a + j) * WNR + l]]
+ * (zero where the index is -1: padding and pad lanes); the result goes to V planes vxi
+ * apart. */
+static inline void wino_in_vec(int a, const float *xc, const int32_t *ix, float *b, size_t vxi)
 {
     if (a == 6) {
         vf m[6][6], r[6][6];
         for (int i = 0; i < 6; i++)
             for (int j = 0; j < 6; j++)
-                m[i][j] = vf_load(P + (i * 6 + j) * WNR);
+                m[i][j] = vf_gather_z(xc, ix + (i * 6 + j) * WNR);
         for (int j = 0; j < 6; j++) {
             vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[6];
             wino_in1(col, t);
@@ -219,7 +175,7 @@ static inline void wino_in_vec(int a, const float *P, float *b, size_t vxi)
         vf m[4][4], r[4][4];
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
-                m[i][j] = vf_load(P + (i * 4 + j) * WNR);
+                m[i][j] = vf_gather_z(xc, ix + (i * 4 + j) * WNR);
         for (int j = 0; j < 4; j++) {
             vf col[4] = {m[0][j], m[1][j], m[2][j], m[3][j]}, t[4];
             wino2_in1(col, t);
@@ -236,42 +192,31 @@ static inline void wino_in_vec(int a, const float *P, float *b, size_t vxi)
 }
 
 /* V[xi][cp][ic][WNR] = B^T d B of the a x a input patches of tiles [t0, t0 + nb), one lane
- * per tile (lanes past nt read a zero patch). Each (cp, ic) gathers its patches into P. */
+ * per tile. The patch offsets within a channel plane ([cp][xi][WNR], -1 = zero) are worked
+ * out once; every channel then gathers with them. */
 static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, int t0, int nt,
-                       int nb, float *V, float *P, float *X)
+                       int nb, float *V, int32_t *ix)
 {
     const size_t hw = (size_t)d->h_in * d->w_in, vxi = wino_vxi(d, nb);
     const int a = g->a, m = g->m;
-    wino_pad pd;
-    wino_pad_geom(g, t0, nt, &pd);
-    /* a zero patch past the padded plane for the pad lanes */
-    float *zero = X + (size_t)pd.rows * pd.wp;
-    for (int i = 0; i < a * pd.wp; i += VL)
-        vf_store(zero + i, vf_zero());
-    for (int ic = 0; ic < d->c_in; ic++) {
-        wino_pad_plane(d, g, &pd, x + ic * hw, X);
-        for (int cp = 0; cp < nb / WNR; cp++) {
-            for (int l = 0; l < WNR; l++) {
-                const int t = t0 + cp * WNR + l;
-                const float *src = cp * WNR + l < nt
-                                       ? X + (size_t)(t / g->tw - pd.ty0) * m * pd.wp +
-                                             t % g->tw * m
-                                       : zero;
-                if (a == 6) {
-                    for (int i = 0; i < 6; i++, src += pd.wp)
-                        for (int j = 0; j < 6; j++)
-                            P[(i * 6 + j) * WNR + l] = src[j];
-                } else {
-                    for (int i = 0; i < 4; i++, src += pd.wp)
-                        for (int j = 0; j < 4; j++)
-                            P[(i * 4 + j) * WNR + l] = src[j];
-                }
+    for (int l = 0; l < nb; l++) {
+        const int t = t0 + l, iy0 = t / g->tw * m - d->pad_t, ix0 = t % g->tw * m - d->pad_l;
+        int32_t *o = ix + (size_t)(l / WNR) * g->nxi * WNR + l % WNR;
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < a; j++) {
+                const int iy = iy0 + i, xx = ix0 + j;
+                o[(i * a + j) * WNR] = l < nt && iy >= 0 && iy < d->h_in && xx >= 0 &&
+                                               xx < d->w_in
+                                           ? iy * d->w_in + xx
+                                           : -1;
             }
+    }
+    for (int ic = 0; ic < d->c_in; ic++)
+        for (int cp = 0; cp < nb / WNR; cp++) {
             float *b = V + ((size_t)cp * d->c_in + ic) * WNR;
             for (int v = 0; v < WNR; v += VL)
-                wino_in_vec(a, P + v, b + v, vxi);
+                wino_in_vec(a, x + ic * hw, ix + (size_t)cp * g->nxi * WNR + v, b + v, vxi);
         }
-    }
 }
 
 /* A^T M A of one vector of tiles (M planes mxi apart) into o[i * m + j]. */
@@ -364,8 +309,9 @@ static void cv_wino_plan(const fid_conv_desc *d, fid_conv_plan *plan)
     plan->algo = ALGO_WINO;
     plan->n_tiles = g.n_tb * g.n_ob;
     plan->packed_floats = (size_t)g.n_ocp * g.nxi * d->c_in * WINO_MR;
+    /* V, M, the epilogue buffers, then the patch offsets (int32, one per float slot) */
     plan->scratch_floats = g.nxi * (wino_vxi(d, g.NB) + wino_mxi(g.NB)) + 32 * VL +
-                           g.nxi * WNR + wino_pad_floats(&g) + g.a * (g.tw * g.m + 2) + VL;
+                           (size_t)g.nxi * g.NB;
 }
 
 static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
@@ -379,9 +325,9 @@ static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const floa
     const size_t vxi = wino_vxi(d, nb), mxi = wino_mxi(nb);
     float *V = scratch;                        /* [xi][cp][ic][WNR] */
     float *Mb = V + g.nxi * wino_vxi(d, g.NB); /* [xi][WINO_MR][nb] */
-    float *tmp = Mb + g.nxi * wino_mxi(g.NB);  /* 2 x 16 x VL, then P, then the padded plane */
+    float *tmp = Mb + g.nxi * wino_mxi(g.NB);  /* 2 x 16 x VL */
 
-    wino_input(d, &g, x, t0, nt, nb, V, tmp + 32 * VL, tmp + 32 * VL + g.nxi * WNR);
+    wino_input(d, &g, x, t0, nt, nb, V, (int32_t *)(tmp + 32 * VL));
     const int p1 = (ob + 1) * g.OBP < g.n_ocp ? (ob + 1) * g.OBP : g.n_ocp;
     for (int p = ob * g.OBP; p < p1; p++) {
         const float *u = packed + (size_t)p * g.nxi * d->c_in * WINO_MR;

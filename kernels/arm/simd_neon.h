@@ -5,6 +5,7 @@
 #define FID_SIMD_NEON_H
 
 #include <arm_neon.h>
+#include <stdint.h>
 
 #define VL 4
 #define KFN(name) name##__neon
@@ -75,6 +76,15 @@ static inline void vf_dup2(vf v, vf *lo, vf *hi)
 {
     *lo = vzip1q_f32(v, v);
     *hi = vzip2q_f32(v, v);
+}
+
+/* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather; no NEON gather). */
+static inline vf vf_gather_z(const float *base, const int32_t *idx)
+{
+    float t[VL];
+    for (int l = 0; l < VL; l++)
+        t[l] = idx[l] >= 0 ? base[idx[l]] : 0.0f;
+    return vld1q_f32(t);
 }
 
 #endif

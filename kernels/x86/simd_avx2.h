@@ -5,6 +5,7 @@
 #define FID_SIMD_AVX2_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define VL 8
 #define KFN(name) name##__avx2
@@ -74,6 +75,14 @@ static inline void vf_dup2(vf v, vf *lo, vf *hi)
     vf l = _mm256_unpacklo_ps(v, v), h = _mm256_unpackhi_ps(v, v);
     *lo = _mm256_permute2f128_ps(l, h, 0x20);
     *hi = _mm256_permute2f128_ps(l, h, 0x31);
+}
+
+/* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather). */
+static inline vf vf_gather_z(const float *base, const int32_t *idx)
+{
+    __m256i i = _mm256_loadu_si256((const __m256i *)idx);
+    __m256 k = _mm256_castsi256_ps(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)));
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, i, k, 4);
 }
 
 #endif

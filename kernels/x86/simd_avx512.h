@@ -5,6 +5,7 @@
 #define FID_SIMD_AVX512_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define VL 16
 #define KFN(name) name##__avx512
@@ -65,6 +66,14 @@ static inline void vf_dup2(vf v, vf *lo, vf *hi)
     const __m512i ih = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
     *lo = _mm512_permutexvar_ps(il, v);
     *hi = _mm512_permutexvar_ps(ih, v);
+}
+
+/* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather). */
+static inline vf vf_gather_z(const float *base, const int32_t *idx)
+{
+    __m512i i = _mm512_loadu_si512((const void *)idx);
+    __mmask16 k = _mm512_cmpge_epi32_mask(i, _mm512_setzero_si512());
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, i, base, 4);
 }
 
 #endif
