@@ -354,7 +354,8 @@ static int do_video(vjob *j, const char *file, int vindex)
     fid_track_options_default(&to);
     to.dim = j->dim;
     to.sample_dt = dt;
-    to.max_gap = 2.5 * dt;
+    /* dense sampling: a detector miss over a few frames should not split a track or a range */
+    to.max_gap = fmax(2.5 * dt, 0.5);
     to.crop_bytes = j->crops ? CROP_BYTES : 0;
     fid_tracker *tk = NULL;
     if (fid_tracker_create(&tk, &to) < 0) {
@@ -397,7 +398,7 @@ static int do_video(vjob *j, const char *file, int vindex)
     if (end_frame < last_frame)
         end_frame = last_frame;
     fid_tracker_finish(tk, end_frame, end_t);
-    int n_ids = fid_tracker_dedup(tk, j->v->dedup, 2.0 * dt);
+    int n_ids = fid_tracker_dedup(tk, j->v->dedup, fmax(2.0 * dt, 0.25));
     int out_rc = 0;
     if (n_ids < 0) {
         snprintf(err, sizeof err, "out of memory");
