@@ -83,6 +83,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_video: %s\n", fid_pipeline_last_error(NULL));
             return 3;
         }
+        fid_video_options warm;
+        fid_video_options_default(&warm);
+        long wf;
+        run(path, p, &warm, &wf); /* warm-up: plans the detector size, loads the pages */
         for (int every = 0; every <= 1; every++)
             for (int pf = 0; pf <= 1; pf++) {
                 fid_video_options vo;
@@ -93,7 +97,6 @@ int main(int argc, char **argv)
                 }
                 vo.prefetch = pf;
                 long faces;
-                run(path, p, &vo, &faces); /* warm-up: plans the detector size */
                 double t0 = now_ms();
                 long n = run(path, p, &vo, &faces);
                 double ms = now_ms() - t0;
