@@ -5,7 +5,7 @@
 #include <string.h>
 #include "kcommon.h"
 
-enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3, ALGO_DIRECT = 4 };
+enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3, ALGO_DIRECT = 4, ALGO_GEMV = 5 };
 #define GEMM_NR (GEMM_NV * VL)
 
 static inline int cv_div_up(int a, int b) { return (a + b - 1) / b; }
@@ -29,18 +29,6 @@ static void cv_gemm_geom(const fid_conv_desc *d, cv_geom *g)
     /* all output channels in one tile when possible: B is packed once per pixel block */
     g->MB = GEMM_MR * (g->n_panels < 256 / GEMM_MR ? g->n_panels : 256 / GEMM_MR);
     int pmax = cv_round_up(g->P, GEMM_NR);
-    if (pmax <= 8 * GEMM_NR && (size_t)g->K * pmax <= 327680 && g->n_panels >= 2) {
-        /* few pixels (deep 7x7 .. 14x14 layers): all of them in one block whose im2col
-         * (<= 1.25 MB) stays in L2, whole K per micro-kernel call, and two output-channel
-         * halves as the work items, so every weight is read once */
-        g->KC = g->K;
-        g->NB = pmax;
-        g->MB = GEMM_MR * cv_div_up(g->n_panels, 2);
-        g->n_ob = cv_div_up(g->cout_g, g->MB);
-        g->n_pb = 1;
-        g->n_tiles = d->group * g->n_ob;
-        return;
-    }
     g->NB = 4 * GEMM_NR < pmax ? 4 * GEMM_NR : pmax;
     for (;;) {
         g->n_ob = cv_div_up(g->cout_g, g->MB);
@@ -199,7 +187,7 @@ static void KFN(conv_plan)(const fid_conv_desc *d, fid_conv_plan *plan)
 static void KFN(conv_pack)(const fid_conv_desc *d, const fid_conv_plan *plan, const float *w,
                            float *packed)
 {
-    if (plan->algo == ALGO_DW)
+    if (plan->algo == ALGO_DW || plan->algo == ALGO_GEMV)
         memcpy(packed, w, plan->packed_floats * sizeof(float));
     else if (plan->algo == ALGO_WINO)
         cv_wino_pack(d, w, packed);
@@ -217,6 +205,8 @@ static void KFN(conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan,
         cv_wino_tile(d, packed, x, y, ep, scratch, tile);
     else if (plan->algo == ALGO_DIRECT)
         cv_dir_tile(d, packed, x, y, ep, scratch, tile);
+    else if (plan->algo == ALGO_GEMV)
+        cv_gemv_tile(d, packed, x, y, ep, tile);
     else
         cv_gemm_tile(d, packed, x, y, ep, scratch, tile);
 }

@@ -32,6 +32,7 @@
 
 typedef struct cv_dir {
     int rb, rows, wp, rowlen, n_strips, n_panels;
+    int n_ocg, ocg_panels; /* 1x1: output-channel groups x panels per group */
     size_t ics; /* floats per input channel in scratch */
 } cv_dir;
 
@@ -43,13 +44,31 @@ static int cv_dir_1x1(const fid_conv_desc *d)
            d->pad_l == 0 && d->h_out == d->h_in && d->w_out == d->w_in;
 }
 
+/* A 1x1 conv on a 1x1 plane (MobileFaceNet's linear layer) is a matrix-vector product:
+ * run it as FC over the raw weights (algo 5), tiles of 32 output channels. */
+static int cv_gemv_ok(const fid_conv_desc *d)
+{
+    return d->group == 1 && d->kh == 1 && d->kw == 1 && d->h_in == 1 && d->w_in == 1 &&
+           d->h_out == 1 && d->w_out == 1 && d->pad_t == 0 && d->pad_l == 0;
+}
+
+static void cv_gemv_tile(const fid_conv_desc *d, const float *w, const float *x, float *y,
+                         const fid_epilogue *ep, int tile)
+{
+    const int n0 = tile * 32, n1 = n0 + 32 < d->c_out ? n0 + 32 : d->c_out;
+    KFN(fc_f32)(1, d->c_out, d->c_in, x, w, y, ep, n0, n1);
+}
+
 static int cv_dir_ok(const fid_conv_desc *d)
 {
-    if (d->group != 1 || d->dil_h != 1 || d->dil_w != 1 || d->c_in > 64 ||
-        d->h_out * d->w_out < 1600)
+    if (cv_gemv_ok(d))
+        return 1;
+    if (d->group != 1 || d->dil_h != 1 || d->dil_w != 1)
         return 0;
     if (cv_dir_1x1(d)) /* B rows are the input planes themselves: no copy at all */
-        return 1;
+        return d->c_in <= 512 && d->h_out * d->w_out >= 49;
+    if (d->c_in > 64 || d->h_out * d->w_out < 1600)
+        return 0;
     return d->sh == d->sw && (d->sh == 1 || d->sh == 2) && d->kh == 3 && d->kw == 3 &&
            d->w_out >= 2 * VL;
 }
@@ -70,20 +89,34 @@ static void cv_dir_geom(const fid_conv_desc *d, cv_dir *g)
         g->ics += VL;
     g->n_strips = cv_div_up(d->h_out, g->rb);
     g->n_panels = cv_div_up(d->c_out, GEMM_MR);
-    if (cv_dir_1x1(d)) { /* tiles are runs of whole blocks of flattened pixels */
+    g->n_ocg = 1, g->ocg_panels = g->n_panels;
+    if (cv_dir_1x1(d)) {
+        /* tiles: runs of whole blocks of flattened pixels x groups of output channels
+         * (small planes have few blocks: >= 16 tiles keeps two threads balanced) */
         const int P = d->h_out * d->w_out, blocks = cv_div_up(P, GEMM_NV * VL);
         g->rb = cv_div_up(blocks, cv_div_up(blocks, 16)) * GEMM_NV * VL; /* pixels/tile */
         g->n_strips = cv_div_up(P, g->rb);
+        int want = cv_div_up(16, g->n_strips);
+        want = want < g->n_panels ? want : g->n_panels;
+        g->ocg_panels = cv_div_up(g->n_panels, want);
+        g->n_ocg = cv_div_up(g->n_panels, g->ocg_panels);
         g->ics = 0;
     }
 }
 
 static void cv_dir_plan(const fid_conv_desc *d, fid_conv_plan *plan)
 {
+    if (cv_gemv_ok(d)) {
+        plan->algo = ALGO_GEMV;
+        plan->n_tiles = cv_div_up(d->c_out, 32);
+        plan->packed_floats = (size_t)d->c_out * d->c_in; /* plain copy */
+        plan->scratch_floats = 0;
+        return;
+    }
     cv_dir g;
     cv_dir_geom(d, &g);
     plan->algo = ALGO_DIRECT;
-    plan->n_tiles = g.n_strips;
+    plan->n_tiles = g.n_strips * g.n_ocg;
     plan->packed_floats = (size_t)g.n_panels * d->c_in * d->kh * d->kw * GEMM_MR;
     plan->scratch_floats = (size_t)d->c_in * g.ics; /* 0 for 1x1 */
 }
@@ -94,10 +127,13 @@ static void cv_dir_1x1_tile(const fid_conv_desc *d, const cv_dir *g, const float
                             const float *x, float *y, const fid_epilogue *ep, int tile)
 {
     const int P = d->h_out * d->w_out, nr = GEMM_NV * VL, off0 = 0;
-    const int p0 = tile * g->rb, p1 = p0 + g->rb < P ? p0 + g->rb : P;
+    const int ocg = tile % g->n_ocg, pt = tile / g->n_ocg;
+    const int pn0 = ocg * g->ocg_panels;
+    const int pn1 = pn0 + g->ocg_panels < g->n_panels ? pn0 + g->ocg_panels : g->n_panels;
+    const int p0 = pt * g->rb, p1 = p0 + g->rb < P ? p0 + g->rb : P;
     for (int p = p0; p < p1; p += nr) {
         const int n = p1 - p < nr ? p1 - p : nr;
-        for (int pn = 0; pn < g->n_panels; pn++) {
+        for (int pn = pn0; pn < pn1; pn++) {
             const int oc = pn * GEMM_MR;
             const int mr = d->c_out - oc < GEMM_MR ? d->c_out - oc : GEMM_MR;
             const size_t o = (size_t)oc * P + p;

@@ -650,6 +650,22 @@ static void conv_direct(void)
                                   0, 1, 1);
         check_conv("direct_1x1", &d, i % N_EPI);
     }
+    /* small planes (output-channel groups as tiles) and MobileFaceNet's shapes */
+    static const int p2[][4] = {{7, 7, 512, 128}, {7, 7, 128, 256}, {14, 14, 128, 256},
+                                {14, 14, 512, 128}, {28, 28, 64, 128}, {7, 8, 33, 70},
+                                {9, 11, 300, 9}, {8, 8, 5, 3}};
+    for (int i = 0; i < 8; i++) {
+        fid_conv_desc d = kc_desc(p2[i][2], p2[i][0], p2[i][1], p2[i][3], 1, 1, 1, 1, 0, 0, 0,
+                                  0, 1, 1);
+        check_conv("direct_1x1_small", &d, (i + 5) % N_EPI);
+    }
+    /* 1x1 conv on a 1x1 plane = matrix-vector (FC kernel) */
+    static const int gv[][2] = {{512, 512}, {1, 1}, {17, 33}, {128, 31}, {513, 64}, {3, 100}};
+    for (int i = 0; i < 6; i++)
+        for (int e = i % 3; e < N_EPI; e += 3) {
+            fid_conv_desc d = kc_desc(gv[i][0], 1, 1, gv[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+            check_conv("gemv_1x1", &d, e);
+        }
 }
 
 /* Depthwise edges: row widths 1..33 at stride 1 and 2 (s2 de-interleave head/tail),
