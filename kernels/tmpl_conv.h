@@ -29,6 +29,18 @@ static void cv_gemm_geom(const fid_conv_desc *d, cv_geom *g)
     /* all output channels in one tile when possible: B is packed once per pixel block */
     g->MB = GEMM_MR * (g->n_panels < 256 / GEMM_MR ? g->n_panels : 256 / GEMM_MR);
     int pmax = cv_round_up(g->P, GEMM_NR);
+    if (pmax <= 8 * GEMM_NR && (size_t)g->K * pmax <= 327680 && g->n_panels >= 2) {
+        /* few pixels (deep 7x7 .. 14x14 layers): all of them in one block whose im2col
+         * (<= 1.25 MB) stays in L2, whole K per micro-kernel call, and two output-channel
+         * halves as the work items, so every weight is read once */
+        g->KC = g->K;
+        g->NB = pmax;
+        g->MB = GEMM_MR * cv_div_up(g->n_panels, 2);
+        g->n_ob = cv_div_up(g->cout_g, g->MB);
+        g->n_pb = 1;
+        g->n_tiles = d->group * g->n_ob;
+        return;
+    }
     g->NB = 4 * GEMM_NR < pmax ? 4 * GEMM_NR : pmax;
     for (;;) {
         g->n_ob = cv_div_up(g->cout_g, g->MB);
