@@ -154,6 +154,91 @@ void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, 
         *scale_out = (float)s;
 }
 
+/* Separable fast path of the letterbox, same arithmetic as sample_px (so bit-identical): the
+ * horizontal coefficients of every output column are tabulated once, and each source row's
+ * horizontal pass (rounded to u8) is computed once into a ring of rows. Tables live on the stack
+ * (64 KB); returns 0 when they do not fit and the caller takes the per-pixel path. */
+#define LB_KX_MAX 8192
+#define LB_RING_BYTES 32768
+static int letterbox_separable(const fid_rgb_image *rgb, const axis *ax, const axis *ay, int nw,
+                               int nh, float *dst, int dst_w, size_t plane, float mean,
+                               float inv)
+{
+    int wx = (int)(2 * ax->support) + 3, wy = (int)(2 * ay->support) + 3;
+    if ((size_t)nw * wx > LB_KX_MAX || (size_t)wy * nw * 3 > LB_RING_BYTES || nw > 4096 ||
+        rgb->width > 32767)
+        return 0;
+    int kx[LB_KX_MAX];
+    short xlo[4096], xn[4096];
+    uint8_t ring[LB_RING_BYTES];
+    int ring_y[64];
+    if (wy > 64)
+        return 0;
+    for (int x = 0; x < nw; x++) {
+        double cx, sx = 0;
+        int x0, x1;
+        axis_window(ax, x, &cx, &x0, &x1);
+        for (int i = x0; i < x1; i++)
+            sx += tri((i - cx + 0.5) * ax->inv);
+        double nx = sx != 0.0 ? 1.0 / sx : 0.0;
+        if (x1 - x0 > wx)
+            return 0;
+        xlo[x] = (short)x0;
+        xn[x] = (short)(x1 - x0);
+        for (int i = x0; i < x1; i++)
+            kx[x * wx + i - x0] = fixed_coef(tri((i - cx + 0.5) * ax->inv) * nx);
+    }
+    for (int k = 0; k < wy; k++)
+        ring_y[k] = -1;
+    size_t stride = (size_t)rgb->width * 3;
+    for (int oy = 0; oy < nh; oy++) {
+        double cy, sy = 0;
+        int y0, y1;
+        axis_window(ay, oy, &cy, &y0, &y1);
+        if (y1 - y0 > wy)
+            return 0;
+        for (int y = y0; y < y1; y++)
+            sy += tri((y - cy + 0.5) * ay->inv);
+        double ny = sy != 0.0 ? 1.0 / sy : 0.0;
+        int ky[64];
+        for (int y = y0; y < y1; y++) {
+            ky[y - y0] = fixed_coef(tri((y - cy + 0.5) * ay->inv) * ny);
+            uint8_t *h = ring + (size_t)(y % wy) * nw * 3;
+            if (ky[y - y0] == 0 || ring_y[y % wy] == y)
+                continue;
+            const uint8_t *row = rgb->data + (size_t)y * stride;
+            for (int x = 0; x < nw; x++) {
+                int r0 = 1 << (PREC_BITS - 1), r1 = r0, r2 = r0;
+                const int *k = kx + x * wx;
+                const uint8_t *p = row + (size_t)xlo[x] * 3;
+                for (int i = 0; i < xn[x]; i++, p += 3) {
+                    r0 += k[i] * p[0];
+                    r1 += k[i] * p[1];
+                    r2 += k[i] * p[2];
+                }
+                h[3 * x] = clip8(r0);
+                h[3 * x + 1] = clip8(r1);
+                h[3 * x + 2] = clip8(r2);
+            }
+            ring_y[y % wy] = y;
+        }
+        float *o = dst + (size_t)oy * dst_w;
+        for (int x = 0; x < nw; x++) {
+            int acc[3] = {1 << (PREC_BITS - 1), 1 << (PREC_BITS - 1), 1 << (PREC_BITS - 1)};
+            for (int y = y0; y < y1; y++) {
+                if (ky[y - y0] == 0)
+                    continue;
+                const uint8_t *h = ring + (size_t)(y % wy) * nw * 3 + 3 * x;
+                for (int c = 0; c < 3; c++)
+                    acc[c] += ky[y - y0] * h[c];
+            }
+            for (int c = 0; c < 3; c++)
+                o[c * plane + x] = ((float)clip8(acc[c]) - mean) * inv;
+        }
+    }
+    return 1;
+}
+
 int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, float std,
                   float *dst_nchw, float *scale_out)
 {
@@ -165,9 +250,12 @@ int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, fl
     axis ax = axis_make(rgb->width, nw), ay = axis_make(rgb->height, nh);
     size_t plane = (size_t)dst_w * dst_h, stride = (size_t)rgb->width * 3;
     float inv = 1.0f / std, pad = (0.0f - mean) * inv;
+    int fast = letterbox_separable(rgb, &ax, &ay, nw, nh, dst_nchw, dst_w, plane, mean, inv);
     for (int y = 0; y < dst_h; y++) {
         for (int x = 0; x < dst_w; x++) {
             size_t o = (size_t)y * dst_w + x;
+            if (fast && x < nw && y < nh)
+                continue;
             if (x >= nw || y >= nh) {
                 dst_nchw[o] = dst_nchw[plane + o] = dst_nchw[2 * plane + o] = pad;
                 continue;

@@ -544,6 +544,40 @@ static void test_resize(void)
     CHECK(nw == 384 && nh == 640 && fabsf(s - 0.64f) < 1e-6f, "portrait %dx%d %g", nw, nh, s);
 }
 
+/* The letterbox's separable fast path equals the per-pixel PIL resize bit for bit, for
+ * shrinking, enlarging, extreme aspect ratios and geometries that fall back to the slow path. */
+static void test_letterbox_paths(void)
+{
+    static const int g[][4] = {{1280, 886, 640, 640}, {970, 2204, 1024, 1024},
+                               {300, 200, 320, 320}, {100, 100, 640, 640}, {4000, 3000, 640, 640},
+                               {7, 3000, 640, 640}, {5000, 13, 320, 320}, {1920, 1080, 640, 480}};
+    th_rng r = th_seed(11);
+    for (size_t k = 0; k < sizeof g / sizeof *g; k++) {
+        int sw = g[k][0], sh = g[k][1], dw = g[k][2], dh = g[k][3], nw, nh;
+        fid_rgb_image im = {malloc((size_t)sw * sh * 3), sw, sh};
+        float *x = malloc((size_t)dw * dh * 3 * sizeof *x);
+        fid_letterbox_size(sw, sh, dw, dh, &nw, &nh, NULL);
+        uint8_t *ref = malloc((size_t)nw * nh * 3);
+        for (size_t i = 0; i < (size_t)sw * sh * 3; i++)
+            im.data[i] = (uint8_t)th_rand(&r);
+        fid_letterbox(&im, dw, dh, 127.5f, 128.0f, x, NULL);
+        fid_resize_bilinear(im.data, sw, sh, (size_t)sw * 3, ref, nw, nh);
+        long bad = 0;
+        for (int y = 0; y < dh; y++)
+            for (int xx = 0; xx < dw; xx++)
+                for (int c = 0; c < 3; c++) {
+                    float v = xx < nw && y < nh ? ref[((size_t)y * nw + xx) * 3 + c] : 0;
+                    bad += x[(size_t)c * dw * dh + (size_t)y * dw + xx] !=
+                           (v - 127.5f) * (1.0f / 128.0f);
+                }
+        CHECK(bad == 0, "letterbox %dx%d -> %dx%d: %ld values differ from the per-pixel "
+              "resize", sw, sh, dw, dh, bad);
+        free(im.data);
+        free(x);
+        free(ref);
+    }
+}
+
 int main(void)
 {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/fid_test_image_XXXXXX");
@@ -571,6 +605,7 @@ int main(void)
     test_real_images();
     test_resize();
     test_letterbox_reference();
+    test_letterbox_paths();
     rmdir(g_tmp);
     return th_summary("test_image");
 }
