@@ -12,6 +12,10 @@ static void UK_NAME(int K, const float *A, const float *B, float *C, size_t ldc,
         for (int v = 0; v < NV; v++)
             acc[r][v] = vf_zero();
     for (int k = 0; k < K; k++) {
+#ifdef UK_PREFETCH_A
+        /* A streams from memory once (Winograd U): ask for it well ahead */
+        __builtin_prefetch(A + (size_t)k * MR + UK_PREFETCH_A);
+#endif
         vf b[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; v++)
@@ -53,3 +57,4 @@ static void UK_NAME(int K, const float *A, const float *B, float *C, size_t ldc,
 #undef UK_NAME
 #undef UK_MR
 #undef UK_NV
+#undef UK_PREFETCH_A
