@@ -9,18 +9,38 @@
 static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int pad_l, int wp,
                        int s2)
 {
-    for (int j = 0; j < rowlen; j += VL)
-        vf_store_n(dst + j, vf_zero(), rowlen - j < VL ? rowlen - j : VL);
-    if (!src)
-        return;
-    const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
-    if (!s2) {
-        for (int q = q0; q < q1; q += VL) {
-            int n = q1 - q < VL ? q1 - q : VL;
-            vf_store_n(dst + q, vf_load_n(src + q - q0, n), n);
-        }
+    if (!src) {
+        int j = 0;
+        for (; j + VL <= rowlen; j += VL)
+            vf_store(dst + j, vf_zero());
+        if (j < rowlen)
+            vf_store_n(dst + j, vf_zero(), rowlen - j);
         return;
     }
+    const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
+    if (!s2) {
+        /* full vectors where possible: masked stores are slow and defeat forwarding */
+        for (int j = 0; j < q0; j++)
+            dst[j] = 0.0f;
+        int q = q0;
+        for (; q + VL <= q1; q += VL)
+            vf_store(dst + q, vf_load(src + q - q0));
+        if (q < q1)
+            vf_store_n(dst + q, vf_load_n(src + q - q0, q1 - q), q1 - q);
+        int j = q1;
+        for (; j < rowlen && (j & (VL - 1)); j++)
+            dst[j] = 0.0f;
+        for (; j + VL <= rowlen; j += VL)
+            vf_store(dst + j, vf_zero());
+        for (; j < rowlen; j++)
+            dst[j] = 0.0f;
+        return;
+    }
+    int z = 0;
+    for (; z + VL <= rowlen; z += VL)
+        vf_store(dst + z, vf_zero());
+    if (z < rowlen)
+        vf_store_n(dst + z, vf_zero(), rowlen - z);
     float *ev = dst, *od = dst + rowlen / 2;
     /* pair j = padded columns (2j, 2j+1) = input (2j - pad_l, 2j + 1 - pad_l) */
     int j = (pad_l + 1) / 2;
@@ -32,8 +52,19 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
         vf_store(ev + j, e);
         vf_store(od + j, o);
     }
-    for (int q = 2 * j; q < q1; q++)
-        dst[(q & 1) * (rowlen / 2) + (q >> 1)] = src[q - q0];
+    if (2 * j < q1) {
+        /* the last < 2 VL columns through a zero-padded buffer: no over-read of src, and
+         * the zeros past q1 are the right padding (each half has VL floats of slack) */
+        float tmp[2 * VL];
+        const int n = q1 - 2 * j, n0 = n < VL ? n : VL;
+        const float *p = src + 2 * j - pad_l;
+        vf_store(tmp, vf_load_n(p, n0));
+        vf_store(tmp + VL, vf_load_n(p + VL, n - n0));
+        vf e, o;
+        vf_deint2(tmp, &e, &o);
+        vf_store(ev + j, e);
+        vf_store(od + j, o);
+    }
 }
 
 typedef struct cv_dw {
@@ -67,6 +98,42 @@ static void cv_dw_rows(const fid_conv_desc *d, const cv_dw *g, const float *xc, 
     }
 }
 
+/* One output row of a 3x3 depthwise conv from three padded rows; o1/o2 are the offsets of
+ * taps 1 and 2 (stride 1: 1, 2; stride 2: the odd half, 1). Kept small so the nine weights
+ * stay in registers. */
+static void cv_dw3_row(const float *r0, const float *r1, const float *r2, int o1, int o2,
+                       const float *w, const float *bias, const float *res, const uk_epi *e,
+                       float *yr, int w_out)
+{
+    const vf w0 = vf_set1(w[0]), w1 = vf_set1(w[1]), w2 = vf_set1(w[2]);
+    const vf w3 = vf_set1(w[3]), w4 = vf_set1(w[4]), w5 = vf_set1(w[5]);
+    const vf w6 = vf_set1(w[6]), w7 = vf_set1(w[7]), w8 = vf_set1(w[8]);
+    const vf b = vf_set1(bias ? *bias : 0.0f);
+    for (int ox = 0; ox < w_out; ox += VL) {
+        vf acc = vf_mul(w0, vf_load(r0 + ox));
+        acc = vf_fma(w1, vf_load(r0 + ox + o1), acc);
+        acc = vf_fma(w2, vf_load(r0 + ox + o2), acc);
+        acc = vf_fma(w3, vf_load(r1 + ox), acc);
+        acc = vf_fma(w4, vf_load(r1 + ox + o1), acc);
+        acc = vf_fma(w5, vf_load(r1 + ox + o2), acc);
+        acc = vf_fma(w6, vf_load(r2 + ox), acc);
+        acc = vf_fma(w7, vf_load(r2 + ox + o1), acc);
+        acc = vf_fma(w8, vf_load(r2 + ox + o2), acc);
+        if (bias)
+            acc = vf_add(acc, b);
+        if (ox + VL <= w_out) {
+            if (res)
+                acc = vf_add(acc, vf_load(res + ox));
+            vf_store(yr + ox, uk_act(acc, e, 0));
+        } else {
+            const int n = w_out - ox;
+            if (res)
+                acc = vf_add(acc, vf_load_n(res + ox, n));
+            vf_store_n(yr + ox, uk_act(acc, e, 0), n);
+        }
+    }
+}
+
 static void cv_dw_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
                        const fid_epilogue *ep, float *scratch, int c)
 {
@@ -92,6 +159,11 @@ static void cv_dw_tile(const fid_conv_desc *d, const float *packed, const float 
             float *yr = y + c * plane + (size_t)oy * d->w_out;
             const float *res = ep->res ? ep->res + c * plane + (size_t)oy * d->w_out : NULL;
             const float *rows = scratch + (size_t)(oy - oy0) * d->sh * g.rowlen;
+            if (k33) {
+                cv_dw3_row(rows, rows + g.rowlen, rows + 2 * g.rowlen, o1, o2, w, ep->bias ?
+                           ep->bias + c : NULL, res, &e, yr, d->w_out);
+                continue;
+            }
             for (int ox = 0; ox < d->w_out; ox += VL) {
                 int n = d->w_out - ox < VL ? d->w_out - ox : VL;
                 vf acc = vf_zero();
