@@ -210,7 +210,7 @@ int fid_calibration_threshold(const char *json_path, double far, float *thr, cha
             const char *fv = fid_json_get(v, "far"), *tv = fid_json_get(v, "threshold");
             double f0, t0;
             if (fv && tv && !fid_json_number(fv, &f0) && !fid_json_number(tv, &t0) &&
-                fabs(f0 - far) <= 1e-12 * far + 1e-15) {
+                fabs(f0 - far) <= 1e-6 * far) { /* far may have passed through a float */
                 *thr = (float)t0;
                 rc = 0;
                 goto done;

@@ -102,6 +102,28 @@ t 1 "verify no match" $F verify $M "$K/train/obama/obama.jpg" "$K/train/biden/bi
 t 0 "verify threshold" $F verify $M --threshold -0.5 "$K/train/obama/obama.jpg" "$K/train/biden/biden.jpg"
 t 5 "verify bad input" $F verify $M "$K/train/obama/obama.jpg" "$tmp/zero.jpg"
 py "verify error record" "assert R[0]['type'] == 'error' and R[0]['file'].endswith('zero.jpg')"
+# verify --far: threshold from a calibration file (as written by `faceid calibrate`)
+cat > "$tmp/cal.json" <<'EOC'
+{"faceid_calibration":1,"model_id":null,"n_genuine":50,"n_impostor":200,"eer":0.01,
+ "thresholds":[{"far":0.1,"threshold":-0.5,"supported":true},{"far":0.01,"threshold":0.95,"supported":true}],
+ "roc":[[0.99,0,0.9],[0.2,0.05,0]]}
+EOC
+OB="$K/train/obama/obama.jpg"; BI="$K/train/biden/biden.jpg"
+t 0 "verify --far 0.1" $F verify $M --far 0.1 --calibration "$tmp/cal.json" "$OB" "$BI"
+py "verify --far threshold" "assert R[0]['match'] is True and R[0]['threshold'] == -0.5, R"
+t 1 "verify --far 0.01" $F verify $M --far 0.01 --calibration "$tmp/cal.json" "$OB" "$FR/obama2.jpg"
+py "verify --far strict threshold" "assert R[0]['match'] is False and abs(R[0]['threshold'] - 0.95) < 1e-6, R"
+t 0 "verify --far from the roc" $F verify $M --far 0.06 --calibration "$tmp/cal.json" "$OB" "$FR/obama2.jpg"
+py "verify --far roc threshold" "assert abs(R[0]['threshold'] - 0.2) < 1e-6, R"
+t 2 "verify --far unsupported" $F verify $M --far 0.001 --calibration "$tmp/cal.json" "$OB" "$BI"
+grep -q "impostor pairs" "$tmp/err" && ok || bad "verify --far unsupported message"
+t 2 "verify --far out of range" $F verify $M --far 1.5 --calibration "$tmp/cal.json" "$OB" "$BI"
+t 2 "verify --far without --calibration" $F verify $M --far 0.1 "$OB" "$BI"
+t 2 "verify --far and --threshold" $F verify $M --far 0.1 --threshold 0.3 --calibration "$tmp/cal.json" "$OB" "$BI"
+t 4 "verify --calibration missing" $F verify $M --far 0.1 --calibration "$tmp/nope.json" "$OB" "$BI"
+echo '{"something":"else"}' > "$tmp/notcal.json"
+t 4 "verify --calibration malformed" $F verify $M --far 0.1 --calibration "$tmp/notcal.json" "$OB" "$BI"
+t 4 "verify --calibration is a directory" $F verify $M --far 0.1 --calibration "$tmp" "$OB" "$BI"
 printf '# a b label\n%s %s 1\n%s %s 0\n' "$K/train/obama/obama.jpg" "$FR/obama2.jpg" \
     "$FR/obama.jpg" "$FR/biden.jpg" > "$tmp/pairs.txt"
 t 0 "verify pairs" $F verify $M --pairs "$tmp/pairs.txt"

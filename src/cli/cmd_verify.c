@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "gal_util.h"
 
 /* Default threshold for mobilefacenet_prelu_512d: on the labelled shared data (knn_examples,
  * small_lfw_aligned112 groups, InspireFace pairs) same-person cosines measured 0.46..0.81 and
@@ -28,7 +28,9 @@ static const char *verify_usage =
 typedef struct vopts {
     const char *pairs;
     float threshold;
-    int aligned;
+    int aligned, have_thr;
+    double far;
+    const char *calib;
 } vopts;
 
 static int verify_flag(void *ctx, int argc, char **argv, int *i)
@@ -47,6 +49,16 @@ static int verify_flag(void *ctx, int argc, char **argv, int *i)
     if (!strcmp(a, "--threshold")) {
         if (!(s = cli_value(argc, argv, i)) || cli_parse_float(a, s, -1, 1, &v->threshold) < 0)
             return -1;
+        v->have_thr = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--calibration"))
+        return (v->calib = cli_value(argc, argv, i)) ? 1 : -1;
+    if (!strcmp(a, "--far")) {
+        float f;
+        if (!(s = cli_value(argc, argv, i)) || cli_parse_float(a, s, 1e-9f, 0.999f, &f) < 0)
+            return -1;
+        v->far = f;
         return 1;
     }
     return 0;
@@ -212,7 +224,7 @@ static int run_pairs(fid_pipeline *p, const vopts *v, emb_cache *c)
 int cmd_verify(int argc, char **argv)
 {
     cli_opts o;
-    vopts v = {NULL, VERIFY_DEFAULT_THRESHOLD, 0};
+    vopts v = {NULL, VERIFY_DEFAULT_THRESHOLD, 0, 0, 0, NULL};
     int rc = cli_parse(argc, argv, &o, verify_flag, &v);
     if (rc == CLI_OK && o.help) {
         fputs(verify_usage, stdout);
@@ -228,6 +240,12 @@ int cmd_verify(int argc, char **argv)
         cli_err("verify: only JSONL output");
         rc = CLI_USAGE;
     }
+    if (rc == CLI_OK && v.calib && v.far <= 0) {
+        cli_err("--calibration needs --far X");
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK)
+        rc = gal_threshold(v.calib, v.far, v.have_thr, &v.threshold);
     if (rc != CLI_OK) {
         cli_opts_free(&o);
         return rc;
