@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -116,6 +117,25 @@ void fid_graph_destroy(fid_graph *g)
     free(g);
 }
 
+/* Packed-weight buffer, zeroed: big ones (Winograd U is up to 17 MB a layer) go on 2 MB
+ * pages, which the GEMMs stream once per inference: fewer TLB misses, and 512x fewer page
+ * faults while packing. */
+static float *alloc_packed(size_t floats)
+{
+    const size_t huge = (size_t)2 << 20, bytes = floats * sizeof(float) + FID_OVERREAD;
+    if (bytes < huge)
+        return fid_alloc(floats * sizeof(float));
+    const size_t total = (bytes + huge - 1) / huge * huge;
+    float *p = aligned_alloc(huge, total);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, total, MADV_HUGEPAGE); /* advisory */
+#endif
+    memset(p, 0, total);
+    return p;
+}
+
 /* Pack conv weights for the plan chosen at this shape; keeps the buffer when it fits. */
 static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
 {
@@ -126,7 +146,7 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
         return FID_OK;
     if (n->plan.packed_floats > n->packed_cap) {
         free(n->packed);
-        n->packed = fid_alloc(n->plan.packed_floats * sizeof(float));
+        n->packed = alloc_packed(n->plan.packed_floats);
         if (!n->packed)
             return fid_errorf(e, FID_ERR_NOMEM, "out of memory packing conv weights");
         n->packed_cap = n->plan.packed_floats;

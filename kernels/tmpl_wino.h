@@ -100,20 +100,26 @@ static void cv_wino_pack(const fid_conv_desc *d, const float *w, float *packed)
     static const double G4[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     const double(*G)[3] = g.a == 6 ? G6 : G4;
     const int a = g.a;
-    memset(packed, 0, (size_t)g.n_ocp * g.nxi * d->c_in * WINO_MR * sizeof(float));
-    for (int oc = 0; oc < d->c_out; oc++)
+    /* panel by panel, all of a panel's rows per input channel: every U line is written
+     * whole, once (rows past c_out are zero) */
+    for (int p = 0; p < g.n_ocp; p++)
         for (int ic = 0; ic < d->c_in; ic++) {
-            const float *k = w + ((size_t)oc * d->c_in + ic) * 9;
-            double t[6][3], u[6][6];
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < 3; j++)
-                    t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < a; j++)
-                    u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-            for (int xi = 0; xi < g.nxi; xi++)
-                packed[(((size_t)(oc / WINO_MR) * g.nxi + xi) * d->c_in + ic) * WINO_MR +
-                       oc % WINO_MR] = (float)u[xi / a][xi % a];
+            float *o = packed + ((size_t)p * g.nxi * d->c_in + ic) * WINO_MR;
+            for (int r = 0; r < WINO_MR; r++) {
+                const int oc = p * WINO_MR + r;
+                double t[6][3], u[6][6] = {{0}};
+                if (oc < d->c_out) {
+                    const float *k = w + ((size_t)oc * d->c_in + ic) * 9;
+                    for (int i = 0; i < a; i++)
+                        for (int j = 0; j < 3; j++)
+                            t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+                    for (int i = 0; i < a; i++)
+                        for (int j = 0; j < a; j++)
+                            u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                }
+                for (int xi = 0; xi < g.nxi; xi++)
+                    o[(size_t)xi * d->c_in * WINO_MR + r] = (float)u[xi / a][xi % a];
+            }
         }
 }
 
