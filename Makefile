@@ -46,7 +46,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all lib test check asan bench models golden neon clean demo
+.PHONY: all lib test check asan bench models golden neon clean demo fuzz
 all: $(B)/faceid $(TEST_BIN) $(BENCH_BIN)
 lib: $(B)/libfaceid.a
 
@@ -103,6 +103,18 @@ neon:
 	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) -Itests -o build-neon/tests/check_kernels \
 	    tests/check_kernels.c build-neon/libkernels.a -lm
 	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
+
+# libFuzzer harnesses (clang, ASan+UBSan), kept out of `make test`: FUZZ_TIME seconds each.
+FUZZ_B  ?= build-fuzz
+FUZZ_TIME ?= 60
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=clang SAN=fuzzer-no-link,address,undefined OMP=0 $(FUZZ_B)/libfaceid.a
+	@mkdir -p $(FUZZ_B)/fuzz
+	for f in tests/fuzz/fuzz_*.c; do \
+	    clang $(filter-out -fopenmp,$(CFLAGS)) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz \
+	        -o $(FUZZ_B)/fuzz/$$(basename $$f .c) $$f $(FUZZ_B)/libfaceid.a $(PKG_LIBS) -lm || exit 1; \
+	done
+	B=$(B) FUZZ_B=$(FUZZ_B) SHARED=$(SHARED) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
 
 bench: all models
 	B=$(B) SHARED=$(SHARED) bench/run.sh

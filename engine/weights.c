@@ -188,6 +188,14 @@ static int parse_nodes(fid_weights *w, const hdr *h, fid_err *e)
                                 "which is out of range or not yet computed", w->path, i, k,
                                 n->in[k]);
         }
+        /* Inputs every op reads unconditionally (docs/FORMAT.md op table; ids are part of
+         * the format); CONCAT needs all n_in. Unknown ops are refused by the graph. */
+        static const uint8_t need[14] = {7, 7, 1, 1, 1, 1, 1, 1, 0x3f, 1, 1, 7, 1, 3};
+        unsigned req = n->op == 8 ? (1u << n->n_in) - 1 : n->op < 14 ? need[n->op] : 1;
+        for (int k = 0; k < 6 && rc == FID_OK; k++)
+            if ((req >> k & 1) && (k >= n->n_in || n->in[k] == FID_NONE))
+                rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u (op %u): required input %d "
+                                "is absent", w->path, i, n->op, k);
         n->out[0] = rd32(p + 32), n->out[1] = rd32(p + 36);
         if (rc == FID_OK && (n->out[0] >= w->n_tensors || made[n->out[0]] ||
                              w->t[n->out[0]].kind < FID_TK_ACT))

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Seed corpora for the fuzz harnesses, generated at run time (nothing big is committed):
+# tiny images re-encoded from the shared data, tiny FIDW models converted from ONNX graphs
+# built here, and JSON/JSONL samples. Usage: seeds.py OUT_DIR SHARED_DIR
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out, shared = sys.argv[1], sys.argv[2]
+root = os.path.dirname(os.path.abspath(__file__))
+faces = os.path.join(shared, "data", "faces")
+
+
+def put(kind, name, data):
+    d = os.path.join(out, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def ffmpeg(src, dst, *args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-vf", "scale=16:12", *args, dst],
+                   check=True)
+
+
+# --- images: each codec and a few pixel formats, 16x12 so executions stay fast
+tmp = os.path.join(out, "tmp")
+os.makedirs(tmp, exist_ok=True)
+src = os.path.join(faces, "face_recognition", "obama.jpg")
+variants = [("a.jpg", []), ("gray.jpg", ["-pix_fmt", "gray"]), ("a.png", ["-pix_fmt", "rgb24"]),
+            ("ga.png", ["-pix_fmt", "ya8"]), ("p.png", ["-pix_fmt", "pal8"]),
+            ("w.png", ["-pix_fmt", "rgb48be"]), ("a.bmp", ["-pix_fmt", "bgr24"]),
+            ("a.webp", ["-c:v", "libwebp"]), ("l.webp", ["-c:v", "libwebp", "-lossless", "1"])]
+for name, args in variants:
+    try:
+        ffmpeg(src, os.path.join(tmp, name), *args)
+        put("image", name, open(os.path.join(tmp, name), "rb").read())
+    except subprocess.CalledProcessError:
+        print("seeds: ffmpeg could not write", name, file=sys.stderr)
+jpg = open(os.path.join(tmp, "a.jpg"), "rb").read()
+# EXIF APP1 with an Orientation tag (6 = rotate 90) in both byte orders.
+for bo, pk in ((b"II*\x00", "<"), (b"MM\x00*", ">")):
+    ifd = struct.pack(pk + "H", 1) + struct.pack(pk + "HHIHH", 0x112, 3, 1, 6, 0) + b"\0\0\0\0"
+    tiff = bo + struct.pack(pk + "I", 8) + ifd
+    app1 = b"Exif\0\0" + tiff
+    put("image", "exif_%s.jpg" % pk.replace("<", "le").replace(">", "be"),
+        jpg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpg[2:])
+
+# --- FIDW: two tiny graphs covering every op the converter emits
+R = np.random.default_rng(7)
+
+
+def init(name, *shape):
+    return numpy_helper.from_array(R.standard_normal(shape).astype(np.float32) * 0.3, name)
+
+
+def model_a():
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["c1", "g", "be", "mu", "var"], ["bn"]),
+        helper.make_node("PRelu", ["bn", "sl"], ["p"]),
+        helper.make_node("Conv", ["p", "w2"], ["c2"], group=4, pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "p"], ["r"]),
+        helper.make_node("Relu", ["r"], ["rr"]),
+        helper.make_node("MaxPool", ["rr"], ["mp"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("AveragePool", ["mp"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["ap"], ["gp"]),
+        helper.make_node("Flatten", ["gp"], ["fl"]),
+        helper.make_node("Gemm", ["fl", "wf", "bf"], ["y"], transB=1),
+    ]
+    inits = [init("w1", 4, 3, 3, 3), init("b1", 4), init("g", 4), init("be", 4), init("mu", 4),
+             numpy_helper.from_array(np.ones(4, np.float32), "var"), init("sl", 4, 1, 1),
+             init("w2", 4, 1, 3, 3), init("wf", 8, 4), init("bf", 8)]
+    g = helper.make_graph(nodes, "a", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     [1, 3, 32, 32])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return g
+
+
+def model_b():
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Sigmoid", ["c1"], ["s"]),
+        helper.make_node("Mul", ["c1", "s"], ["m"]),
+        helper.make_node("Resize", ["m", "", "sc"], ["up"], mode="nearest"),
+        helper.make_node("Concat", ["up", "x"], ["cat"], axis=1),
+        helper.make_node("Transpose", ["cat"], ["tr"], perm=[0, 2, 3, 1]),
+        helper.make_node("Reshape", ["tr", "shp"], ["rs"]),
+        helper.make_node("Slice", ["rs", "st", "en", "ax"], ["y"]),
+    ]
+    inits = [init("w1", 2, 3, 3, 3), init("b1", 2),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "sc"),
+             numpy_helper.from_array(np.array([1, -1, 5], np.int64), "shp"),
+             numpy_helper.from_array(np.array([0], np.int64), "st"),
+             numpy_helper.from_array(np.array([3], np.int64), "en"),
+             numpy_helper.from_array(np.array([2], np.int64), "ax")]
+    g = helper.make_graph(nodes, "b", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     [1, 3, "h", "w"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return g
+
+
+for name, g in (("a", model_a()), ("b", model_b())):
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)])
+    m.ir_version = 6
+    p = os.path.join(tmp, name + ".onnx")
+    onnx.save(m, p)
+    r = subprocess.run([sys.executable, os.path.join(root, "..", "..", "tools", "onnx2fidw.py"),
+                        "--arch", "generic", "--input-size", "32,32", p,
+                        os.path.join(tmp, name + ".fidw")], capture_output=True, text=True)
+    if r.returncode:
+        print("seeds: converting", name, "failed:", r.stderr.strip()[-300:], file=sys.stderr)
+        continue
+    # Leading byte: 0 = the harness re-computes the CRCs after mutation, 1 = as is.
+    data = open(os.path.join(tmp, name + ".fidw"), "rb").read()
+    put("fidw", name + "_fix", b"\0" + data)
+    put("fidw", name + "_raw", b"\1" + data)
+
+# --- JSON: calibration file and JSONL embeddings (cluster/calibrate --from-jsonl)
+put("json", "cal", '{"faceid_calibration":1,"model_id":"m:1","n_genuine":4,"n_impostor":300,'
+    '"eer":0.1,"thresholds":[{"far":0.1,"threshold":0.3,"supported":true},'
+    '{"far":0.01,"threshold":0.5,"supported":true}],"roc":[[0.9,0,0.5],[0.1,0.2,0]]}\n')
+put("json", "emb", '{"type":"face","file":"a.jpg","model":"m:1","quality":{"composite":0.8},'
+    '"identity":"x","embedding":[0.5,-0.5,0.5,0.5]}\n'
+    '{"type":"face","file":"b\\u00e9.jpg","label":"y","quality":0.25,"embedding":[1e-3,2,3,4]}\n')
+put("json", "esc", '{"a":"\\"\\\\\\/\\b\\f\\n\\r\\t\\ud83d\\ude00","embedding":[],"far":-1e-5}\n')
+
+# --- gallery import: export_jsonl format for model "fuzz:0123456789abcdef", dim 4
+put("gallery", "g", '{"faceid_gallery":1,"model_id":"fuzz:0123456789abcdef","dim":4}\n'
+    '{"identity":"ann","source":"a.jpg","bbox":[1,2,30,40],"quality":0.7,"n_avg":1,'
+    '"added":1700000000.5,"embedding":[0.5,0.5,0.5,0.5]}\n'
+    '{"identity":"bob","embedding":[1,0,0,0],"n_avg":3}\n')

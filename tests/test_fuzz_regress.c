@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Regression cases found by the fuzz harnesses (tests/fuzz): every file under
+ * tests/data/fuzz/ must be refused cleanly with a message (run under ASan by `make asan`). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faceid.h"
+#include "harness.h"
+
+#define DIR_FUZZ "tests/data/fuzz/"
+
+static int has_prefix(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
+}
+
+/* A broken model must fail at open or at planning, at every ISA, with a message. */
+static void check_model(const char *path)
+{
+    static const char *isas[] = {"ref", NULL};
+    for (int k = 0; k < 2; k++) {
+        fid_model_options o = {1, isas[k], 0};
+        fid_model *m = NULL;
+        int rc = fid_model_open(&m, path, &o);
+        const char *msg = fid_last_error(m);
+        if (rc == 0) {
+            const int dims[4] = {1, 3, 32, 32};
+            rc = fid_model_set_input_shape(m, dims);
+            msg = fid_last_error(m);
+            if (rc == 0)
+                fid_model_run(m);
+        }
+        CHECK(rc < 0 && msg && strlen(msg) > 10, "%s (isa %s) refused: rc %d '%s'", path,
+              isas[k] ? isas[k] : "best", rc, msg ? msg : "");
+        fid_model_close(m);
+    }
+}
+
+static void check_image(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "open %s", path);
+    if (!f)
+        return;
+    static unsigned char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    fid_image img = {0};
+    int rc = fid_image_load_mem(buf, n, &img);
+    CHECK(rc < 0 && img.data == NULL, "%s refused (rc %d, %dx%d)", path, rc, img.width,
+          img.height);
+    fid_image_free(&img);
+}
+
+/* Embedding JSONL: refused, or read with every embedding of one dimension. */
+static void check_jsonl(const char *path)
+{
+    fid_emb_set s;
+    char err[512] = "";
+    int rc = fid_emb_set_load_jsonl(path, &s, err, sizeof err);
+    CHECK(rc < 0 ? strlen(err) > 5 : s.dim > 0 || s.n == 0, "%s: rc %d '%s'", path, rc, err);
+    if (rc == 0)
+        fid_emb_set_free(&s);
+}
+
+/* Gallery import into a fresh 4-d gallery: refused with a message, nothing added. */
+static void check_gallery(const char *path)
+{
+    char err[512];
+    fid_gallery *g = NULL;
+    int rc = fid_gallery_open(&g, ":memory:", "fuzz:0123456789abcdef", 4, 1, err, sizeof err);
+    CHECK(rc == 0, "open in-memory gallery: %s", err);
+    if (rc)
+        return;
+    int added = -1;
+    rc = fid_gallery_import_jsonl(g, path, &added);
+    fid_gallery_info info;
+    fid_gallery_get_info(g, &info);
+    CHECK(rc < 0 && added == 0 && info.n_faces == 0, "%s refused: rc %d added %d faces %d",
+          path, rc, added, info.n_faces);
+    fid_gallery_close(g);
+}
+
+int main(void)
+{
+    DIR *d = opendir(DIR_FUZZ);
+    CHECK(d != NULL, "open %s (run from the repository root)", DIR_FUZZ);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[512];
+        snprintf(path, sizeof path, DIR_FUZZ "%s", e->d_name);
+        if (has_prefix(e->d_name, "fidw_"))
+            check_model(path), n++;
+        else if (has_prefix(e->d_name, "img_"))
+            check_image(path), n++;
+        else if (has_prefix(e->d_name, "jsonl_"))
+            check_jsonl(path), n++;
+        else if (has_prefix(e->d_name, "gal_"))
+            check_gallery(path), n++;
+    }
+    if (d)
+        closedir(d);
+    CHECK(n >= 1, "regression files found: %d", n);
+    return th_summary("test_fuzz_regress");
+}
