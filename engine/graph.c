@@ -125,12 +125,17 @@ static float *alloc_packed(size_t floats)
     const size_t huge = (size_t)2 << 20, bytes = floats * sizeof(float) + FID_OVERREAD;
     if (bytes < huge)
         return fid_alloc(floats * sizeof(float));
-    const size_t total = (bytes + huge - 1) / huge * huge;
-    float *p = aligned_alloc(huge, total);
+    /* aligned_alloc wants a multiple of the alignment; only whole huge pages are advised,
+     * the tail stays on small pages (rounding every layer up would waste ~1 MB each) */
+    const size_t total = (bytes + FID_ALIGN - 1) / FID_ALIGN * FID_ALIGN;
+    float *p = aligned_alloc(FID_ALIGN, total);
     if (!p)
         return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, total, MADV_HUGEPAGE); /* advisory */
+    const uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+    const uintptr_t b = ((uintptr_t)p + total) & ~(uintptr_t)(huge - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE); /* advisory */
 #endif
     memset(p, 0, total);
     return p;
