@@ -306,8 +306,13 @@ int cli_collect_inputs(const cli_opts *o, cli_inputs *in)
         while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
             while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                 line[--len] = 0;
-            if (len > 0 && add_path(in, line) < 0)
+            /* blank and whitespace-only lines are separators, not file names */
+            if (line[strspn(line, " \t")] && add_path(in, line) < 0)
                 rc = CLI_IO;
+        }
+        if (rc == CLI_OK && ferror(f)) { /* e.g. a directory: EISDIR, not an empty list */
+            cli_err("--files-from %s: %s", o->files_from, strerror(errno));
+            rc = CLI_IO;
         }
         free(line);
         if (!std)
