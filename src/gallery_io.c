@@ -172,8 +172,12 @@ static int import_line(fid_gallery *g, const char *line, float *emb, int *added)
     int n_avg = 1;
     if ((v = fid_json_get(line, "quality")) && fid_json_number(v, &d) == 0)
         f.quality = (float)d;
-    if ((v = fid_json_get(line, "n_avg")) && fid_json_number(v, &d) == 0 && d >= 1)
+    if ((v = fid_json_get(line, "n_avg")) && fid_json_number(v, &d) == 0 && d >= 1) {
+        if (!(d <= 1e9)) /* also keeps the int conversion defined */
+            return fid_gal_fail(g, FID_STATUS_FORMAT, "import: '%s': n_avg %g out of range",
+                                name, d);
         n_avg = (int)d;
+    }
     if ((v = fid_json_get(line, "added")) && fid_json_number(v, &d) == 0)
         added_t = d;
     long long id = fid_gal_identity(g, name, 1);
