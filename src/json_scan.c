@@ -30,9 +30,15 @@ static const char *skip_string(const char *s)
     return NULL;
 }
 
-const char *fid_json_skip(const char *v)
+/* Nesting deeper than this is refused: the skip recurses, and a line of '[' would
+ * otherwise overflow the stack. */
+#define JSON_MAX_DEPTH 256
+
+static const char *skip_value(const char *v, int depth)
 {
     v = ws(v);
+    if (depth > JSON_MAX_DEPTH)
+        return NULL;
     if (*v == '"')
         return skip_string(v);
     if (*v == '{' || *v == '[') {
@@ -50,7 +56,7 @@ const char *fid_json_skip(const char *v)
                     return NULL;
                 v++;
             }
-            v = fid_json_skip(v);
+            v = skip_value(v, depth + 1);
             if (!v)
                 return NULL;
             v = ws(v);
@@ -66,6 +72,11 @@ const char *fid_json_skip(const char *v)
     while (*v && !strchr(",}] \t\r\n", *v))
         v++;
     return v > s ? v : NULL;
+}
+
+const char *fid_json_skip(const char *v)
+{
+    return skip_value(v, 0);
 }
 
 const char *fid_json_get(const char *s, const char *key)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faceid.h"
 #include "harness.h"
@@ -83,8 +84,31 @@ static void check_gallery(const char *path)
     fid_gallery_close(g);
 }
 
+/* A JSON value nested millions deep (the value skipper recursed without a limit). */
+static void check_deep_json(void)
+{
+    char path[] = "/tmp/fid_deep_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    CHECK(f != NULL, "temp file");
+    if (!f)
+        return;
+    fputs("{\"embedding\":[1,2],\"faceid_calibration\":1,\"n_impostor\":9,\"x\":", f);
+    for (int i = 0; i < 4000000; i++)
+        fputc('[', f);
+    fputs("\n", f);
+    fclose(f);
+    check_jsonl(path);
+    float thr = 0;
+    char err[512] = "";
+    int rc = fid_calibration_threshold(path, 0.5, &thr, err, sizeof err);
+    CHECK(rc < 0 && strlen(err) > 5, "deep calibration file refused: rc %d '%s'", rc, err);
+    remove(path);
+}
+
 int main(void)
 {
+    check_deep_json();
     DIR *d = opendir(DIR_FUZZ);
     CHECK(d != NULL, "open %s (run from the repository root)", DIR_FUZZ);
     int n = 0;
