@@ -66,5 +66,14 @@ check 4 "detect unreadable list" 0 $F detect $M --files-from "$o/dir.jpg"
 check 5 "enroll odd files" 8 $F enroll "$tmp/g.db" --id obama $M "$GOOD" "${ODD[@]}"
 check 5 "identify odd files" 8 $F identify "$tmp/g.db" $M "${ODD[@]}" "$GOOD"
 check 5 "enroll list with blank lines" 1 $F enroll "$tmp/g.db" --id x $M --files-from "$tmp/list.txt"
+# an unreadable file (root reads everything: then as nobody, if that user can run the binary)
+cp "$tmp/s.jpg" "$o/noperm.jpg"; chmod 000 "$o/noperm.jpg"; chmod 755 "$tmp" "$o"
+if [ "$(id -u)" != 0 ]; then
+    check 5 "detect unreadable file" 1 $F detect $M "$o/noperm.jpg"
+elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    check 5 "detect unreadable file (as nobody)" 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        $F detect $M "$o/noperm.jpg"
+    grep -q "Permission denied" "$tmp/out" && ok || bad "unreadable: message"
+fi
 echo "test_cli_odd: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
