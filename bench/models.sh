@@ -17,8 +17,8 @@ raw=$B/bench/models.jsonl; : > "$raw"
 "$B"/bench/bench_peak > "$B/bench/peak.json" || echo '{}' > "$B/bench/peak.json"
 has_avx512=$(grep -c '"cpu_isa":"avx512"' "$B/bench/peak.json")
 # name:shape:warmup:iters (iterations sized so each model takes a few seconds)
-cases="det_500m:1,3,640,640:3:21 det_2.5g:1,3,640,640:3:15 mobilefacenet_prelu_512d:1,3,112,112:5:41
-iresnet100:1,3,112,112:2:9 resnet18:1,3,224,224:3:15"
+cases="det_500m:1,3,640,640:3:15 det_2.5g:1,3,640,640:2:11 mobilefacenet_prelu_512d:1,3,112,112:5:31
+iresnet100:1,3,112,112:2:7 resnet18:1,3,224,224:3:11"
 for c in $cases; do
     IFS=: read -r name shape warm iters <<< "$c"
     [ -n "${BENCH_MODELS:-}" ] && [[ " $BENCH_MODELS " != *" $name "* ]] && continue
