@@ -114,7 +114,7 @@ fuzz:
 	    clang $(filter-out -fopenmp,$(CFLAGS)) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz \
 	        -o $(FUZZ_B)/fuzz/$$(basename $$f .c) $$f $(FUZZ_B)/libfaceid.a $(PKG_LIBS) -lm || exit 1; \
 	done
-	B=$(B) FUZZ_B=$(FUZZ_B) SHARED=$(SHARED) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
+	FUZZ_B=$(FUZZ_B) SHARED=$(SHARED) FUZZ_TIME=$(FUZZ_TIME) ONLY=$(ONLY) tests/fuzz/run.sh
 
 bench: all models
 	B=$(B) SHARED=$(SHARED) bench/run.sh
