@@ -9,8 +9,6 @@
 #include <time.h>
 
 #include "faceid.h"
-#include "track.h"
-#include "video.h"
 
 static double now_ms(void)
 {

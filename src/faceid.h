@@ -327,4 +327,160 @@ FID_API int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s, char *err, 
 FID_API void fid_emb_set_free(fid_emb_set *s);
 /* ============================ end of gallery section ================================ */
 
+/* ======================================================================================
+ * Video: decode + sample frames (video.c, libavformat/libavcodec), track faces across the
+ * sampled frames and deduplicate the tracks into unique faces with time ranges (track.c).
+ *
+ *   fid_video_options vo; fid_video_options_default(&vo); vo.fps = 2;
+ *   fid_video *v; char err[256];
+ *   if (fid_video_open(&v, "clip.mp4", &vo, err, sizeof err) < 0) puts(err);
+ *   fid_track_options to; fid_track_options_default(&to); to.dim = fid_embed_dim(p);
+ *   fid_tracker *tk; fid_tracker_create(&tk, &to);
+ *   fid_video_frame f;
+ *   while (fid_video_next(v, &f) == 1) {
+ *       ... fid_detect + fid_embed on f.img, one fid_track_det per face ...
+ *       fid_tracker_update(tk, f.frame, f.t, dets, n, NULL);
+ *   }
+ *   int n_unique = fid_tracker_finish(tk, last_frame, end_t);
+ *   const fid_unique_face *u = fid_tracker_unique(tk, 0);  // ranges, screen time, best shot
+ *   fid_tracker_destroy(tk); fid_video_close(v);
+ *
+ * Handles are not thread-safe (one per thread). Statuses are negative FID_STATUS_*.
+ * ====================================================================================== */
+
+typedef struct fid_video fid_video;
+
+typedef enum fid_video_sampling {
+    FID_SAMPLE_FPS = 0,  /* frames whose timestamp crosses k / fps */
+    FID_SAMPLE_EVERY,    /* every Nth decoded frame */
+    FID_SAMPLE_KEYFRAMES /* keyframes only (non-key frames are not even decoded) */
+} fid_video_sampling;
+
+typedef struct fid_video_options {
+    fid_video_sampling mode;
+    double fps;        /* FID_SAMPLE_FPS: samples per second (default 1.0) */
+    int every;         /* FID_SAMPLE_EVERY: N >= 1 (1 = every frame) */
+    double start;      /* seconds; > 0 seeks there first */
+    double end;        /* seconds; <= 0: to the end */
+    double max_length; /* seconds of video after start; <= 0: no limit */
+    int max_side;      /* refuse frames wider/taller than this (default 8192) */
+    int prefetch;      /* 1: decode the next sampled frame on a second thread */
+    int codec_threads; /* libavcodec threads (0 = 1: the engine owns the cores) */
+} fid_video_options;
+
+/* One sampled frame. img.data is owned by the video handle and valid until the next call to
+ * fid_video_next or fid_video_close. */
+typedef struct fid_video_frame {
+    fid_image img;
+    long frame;  /* frame number in the stream (0-based; estimated from t after a seek) */
+    double t;    /* presentation time in seconds from the stream start */
+    int keyframe;
+} fid_video_frame;
+
+typedef struct fid_video_info {
+    int width, height;    /* after rotation */
+    int rotation;         /* degrees clockwise applied to the decoded frames: 0/90/180/270 */
+    double duration;      /* seconds (0 if unknown) */
+    double fps;           /* average frame rate (0 if unknown) */
+    long n_frames;        /* from the container (0 if unknown) */
+    const char *codec;    /* e.g. "h264" */
+    const char *format;   /* container, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
+    long frames_decoded;  /* as of the last fid_video_next call */
+    long frames_sampled;  /* so far */
+    long decode_errors;   /* packets the decoder rejected (concealed, decoding continued) */
+} fid_video_info;
+
+FID_API void fid_video_options_default(fid_video_options *o);
+/* Open path and prepare decoding. On failure returns a negative FID_STATUS_* (IO: missing or
+ * unreadable file; FORMAT: not a media file / no video stream / zero length; UNSUPPORTED: no
+ * decoder for the codec) and writes a one-line message to err (may be NULL). */
+FID_API int fid_video_open(fid_video **out, const char *path, const fid_video_options *o,
+                           char *err, size_t errlen);
+/* Next sampled frame: 1 = *out filled, 0 = end of the video (or of the window), < 0 = the
+ * stream is broken here (truncated/corrupt); frames delivered before remain valid results and
+ * the message is fid_video_error(v). After 0 or < 0 every further call returns the same. */
+FID_API int fid_video_next(fid_video *v, fid_video_frame *out);
+FID_API const char *fid_video_error(const fid_video *v);
+FID_API void fid_video_get_info(const fid_video *v, fid_video_info *out);
+FID_API void fid_video_close(fid_video *v); /* NULL-safe */
+
+/* Tracker: greedy IoU + embedding-cosine linking of one sampled frame's faces to open tracks;
+ * at the end, tracks whose representative embeddings agree (and that were never on screen
+ * together) become one unique face. Pure bookkeeping, no models. */
+typedef struct fid_tracker fid_tracker;
+
+typedef struct fid_track_options {
+    int dim;            /* embedding length (0: link by IoU only, no dedup) */
+    float iou_min;      /* 0.3: a detection may continue a track when IoU >= this ... */
+    float cos_min;      /* 0.3: ... and the embedding agrees at least this much, */
+    float cos_strong;   /* 0.6: or on appearance alone (faces move far between samples) */
+    float near_max;     /* 1.0: with an embedding, a centre shift <= this x the box size (and
+                           a size change < 2x) counts as overlapping; 0 = IoU only */
+    double max_gap;     /* s: a track ends after this long unseen (default 2.5 s) */
+    double sample_dt;   /* s: nominal sampling interval, caps a range's extension (default 1) */
+    int crop_bytes;     /* > 0: each track keeps a copy of its best detection's crop */
+    float dedup_threshold; /* 0.8: representative cosine that merges tracks (at finish) */
+    double merge_gap;   /* s: a unique face's ranges closer than this are joined (default 1) */
+} fid_track_options;
+
+/* One face of a sampled frame (the pointers need only live during the update call). */
+typedef struct fid_track_det {
+    float box[4];               /* x0, y0, x1, y1 */
+    float score, quality;       /* detector score, composite quality (best shot = highest) */
+    const float *emb;           /* dim floats, L2-normalised; NULL = no embedding */
+    const unsigned char *crop;  /* crop_bytes bytes or NULL */
+} fid_track_det;
+
+typedef struct fid_track {
+    int id;                       /* 1, 2, ... in order of creation */
+    int n_dets;
+    long f_first, f_last, f_end;  /* frames: first/last detection; f_end = last frame covered */
+    double t_first, t_last, t_end;/* seconds; t_end = end of the covered span (exclusive) */
+    float best_quality, best_score, best_box[4];
+    long best_frame;
+    double best_t;
+    float *best_emb;              /* embedding of the best-quality detection (dim) */
+    float *rep_emb;               /* representative: normalised quality-weighted mean (dim) */
+    unsigned char *best_crop;     /* crop_bytes, or NULL */
+    int unique;                   /* index of its unique face after finish/dedup, or -1 */
+} fid_track;
+
+typedef struct fid_range {
+    double t0, t1; /* seconds, [t0, t1) */
+    long f0, f1;   /* frames, inclusive */
+} fid_range;
+
+typedef struct fid_unique_face {
+    int n_tracks;
+    int *tracks;          /* track indices, ascending */
+    int n_ranges;
+    fid_range *ranges;    /* sorted, merged */
+    double screen_time;   /* sum of range lengths, s */
+    int best_track;       /* track index holding the best shot */
+} fid_unique_face;
+
+FID_API void fid_track_options_default(fid_track_options *o);
+FID_API int fid_tracker_create(fid_tracker **out, const fid_track_options *o); /* NULL: defaults */
+FID_API void fid_tracker_destroy(fid_tracker *tk); /* NULL-safe */
+/* Link the faces of one sampled frame (frames in increasing time). ids_out[i] receives the
+ * track index (0-based, for fid_tracker_track) of dets[i]; may be NULL. */
+FID_API int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_det *dets,
+                               int n, int *ids_out);
+/* Close every track at the end of the video (end_t: the video/window end, end_frame: its last
+ * frame; end_t <= the last sample: one nominal interval), then deduplicate with the options'
+ * dedup_threshold and merge_gap. Call once, after the last update. Returns the number of
+ * unique faces or a negative status. */
+FID_API int fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t);
+/* Re-deduplicate after finish with another threshold / merge gap; unique faces are ordered by
+ * first appearance. Returns their number or a negative status. */
+FID_API int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap);
+FID_API int fid_tracker_n_tracks(const fid_tracker *tk);
+FID_API const fid_track *fid_tracker_track(const fid_tracker *tk, int i); /* NULL if out of range */
+FID_API int fid_tracker_n_unique(const fid_tracker *tk);
+FID_API const fid_unique_face *fid_tracker_unique(const fid_tracker *tk, int i);
+/* Sort ranges by start and join those that overlap or are at most gap seconds apart (frames
+ * follow the joined ends). Returns the new count; r[0..count) is the union. */
+FID_API int fid_range_union(fid_range *r, int n, double gap);
+/* ============================= end of video section ================================= */
+
 #endif

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* Tracker (greedy IoU + cosine linking across sampled frames) and track deduplication into
- * unique faces with merged time ranges. See track.h for the contract. */
-#include "track.h"
-
+ * unique faces with merged time ranges. The contract is the video section of faceid.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "faceid.h"
 #include "fid.h"
+
+/* A track with the linking state callers do not see. */
+typedef struct trk {
+    fid_track pub;
+    float last_box[4];
+    float *last_emb;
+    int open;
+} trk;
 
 struct fid_tracker {
     fid_track_options o;
-    fid_track *tracks;
+    trk *tracks;
     int n, cap;
     long prev_frame;
     double prev_t;
@@ -20,7 +27,7 @@ struct fid_tracker {
     int pairs_cap;
     unsigned char *det_used;
     int det_cap;
-    fid_identity *ids;
+    fid_unique_face *ids;
     int n_ids;
     int *uf;
 };
@@ -34,6 +41,8 @@ void fid_track_options_default(fid_track_options *o)
     o->near_max = 1.0f;
     o->max_gap = 2.5;
     o->sample_dt = 1.0;
+    o->dedup_threshold = 0.8f;
+    o->merge_gap = 1.0;
 }
 
 int fid_tracker_create(fid_tracker **out, const fid_track_options *o)
@@ -70,8 +79,8 @@ void fid_tracker_destroy(fid_tracker *tk)
     if (!tk)
         return;
     for (int i = 0; i < tk->n; i++) {
-        free(tk->tracks[i].best_emb); /* one block: best, rep, last */
-        free(tk->tracks[i].best_crop);
+        free(tk->tracks[i].pub.best_emb); /* one block: best, rep, last */
+        free(tk->tracks[i].pub.best_crop);
     }
     free_ids(tk);
     free(tk->tracks);
@@ -133,18 +142,19 @@ static void extend(fid_tracker *tk, fid_track *tr, long frame, double t)
     tr->f_end = f > tr->f_last ? f : tr->f_last;
 }
 
-static fid_track *new_track(fid_tracker *tk)
+static trk *new_track(fid_tracker *tk)
 {
     if (tk->n == tk->cap) {
         int cap = tk->cap ? 2 * tk->cap : 16;
-        fid_track *t = realloc(tk->tracks, (size_t)cap * sizeof *t);
+        trk *t = realloc(tk->tracks, (size_t)cap * sizeof *t);
         if (!t)
             return NULL;
         tk->tracks = t;
         tk->cap = cap;
     }
-    fid_track *tr = &tk->tracks[tk->n];
-    memset(tr, 0, sizeof *tr);
+    trk *st = &tk->tracks[tk->n];
+    fid_track *tr = &st->pub;
+    memset(st, 0, sizeof *st);
     int d = tk->o.dim;
     if (d > 0) {
         float *e = calloc((size_t)3 * d, sizeof(float));
@@ -152,22 +162,23 @@ static fid_track *new_track(fid_tracker *tk)
             return NULL;
         tr->best_emb = e;
         tr->rep_emb = e + d;
-        tr->last_emb = e + 2 * d;
+        st->last_emb = e + 2 * d;
     }
     if (tk->o.crop_bytes > 0 && !(tr->best_crop = calloc(1, (size_t)tk->o.crop_bytes))) {
         free(tr->best_emb);
         return NULL;
     }
     tr->id = tk->n + 1;
-    tr->identity = -1;
+    tr->unique = -1;
     tr->best_quality = -1;
-    tr->open = 1;
+    st->open = 1;
     tk->n++;
-    return tr;
+    return st;
 }
 
-static void observe(fid_tracker *tk, fid_track *tr, long frame, double t, const fid_track_det *d)
+static void observe(fid_tracker *tk, trk *st, long frame, double t, const fid_track_det *d)
 {
+    fid_track *tr = &st->pub;
     int dim = tk->o.dim;
     if (tr->n_dets == 0) {
         tr->f_first = frame;
@@ -177,9 +188,9 @@ static void observe(fid_tracker *tk, fid_track *tr, long frame, double t, const 
     tr->f_last = tr->f_end = frame;
     tr->t_last = t;
     tr->t_end = t + tk->o.sample_dt;
-    memcpy(tr->last_box, d->box, sizeof tr->last_box);
+    memcpy(st->last_box, d->box, sizeof st->last_box);
     if (dim > 0 && d->emb) {
-        memcpy(tr->last_emb, d->emb, (size_t)dim * sizeof(float));
+        memcpy(st->last_emb, d->emb, (size_t)dim * sizeof(float));
         float w = fmaxf(d->quality, 0.05f); /* sharp frontal shots dominate the mean */
         for (int i = 0; i < dim; i++)
             tr->rep_emb[i] += w * d->emb[i];
@@ -213,13 +224,14 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
     if (n < 0 || (n > 0 && !dets))
         return FID_ERR_INVALID_ARG;
     for (int i = 0; i < tk->n; i++) {
-        fid_track *tr = &tk->tracks[i];
-        if (!tr->open)
+        trk *st = &tk->tracks[i];
+        fid_track *tr = &st->pub;
+        if (!st->open)
             continue;
         if (tk->have_prev && tr->f_last == tk->prev_frame)
             extend(tk, tr, frame, t);
         if (t - tr->t_last > tk->o.max_gap + 1e-9)
-            tr->open = 0;
+            st->open = 0;
     }
     tk->have_prev = 1;
     tk->prev_frame = frame;
@@ -236,15 +248,15 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
     memset(tk->det_used, 0, (size_t)n);
     int np = 0, dim = tk->o.dim;
     for (int i = 0; i < tk->n; i++) {
-        fid_track *tr = &tk->tracks[i];
-        if (!tr->open || tr->f_last == frame)
+        const trk *st = &tk->tracks[i];
+        if (!st->open || st->pub.f_last == frame)
             continue;
         for (int j = 0; j < n; j++) {
-            float ov = iou(tr->last_box, dets[j].box);
+            float ov = iou(st->last_box, dets[j].box);
             int has_emb = dim > 0 && dets[j].emb;
-            float c = has_emb ? cosine(tr->last_emb, dets[j].emb, dim) : 0;
+            float c = has_emb ? cosine(st->last_emb, dets[j].emb, dim) : 0;
             int near = ov >= tk->o.iou_min || (has_emb && tk->o.near_max > 0
-                                                 && centre_dist(tr->last_box, dets[j].box)
+                                                 && centre_dist(st->last_box, dets[j].box)
                                                         <= tk->o.near_max);
             int ok = (near && (!has_emb || c >= tk->o.cos_min))
                      || (has_emb && c >= tk->o.cos_strong);
@@ -265,32 +277,32 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
         qsort(tk->pairs, (size_t)np, sizeof *tk->pairs, cmp_pair);
     for (int k = 0; k < np; k++) {
         struct pair p = tk->pairs[k];
-        fid_track *tr = &tk->tracks[p.ti];
-        if (tk->det_used[p.di] || tr->f_last == frame)
+        trk *st = &tk->tracks[p.ti];
+        if (tk->det_used[p.di] || st->pub.f_last == frame)
             continue;
         tk->det_used[p.di] = 1;
-        observe(tk, tr, frame, t, &dets[p.di]);
+        observe(tk, st, frame, t, &dets[p.di]);
         if (ids_out)
             ids_out[p.di] = p.ti;
     }
     for (int j = 0; j < n; j++) {
         if (tk->det_used[j])
             continue;
-        fid_track *tr = new_track(tk);
-        if (!tr)
+        trk *st = new_track(tk);
+        if (!st)
             return FID_ERR_NOMEM;
-        observe(tk, tr, frame, t, &dets[j]);
+        observe(tk, st, frame, t, &dets[j]);
         if (ids_out)
             ids_out[j] = tk->n - 1;
     }
     return FID_OK;
 }
 
-void fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t)
+int fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t)
 {
     for (int i = 0; i < tk->n; i++) {
-        fid_track *tr = &tk->tracks[i];
-        if (tr->open && tr->f_last == tk->prev_frame) {
+        fid_track *tr = &tk->tracks[i].pub;
+        if (tk->tracks[i].open && tr->f_last == tk->prev_frame) {
             if (end_t > tr->t_last) {
                 extend(tk, tr, end_frame + 1, end_t);
             } else { /* end unknown: one nominal interval */
@@ -298,11 +310,12 @@ void fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t)
                 tr->f_end = tr->f_last;
             }
         }
-        tr->open = 0;
+        tk->tracks[i].open = 0;
         float nn = tk->o.dim > 0 ? sqrtf(dot(tr->rep_emb, tr->rep_emb, tk->o.dim)) : 0;
         for (int k = 0; nn > 0 && k < tk->o.dim; k++)
             tr->rep_emb[k] /= nn;
     }
+    return fid_tracker_dedup(tk, tk->o.dedup_threshold, tk->o.merge_gap);
 }
 
 int fid_tracker_n_tracks(const fid_tracker *tk)
@@ -312,7 +325,7 @@ int fid_tracker_n_tracks(const fid_tracker *tk)
 
 const fid_track *fid_tracker_track(const fid_tracker *tk, int i)
 {
-    return i >= 0 && i < tk->n ? &tk->tracks[i] : NULL;
+    return i >= 0 && i < tk->n ? &tk->tracks[i].pub : NULL;
 }
 
 static int uf_find(int *uf, int i)
@@ -325,7 +338,39 @@ static int uf_find(int *uf, int i)
 static int cmp_range(const void *a, const void *b)
 {
     const fid_range *x = a, *y = b;
-    return x->t0 < y->t0 ? -1 : x->t0 > y->t0 ? 1 : 0;
+    if (x->t0 != y->t0)
+        return x->t0 < y->t0 ? -1 : 1;
+    return x->t1 < y->t1 ? -1 : x->t1 > y->t1 ? 1 : 0; /* deterministic order */
+}
+
+int fid_range_union(fid_range *r, int n, double gap)
+{
+    if (n <= 0 || !r)
+        return 0;
+    qsort(r, (size_t)n, sizeof *r, cmp_range);
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+        fid_range cur = r[k];
+        if (m > 0 && cur.t0 - r[m - 1].t1 <= gap + 1e-9) {
+            fid_range *last = &r[m - 1];
+            if (cur.t1 > last->t1) {
+                last->t1 = cur.t1;
+                last->f1 = cur.f1;
+            }
+        } else {
+            r[m++] = cur;
+        }
+    }
+    return m;
+}
+
+/* Out of memory half-way: no unique faces, and no track points at one. */
+static int dedup_failed(fid_tracker *tk)
+{
+    free_ids(tk);
+    for (int i = 0; i < tk->n; i++)
+        tk->tracks[i].pub.unique = -1;
+    return FID_ERR_NOMEM;
 }
 
 int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap)
@@ -335,13 +380,13 @@ int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap)
     free(tk->uf);
     tk->uf = malloc((size_t)(n ? n : 1) * sizeof(int));
     if (!tk->uf)
-        return FID_ERR_NOMEM;
+        return dedup_failed(tk);
     int *uf = tk->uf;
     for (int i = 0; i < n; i++)
         uf[i] = i;
     for (int i = 0; dim > 0 && i < n; i++)
         for (int j = i + 1; j < n; j++) {
-            const fid_track *a = &tk->tracks[i], *b = &tk->tracks[j];
+            const fid_track *a = &tk->tracks[i].pub, *b = &tk->tracks[j].pub;
             /* seen at the same time: two people, however alike */
             if (a->t_first <= b->t_last && b->t_first <= a->t_last)
                 continue;
@@ -352,61 +397,49 @@ int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap)
             }
         }
     /* tracks are created in time order, so the root (smallest index) is the first seen */
-    for (int i = 0; i < n; i++) {
-        int r = uf_find(uf, i);
-        if (r == i) {
-            tk->tracks[i].identity = tk->n_ids++;
-        }
-    }
+    for (int i = 0; i < n; i++)
+        if (uf_find(uf, i) == i)
+            tk->tracks[i].pub.unique = tk->n_ids++;
     tk->ids = calloc((size_t)(tk->n_ids ? tk->n_ids : 1), sizeof *tk->ids);
     if (!tk->ids)
-        return FID_ERR_NOMEM;
+        return dedup_failed(tk);
     for (int i = 0; i < n; i++)
-        tk->tracks[i].identity = tk->tracks[uf_find(uf, i)].identity;
+        tk->tracks[i].pub.unique = tk->tracks[uf_find(uf, i)].pub.unique;
     for (int i = 0; i < n; i++)
-        tk->ids[tk->tracks[i].identity].n_tracks++;
+        tk->ids[tk->tracks[i].pub.unique].n_tracks++;
     for (int k = 0; k < tk->n_ids; k++) {
-        fid_identity *id = &tk->ids[k];
+        fid_unique_face *id = &tk->ids[k];
         id->tracks = malloc((size_t)id->n_tracks * sizeof(int));
         id->ranges = malloc((size_t)id->n_tracks * sizeof(fid_range));
         if (!id->tracks || !id->ranges)
-            return FID_ERR_NOMEM;
+            return dedup_failed(tk);
         id->n_tracks = 0;
         id->best_track = -1;
     }
     for (int i = 0; i < n; i++) {
-        const fid_track *tr = &tk->tracks[i];
-        fid_identity *id = &tk->ids[tr->identity];
+        const fid_track *tr = &tk->tracks[i].pub;
+        fid_unique_face *id = &tk->ids[tr->unique];
         id->ranges[id->n_tracks] = (fid_range){tr->t_first, tr->t_end, tr->f_first, tr->f_end};
         id->tracks[id->n_tracks++] = i;
-        if (id->best_track < 0 || tr->best_quality > tk->tracks[id->best_track].best_quality)
+        if (id->best_track < 0 || tr->best_quality > tk->tracks[id->best_track].pub.best_quality)
             id->best_track = i;
     }
     for (int k = 0; k < tk->n_ids; k++) {
-        fid_identity *id = &tk->ids[k];
-        qsort(id->ranges, (size_t)id->n_tracks, sizeof(fid_range), cmp_range);
-        int m = 0;
-        for (int r = 0; r < id->n_tracks; r++) {
-            fid_range cur = id->ranges[r];
-            if (m > 0 && cur.t0 - id->ranges[m - 1].t1 <= merge_gap + 1e-9) {
-                fid_range *last = &id->ranges[m - 1];
-                if (cur.t1 > last->t1) {
-                    last->t1 = cur.t1;
-                    last->f1 = cur.f1;
-                }
-            } else {
-                id->ranges[m++] = cur;
-            }
-        }
-        id->n_ranges = m;
+        fid_unique_face *id = &tk->ids[k];
+        id->n_ranges = fid_range_union(id->ranges, id->n_tracks, merge_gap);
         id->screen_time = 0;
-        for (int r = 0; r < m; r++)
+        for (int r = 0; r < id->n_ranges; r++)
             id->screen_time += id->ranges[r].t1 - id->ranges[r].t0;
     }
     return tk->n_ids;
 }
 
-const fid_identity *fid_tracker_identity(const fid_tracker *tk, int i)
+int fid_tracker_n_unique(const fid_tracker *tk)
+{
+    return tk->n_ids;
+}
+
+const fid_unique_face *fid_tracker_unique(const fid_tracker *tk, int i)
 {
     return i >= 0 && i < tk->n_ids ? &tk->ids[i] : NULL;
 }

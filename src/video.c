@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Video → sampled RGB8 frames through libavformat/libavcodec/libswscale, with an optional
- * decode-ahead thread (two frame slots) so decoding overlaps the caller's inference. */
-#include "video.h"
+ * decode-ahead thread (two frame slots) so decoding overlaps the caller's inference.
+ * Contract: the video section of faceid.h. */
+#include "faceid.h"
 
 #include <math.h>
 #include <pthread.h>

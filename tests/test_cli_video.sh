@@ -93,8 +93,35 @@ $PY -c "
 import json, sys
 ids = [json.loads(l) for l in open('$tmp/og.jsonl') if '\"identity\"' in l]
 got = [(i['label'], [tuple(r) for r in i['ranges']]) for i in ids]
-sys.exit(0 if got == [('obama', [(0, 3), (6, 9)]), ('biden', [(3, 6)])] else 1)" && ok \
+sys.exit(0 if got == [('obama', [(0, 3), (6, 9)]), ('biden', [(3, 6)])]
+         and not any('unique_faces' in i for i in ids) else 1)" && ok \
     || bad "gallery labels: $(grep identity "$tmp/og.jsonl" | cut -c 1-120)"
+
+# -g with dedup off (threshold 1): both Obama segments stay separate unique faces but share a
+# gallery name, so they come out as one merged identity record listing both
+"$F" video "$tmp/obo.mp4" -g "$tmp/g.db" "${M[@]}" --threads 1 --no-faces --dedup-threshold 1 \
+    --crops "$tmp/gcrops" > "$tmp/om.jsonl" 2>/dev/null || bad "merge run"
+$PY - "$tmp/om.jsonl" "$tmp/gcrops" <<'EOF2' && ok || bad "gallery merge: $(grep identity "$tmp/om.jsonl" | cut -c 1-300)"
+import json, os, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ids = [r for r in recs if r['type'] == 'identity']
+vid = [r for r in recs if r['type'] == 'video'][0]
+ok = [i['label'] for i in ids] == ['obama', 'biden'] and vid['unique_faces'] == 3 and vid['identities'] == 2
+ob = ids[0] if ok else {}
+uf = ob.get('unique_faces', [])
+ok = ok and [u['unique_face'] for u in uf] == [1, 3] and [u['ranges'] for u in uf] == [[[0, 3]], [[6, 9]]]
+ok = ok and ob['ranges'] == [[0, 3], [6, 9]] and abs(ob['screen_time'] - 6) < 1e-6
+ok = ok and ob['tracks'] == sorted(t for u in uf for t in u['tracks'])
+ok = ok and ob['best'] == max((u['best'] for u in uf), key=lambda b: b['quality'])
+ok = ok and abs(ob['score'] - max(u['score'] for u in uf)) < 1e-6 and 'unique_faces' not in ids[1]
+tr = [r for r in recs if r['type'] == 'track']
+ok = ok and sorted(t['unique_face'] for t in tr if t['label'] == 'obama') == [1, 3]
+# one crop per unique face, each named in the records
+crops = sorted(os.listdir(sys.argv[2]))
+named = sorted(os.path.basename(u['best']['crop']) for u in uf) + [os.path.basename(ids[1]['best']['crop'])] if ok else []
+ok = ok and len(crops) == 3 and sorted(named) == crops
+sys.exit(0 if ok else 1)
+EOF2
 
 # bad inputs in a batch: error records, the good video still analysed, exit 5
 : > "$tmp/zero.mp4"

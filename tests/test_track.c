@@ -2,7 +2,7 @@
 /* Tracker and dedup tests on synthetic detections: linking, crossing faces, gaps, dedup of
  * re-appearances (but not of people seen together), range merging, best shot, IoU-only mode. */
 #include "harness.h"
-#include "track.h"
+#include "faceid.h"
 
 enum { D = 64 };
 
@@ -96,11 +96,13 @@ static void test_reappear(th_rng *r)
         fid_track_det d = det(200, 150, q, e);
         CHECK(fid_tracker_update(tk, f * 25, f, &d, 1, NULL) == 0, "update");
     }
-    fid_tracker_finish(tk, 224, 9.0);
+    /* finish deduplicates with the default options (0.8, merge gap 1 s) */
+    int nf = fid_tracker_finish(tk, 224, 9.0);
+    CHECK(nf == 2 && fid_tracker_n_unique(tk) == 2, "finish: %d unique faces", nf);
     CHECK(fid_tracker_n_tracks(tk) == 3, "cuts give new tracks: %d", fid_tracker_n_tracks(tk));
     int n = fid_tracker_dedup(tk, 0.8f, 1.0);
     CHECK(n == 2, "A/B/A: %d identities", n);
-    const fid_identity *ia = fid_tracker_identity(tk, 0), *ib = fid_tracker_identity(tk, 1);
+    const fid_unique_face *ia = fid_tracker_unique(tk, 0), *ib = fid_tracker_unique(tk, 1);
     if (n == 2 && ia && ib) {
         CHECK(ia->n_tracks == 2 && ia->n_ranges == 2 && fabs(ia->ranges[0].t0) < 1e-9
               && fabs(ia->ranges[0].t1 - 3) < 1e-9 && fabs(ia->ranges[1].t0 - 6) < 1e-9
@@ -115,15 +117,15 @@ static void test_reappear(th_rng *r)
         const fid_track *best = fid_tracker_track(tk, ia->best_track);
         CHECK(best && best->best_frame == 175 && fabs(best->best_t - 7) < 1e-9
               && fabs(best->best_quality - 0.9f) < 1e-6, "best shot of A");
-        CHECK(fid_tracker_track(tk, 1)->identity == 1 && fid_tracker_track(tk, 2)->identity == 0,
+        CHECK(fid_tracker_track(tk, 1)->unique == 1 && fid_tracker_track(tk, 2)->unique == 0,
               "track → identity");
     } else {
         CHECK(0, "identities missing");
     }
     /* a high threshold keeps the two appearances apart; a huge merge gap joins ranges */
     CHECK(fid_tracker_dedup(tk, 0.999f, 1.0) == 3, "threshold 0.999");
-    CHECK(fid_tracker_dedup(tk, 0.8f, 5.0) == 2 && fid_tracker_identity(tk, 0)->n_ranges == 1
-          && fabs(fid_tracker_identity(tk, 0)->screen_time - 9) < 1e-9, "merge gap 5");
+    CHECK(fid_tracker_dedup(tk, 0.8f, 5.0) == 2 && fid_tracker_unique(tk, 0)->n_ranges == 1
+          && fabs(fid_tracker_unique(tk, 0)->screen_time - 9) < 1e-9, "merge gap 5");
     fid_tracker_destroy(tk);
 }
 
@@ -146,7 +148,7 @@ static void test_gaps(th_rng *r)
     const fid_track *t0 = fid_tracker_track(tk, 0), *t1 = fid_tracker_track(tk, 1);
     CHECK(t0 && fabs(t0->t_end - 3.0) < 1e-9 && t1 && fabs(t1->t_end - 6.0) < 1e-9,
           "ends %.2f %.2f", t0 ? t0->t_end : -1, t1 ? t1->t_end : -1);
-    CHECK(fid_tracker_dedup(tk, 0.8f, 0.5) == 1 && fid_tracker_identity(tk, 0)->n_ranges == 2,
+    CHECK(fid_tracker_dedup(tk, 0.8f, 0.5) == 1 && fid_tracker_unique(tk, 0)->n_ranges == 2,
           "same face after a long gap: one identity, two ranges");
     fid_tracker_destroy(tk);
 }
@@ -191,6 +193,20 @@ static void test_crop(void)
     fid_tracker_destroy(tk);
 }
 
+/* Range union: overlaps and gaps up to `gap` join (frames follow), order does not matter. */
+static void test_range_union(void)
+{
+    fid_range r[4] = {{6, 9, 150, 224}, {0, 3, 0, 74}, {2, 4, 50, 99}, {4.5, 5, 112, 124}};
+    int n = fid_range_union(r, 4, 0.0);
+    CHECK(n == 3 && r[0].t0 == 0 && r[0].t1 == 4 && r[0].f1 == 99 && r[1].t0 == 4.5
+          && r[2].t0 == 6, "union gap 0: %d", n);
+    fid_range s[3] = {{0, 3, 0, 74}, {1, 2, 25, 49}, {3.5, 5, 87, 124}};
+    n = fid_range_union(s, 3, 0.5);
+    CHECK(n == 1 && s[0].t0 == 0 && s[0].t1 == 5 && s[0].f0 == 0 && s[0].f1 == 124,
+          "contained range + gap 0.5: %d", n);
+    CHECK(fid_range_union(NULL, 0, 1.0) == 0, "empty");
+}
+
 int main(void)
 {
     th_rng r = th_seed(42);
@@ -199,5 +215,6 @@ int main(void)
     test_gaps(&r);
     test_iou_only();
     test_crop();
+    test_range_union();
     return th_summary("test_track");
 }

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "video.h"
+#include "faceid.h"
 
 static char dir[64];
 

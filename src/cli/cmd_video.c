@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `faceid video`: decode + sample video files, detect/embed faces per sampled frame, track
- * them, deduplicate tracks into unique faces and report time ranges (JSONL). Uses the video
- * and tracker modules (src/video.h, src/track.h) on top of the public pipeline API. */
+ * them, deduplicate tracks into unique faces and report time ranges (JSONL). Options and the
+ * per-video loop; the records are written by video_out.c. Public API only (faceid.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,14 +9,11 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_video.h"
 #include "gal_util.h"
-#include "track.h"
-#include "video.h"
 
 #define VID_MAX_FACES 256
-#define CROP_BYTES (FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3)
 #define VID_ID_THRESHOLD 0.40f /* same default as `faceid identify` */
-#define LABEL_MAX 128
 
 static const char *video_usage =
     "usage: faceid video [options] FILE...\n"
@@ -26,12 +23,17 @@ static const char *video_usage =
     "    {\"type\":\"track\",\"file\",\"track\",\"label\",\"frames\":[f0,f1],\"range\":[t0,t1],\n"
     "     \"detections\",\"best\":{frame,t,bbox,quality}}\n"
     "    {\"type\":\"identity\",\"file\",\"label\",\"tracks\",\"ranges\":[[t0,t1],..],\n"
-    "     \"frames\":[[f0,f1],..],\"screen_time\",\"best\":{frame,t,bbox,quality[,crop]}}\n"
+    "     \"frames\":[[f0,f1],..],\"screen_time\",\"best\":{frame,t,bbox,quality[,crop]}\n"
+    "     [,\"unique_faces\":[{\"unique_face\",\"score\",\"tracks\",\"ranges\",..,\"best\"},..]]}\n"
     "    {\"type\":\"video\",\"file\",\"width\",\"height\",\"fps\",\"duration\",\"codec\",\n"
-    "     \"frames_decoded\",\"frames_sampled\",\"faces\",\"tracks\",\"identities\",\"ms\"}\n"
+    "     \"frames_decoded\",\"frames_sampled\",\"faces\",\"tracks\",\"unique_faces\",\n"
+    "     \"identities\",\"ms\"}\n"
     "    {\"type\":\"error\",\"file\",\"error\"}  bad/truncated video (after what was decoded)\n"
     "  Labels are unknown_1, unknown_2, ... in order of first appearance, or with -g the\n"
-    "  gallery identity (\"score\": cosine of the unique face's mean embedding). Ranges are\n"
+    "  gallery identity (\"score\": cosine of the unique face's mean embedding). With -g,\n"
+    "  unique faces given the same name make one identity record: union of their ranges\n"
+    "  (overlaps counted once), the best shot of highest quality, and \"unique_faces\" with\n"
+    "  each one's own tracks/ranges/best shot. Ranges are\n"
     "  [start, end) seconds from the sampled frames (a face is assumed visible until the\n"
     "  next sample); frames are inclusive.\n"
     "  --fps F               sample F frames per second (default 1)\n"
@@ -46,13 +48,6 @@ static const char *video_usage =
     "  --crops DIR           write each unique face's best shot as DIR/<video#>_<n>_<label>.png\n"
     "  --prefetch 0|1        decode the next frame while the current one is analysed\n"
     "                        (default 1)\n";
-
-typedef struct vopts {
-    fid_video_options vo;
-    float dedup, threshold;
-    int no_faces;
-    const char *crops, *gallery;
-} vopts;
 
 static int video_flag(void *ctx, int argc, char **argv, int *i)
 {
@@ -108,60 +103,6 @@ static int video_flag(void *ctx, int argc, char **argv, int *i)
     }
 }
 
-/* Per-run state shared by all videos (allocated once: nothing per frame). */
-typedef struct vjob {
-    const cli_opts *o;
-    const vopts *v;
-    fid_pipeline *p;
-    int dim, cap;
-    fid_face *faces;
-    fid_track_det *dets;
-    float *embs;
-    int *ids;
-    unsigned char *crops;
-    fid_search *gallery; /* NULL without -g */
-    float *qemb;         /* dim: an identity's query embedding */
-} vjob;
-
-static void bbox_json(cli_json *js, const float b[4])
-{
-    cli_json_arr(js, "bbox");
-    for (int k = 0; k < 4; k++)
-        cli_json_num(js, NULL, b[k]);
-    cli_json_arr_end(js);
-}
-
-static void face_json(const char *file, const fid_video_frame *f, int track,
-                      const fid_face *fc, FILE *out)
-{
-    cli_json js;
-    cli_json_begin(&js, out);
-    cli_json_str(&js, "type", "face");
-    cli_json_str(&js, "file", file);
-    cli_json_int(&js, "frame", f->frame);
-    cli_json_num(&js, "t", f->t);
-    cli_json_int(&js, "track", track);
-    float b[4] = {fc->x0, fc->y0, fc->x1, fc->y1};
-    bbox_json(&js, b);
-    cli_json_num(&js, "score", fc->score);
-    cli_json_num(&js, "quality", fc->q_composite);
-    cli_json_str(&js, "pose_class", fc->pose_class);
-    cli_json_end(&js);
-}
-
-static void best_json(cli_json *js, const fid_track *tr, const char *crop)
-{
-    cli_json_obj(js, "best");
-    cli_json_int(js, "frame", tr->best_frame);
-    cli_json_num(js, "t", tr->best_t);
-    bbox_json(js, tr->best_box);
-    cli_json_num(js, "score", tr->best_score);
-    cli_json_num(js, "quality", tr->best_quality);
-    if (crop)
-        cli_json_str(js, "crop", crop);
-    cli_json_obj_end(js);
-}
-
 /* Analyse one sampled frame: detect, embed, track, face records. Returns 0 or -1 (message
  * printed into err). */
 static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_frame *f,
@@ -182,8 +123,8 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
             return -1;
         }
         unsigned char *crop = NULL;
-        if (j->crops && fid_align_face(&f->img, fc, j->crops + (size_t)m * CROP_BYTES) == 0)
-            crop = j->crops + (size_t)m * CROP_BYTES;
+        if (j->crops && fid_align_face(&f->img, fc, j->crops + (size_t)m * VID_CROP_BYTES) == 0)
+            crop = j->crops + (size_t)m * VID_CROP_BYTES;
         j->dets[m] = (fid_track_det){{fc->x0, fc->y0, fc->x1, fc->y1}, fc->score,
                                      fc->q_composite, e, crop};
         j->faces[m] = *fc;
@@ -195,132 +136,8 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
     }
     *n_faces += m;
     for (int i = 0; i < m && !j->v->no_faces; i++)
-        face_json(file, f, j->ids[i] + 1, &j->faces[i], stdout);
+        vid_face_json(file, f, j->ids[i] + 1, &j->faces[i], stdout);
     return 0;
-}
-
-/* Label of every identity: the gallery name when its mean embedding (tracks weighted by their
- * detections) scores >= threshold, else unknown_N counting unknowns in order of appearance.
- * score[k] = best gallery cosine (NaN without a gallery). */
-static void label_ids(vjob *j, fid_tracker *tk, int n_ids, char (*label)[LABEL_MAX],
-                      float *score)
-{
-    int unknown = 0;
-    for (int k = 0; k < n_ids; k++) {
-        const fid_identity *id = fid_tracker_identity(tk, k);
-        score[k] = NAN;
-        if (j->gallery && j->dim) {
-            memset(j->qemb, 0, (size_t)j->dim * sizeof *j->qemb);
-            for (int t = 0; t < id->n_tracks; t++) {
-                const fid_track *tr = fid_tracker_track(tk, id->tracks[t]);
-                for (int d = 0; d < j->dim; d++)
-                    j->qemb[d] += (float)tr->n_dets * tr->rep_emb[d];
-            }
-            double nn = 0;
-            for (int d = 0; d < j->dim; d++)
-                nn += (double)j->qemb[d] * j->qemb[d];
-            for (int d = 0; nn > 0 && d < j->dim; d++)
-                j->qemb[d] /= (float)sqrt(nn);
-            fid_search_hit hit;
-            if (fid_search_query(j->gallery, j->qemb, 1, &hit) == 1) {
-                score[k] = hit.score;
-                if (hit.score >= j->v->threshold) {
-                    snprintf(label[k], LABEL_MAX, "%s", hit.name);
-                    continue;
-                }
-            }
-        }
-        snprintf(label[k], LABEL_MAX, "unknown_%d", ++unknown);
-    }
-}
-
-/* Identity and track records after dedup. */
-static int report(vjob *j, fid_tracker *tk, const char *file, int vindex, int n_ids, FILE *out)
-{
-    char (*labels)[LABEL_MAX] = calloc((size_t)(n_ids ? n_ids : 1), sizeof *labels);
-    float *scores = calloc((size_t)(n_ids ? n_ids : 1), sizeof *scores);
-    if (!labels || !scores) {
-        free(labels);
-        free(scores);
-        cli_err("out of memory");
-        return -1;
-    }
-    label_ids(j, tk, n_ids, labels, scores);
-    int rc = 0;
-    for (int k = 0; k < n_ids && rc == 0; k++) {
-        const fid_identity *id = fid_tracker_identity(tk, k);
-        const fid_track *best = fid_tracker_track(tk, id->best_track);
-        const char *label = labels[k];
-        char crop[4096];
-        int have_crop = 0;
-        if (j->v->crops && best->best_crop) {
-            /* unknown_N or the gallery name, kept to a safe file name */
-            snprintf(crop, sizeof crop, "%s/%04d_%d_", j->v->crops, vindex, k + 1);
-            size_t at = strlen(crop);
-            for (const char *c = label; *c && at + 5 < sizeof crop; c++)
-                crop[at++] = (*c == '/' || *c == '\\' || (unsigned char)*c < 32) ? '_' : *c;
-            snprintf(crop + at, sizeof crop - at, ".png");
-            if (cli_write_png(crop, best->best_crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE) < 0) {
-                rc = -1;
-                break;
-            }
-            have_crop = 1;
-        }
-        cli_json js;
-        cli_json_begin(&js, out);
-        cli_json_str(&js, "type", "identity");
-        cli_json_str(&js, "file", file);
-        cli_json_str(&js, "label", label);
-        if (j->gallery)
-            cli_json_num(&js, "score", scores[k]);
-        cli_json_arr(&js, "tracks");
-        for (int t = 0; t < id->n_tracks; t++)
-            cli_json_int(&js, NULL, id->tracks[t] + 1);
-        cli_json_arr_end(&js);
-        cli_json_arr(&js, "ranges");
-        for (int r = 0; r < id->n_ranges; r++) {
-            cli_json_arr(&js, NULL);
-            cli_json_num(&js, NULL, id->ranges[r].t0);
-            cli_json_num(&js, NULL, id->ranges[r].t1);
-            cli_json_arr_end(&js);
-        }
-        cli_json_arr_end(&js);
-        cli_json_arr(&js, "frames");
-        for (int r = 0; r < id->n_ranges; r++) {
-            cli_json_arr(&js, NULL);
-            cli_json_int(&js, NULL, id->ranges[r].f0);
-            cli_json_int(&js, NULL, id->ranges[r].f1);
-            cli_json_arr_end(&js);
-        }
-        cli_json_arr_end(&js);
-        cli_json_num(&js, "screen_time", id->screen_time);
-        best_json(&js, best, have_crop ? crop : NULL);
-        cli_json_end(&js);
-    }
-    for (int t = 0; rc == 0 && t < fid_tracker_n_tracks(tk); t++) {
-        const fid_track *tr = fid_tracker_track(tk, t);
-        const char *label = tr->identity >= 0 ? labels[tr->identity] : "";
-        cli_json js;
-        cli_json_begin(&js, out);
-        cli_json_str(&js, "type", "track");
-        cli_json_str(&js, "file", file);
-        cli_json_int(&js, "track", t + 1);
-        cli_json_str(&js, "label", label);
-        cli_json_arr(&js, "frames");
-        cli_json_int(&js, NULL, tr->f_first);
-        cli_json_int(&js, NULL, tr->f_end);
-        cli_json_arr_end(&js);
-        cli_json_arr(&js, "range");
-        cli_json_num(&js, NULL, tr->t_first);
-        cli_json_num(&js, NULL, tr->t_end);
-        cli_json_arr_end(&js);
-        cli_json_int(&js, "detections", tr->n_dets);
-        best_json(&js, tr, NULL);
-        cli_json_end(&js);
-    }
-    free(labels);
-    free(scores);
-    return rc;
 }
 
 /* Nominal sampling interval in seconds (how far one sample "covers"). */
@@ -356,7 +173,9 @@ static int do_video(vjob *j, const char *file, int vindex)
     to.sample_dt = dt;
     /* dense sampling: a detector miss over a few frames should not split a track or a range */
     to.max_gap = fmax(2.5 * dt, 0.5);
-    to.crop_bytes = j->crops ? CROP_BYTES : 0;
+    to.crop_bytes = j->crops ? VID_CROP_BYTES : 0;
+    to.dedup_threshold = j->v->dedup;
+    to.merge_gap = fmax(2.0 * dt, 0.25);
     fid_tracker *tk = NULL;
     if (fid_tracker_create(&tk, &to) < 0) {
         fid_video_close(vd);
@@ -397,15 +216,13 @@ static int do_video(vjob *j, const char *file, int vindex)
     long end_frame = in.fps > 0 ? lround(end_t * in.fps) - 1 : last_frame;
     if (end_frame < last_frame)
         end_frame = last_frame;
-    fid_tracker_finish(tk, end_frame, end_t);
-    int n_ids = fid_tracker_dedup(tk, j->v->dedup, fmax(2.0 * dt, 0.25));
-    int out_rc = 0;
-    if (n_ids < 0) {
+    int n_unique = fid_tracker_finish(tk, end_frame, end_t), n_ids = 0, out_rc = 0;
+    if (n_unique < 0) {
         snprintf(err, sizeof err, "out of memory");
         failed = 1;
-        n_ids = 0;
+        n_unique = 0;
     }
-    if (report(j, tk, file, vindex, n_ids, stdout) < 0)
+    if (vid_report(j, tk, file, vindex, &n_ids, stdout) < 0)
         out_rc = -2;
     if (failed) /* after what was found in the frames decoded before the failure */
         cli_json_error(stdout, file, err);
@@ -424,6 +241,7 @@ static int do_video(vjob *j, const char *file, int vindex)
     cli_json_int(&js, "decode_errors", in.decode_errors);
     cli_json_int(&js, "faces", n_faces);
     cli_json_int(&js, "tracks", fid_tracker_n_tracks(tk));
+    cli_json_int(&js, "unique_faces", n_unique);
     cli_json_int(&js, "identities", n_ids);
     cli_json_num(&js, "ms", cli_now_ms() - t_start);
     cli_json_end(&js);
@@ -496,7 +314,7 @@ int cmd_video(int argc, char **argv)
         j.dets = calloc((size_t)j.cap, sizeof *j.dets);
         j.ids = calloc((size_t)j.cap, sizeof *j.ids);
         j.embs = calloc((size_t)j.cap * (j.dim ? j.dim : 1), sizeof *j.embs);
-        j.crops = v.crops ? malloc((size_t)j.cap * CROP_BYTES) : NULL;
+        j.crops = v.crops ? malloc((size_t)j.cap * VID_CROP_BYTES) : NULL;
         j.qemb = calloc((size_t)(j.dim ? j.dim : 1), sizeof *j.qemb);
         if (!j.faces || !j.dets || !j.ids || !j.embs || (v.crops && !j.crops) || !j.qemb) {
             cli_err("out of memory");
