@@ -272,28 +272,40 @@ static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb,
                         int oc0, int t0, int nt, float *y, const fid_epilogue *ep, float *tmp)
 {
     const size_t plane = (size_t)d->h_out * d->w_out, mxi = wino_mxi(nb);
-    const int m = g->m, mm = m * m;
+    const int m = g->m, mm = m * m, w = d->w_out;
     float *rt = tmp + 16 * VL;
-    for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
-        const int oc = oc0 + r;
-        const uk_epi e = {NULL, ep->slope ? ep->slope + oc : NULL, NULL, ep->act, ep->a0,
-                          ep->a1};
-        const vf bias = vf_set1(ep->bias ? ep->bias[oc] : 0.0f);
-        float *yc = y + (size_t)oc * plane;
-        const float *rc = ep->res ? ep->res + (size_t)oc * plane : NULL;
-        for (int l0 = 0; l0 < nt; l0 += VL) {
-            const int nl = nt - l0 < VL ? nt - l0 : VL;
+    for (int l0 = 0; l0 < nt; l0 += VL) {
+        const int nl = nt - l0 < VL ? nt - l0 : VL;
+        /* lane geometry once for all channels: output offset, rows and columns inside */
+        int off[VL], ni[VL], nj[VL];
+        for (int l = 0; l < nl; l++) {
+            const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
+            off[l] = oy0 * w + ox0;
+            ni[l] = d->h_out - oy0 < m ? d->h_out - oy0 : m;
+            nj[l] = w - ox0 < m ? w - ox0 : m;
+        }
+        for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
+            const int oc = oc0 + r;
+            const uk_epi e = {NULL, ep->slope ? ep->slope + oc : NULL, NULL, ep->act, ep->a0,
+                              ep->a1};
+            const vf bias = vf_set1(ep->bias ? ep->bias[oc] : 0.0f);
+            float *yc = y + (size_t)oc * plane;
+            const float *rc = ep->res ? ep->res + (size_t)oc * plane : NULL;
             vf o[16];
             wino_out_vec(g->a, Mb + (size_t)r * nb + l0, mxi, o);
             if (rc)
                 for (int l = 0; l < nl; l++) {
-                    const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
+                    const float *src = rc + off[l];
+                    if (m == 4 && ni[l] == 4 && nj[l] == 4) {
+                        for (int i = 0; i < 4; i++)
+                            for (int j = 0; j < 4; j++)
+                                rt[(i * 4 + j) * VL + l] = src[i * w + j];
+                        continue;
+                    }
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < m; j++)
                             rt[(i * m + j) * VL + l] =
-                                oy0 + i < d->h_out && ox0 + j < d->w_out
-                                    ? rc[(size_t)(oy0 + i) * d->w_out + ox0 + j]
-                                    : 0.0f;
+                                i < ni[l] && j < nj[l] ? src[i * w + j] : 0.0f;
                 }
             for (int q = 0; q < mm; q++) {
                 vf v = vf_add(o[q], bias);
@@ -302,14 +314,16 @@ static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb,
                 vf_store(tmp + q * VL, uk_act(v, &e, 0));
             }
             for (int l = 0; l < nl; l++) {
-                const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
-                const int ni = d->h_out - oy0 < m ? d->h_out - oy0 : m;
-                const int nj = d->w_out - ox0 < m ? d->w_out - ox0 : m;
-                for (int i = 0; i < ni; i++) {
-                    float *yr = yc + (size_t)(oy0 + i) * d->w_out + ox0;
-                    for (int j = 0; j < nj; j++)
-                        yr[j] = tmp[(i * m + j) * VL + l];
+                float *dst = yc + off[l];
+                if (m == 4 && ni[l] == 4 && nj[l] == 4) {
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++)
+                            dst[i * w + j] = tmp[(i * 4 + j) * VL + l];
+                    continue;
                 }
+                for (int i = 0; i < ni[l]; i++)
+                    for (int j = 0; j < nj[l]; j++)
+                        dst[i * w + j] = tmp[(i * m + j) * VL + l];
             }
         }
     }
