@@ -6,6 +6,8 @@
 # FAST=1 (ASan run) skips the full-size-image parts and keeps the aligned-crop ones.
 set -u
 B=${B:-build}; SHARED=${SHARED:-../shared}; MODELS=${MODELS:-$B/models}
+# symlinks below point into SHARED: make it absolute (run.sh passes ../shared)
+SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3
 D=$SHARED/data/faces/face_recognition; L=$SHARED/data/faces/insightface/small_lfw_aligned112
