@@ -205,6 +205,13 @@ static int parse_nodes(fid_weights *w, const hdr *h, fid_err *e)
             made[n->out[0]] = 1;
         for (int k = 0; k < FID_PARAM_BYTES / 4; k++)
             n->params[k] = (int32_t)rd32(p + 40 + 4 * k);
+        /* Window geometry (CONV2D: kernel..group, pools: kernel..pads) is bounded here so
+         * shape arithmetic on it cannot overflow; the ops check the finer rules. */
+        int geo = n->op == 0 ? 11 : n->op == 4 || n->op == 5 ? 8 : 0;
+        for (int k = 0; k < geo && rc == FID_OK; k++)
+            if (n->params[k] < 0 || n->params[k] > 65535)
+                rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u (op %u): parameter %d = %d "
+                                "out of range", w->path, i, n->op, k, n->params[k]);
     }
     free(made);
     return rc;
