@@ -212,6 +212,9 @@ static int parse_nodes(fid_weights *w, const hdr *h, fid_err *e)
             if (n->params[k] < 0 || n->params[k] > 65535)
                 rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u (op %u): parameter %d = %d "
                                 "out of range", w->path, i, n->op, k, n->params[k]);
+        if (rc == FID_OK && n->op == 12 && (n->params[3] < -(1 << 24) || n->params[3] > 1 << 24))
+            rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: slice step %d out of range",
+                            w->path, i, n->params[3]); /* keeps the count arithmetic in int */
     }
     free(made);
     return rc;
