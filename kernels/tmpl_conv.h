@@ -96,6 +96,21 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
                                 dst[j + t] = ix + t >= 0 && ix + t < d->w_in ? src[ix + t] : 0.0f;
                         }
                     }
+                } else if (d->sw == 2) {
+                    /* whole vectors de-interleaved from 2*VL in-row floats, edges scalar */
+                    for (int j = 0; j < n; j += VL) {
+                        int cnt = n - j < VL ? n - j : VL, ix = ix0 + 2 * j;
+                        if (cnt == VL && ix >= 0 && ix + 2 * VL <= d->w_in) {
+                            vf ev, od;
+                            vf_deint2(src + ix, &ev, &od);
+                            vf_store(dst + j, ev);
+                        } else {
+                            for (int t = 0; t < cnt; t++)
+                                dst[j + t] = ix + 2 * t >= 0 && ix + 2 * t < d->w_in
+                                                 ? src[ix + 2 * t]
+                                                 : 0.0f;
+                        }
+                    }
                 } else {
                     for (int j = 0; j < n; j++) {
                         int ix = ix0 + j * d->sw;

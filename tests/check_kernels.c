@@ -483,6 +483,13 @@ static void conv_tile_boundaries(void)
                                   1, 1);
         check_conv("wino_edges", &d, hw % N_EPI);
     }
+    /* stride-2 GEMM im2col: whole de-interleaved vectors inside rows, scalar at the edges */
+    for (int i = 0; i < 6; i++) {
+        int k = i % 2 ? 7 : 3, w = 60 + 7 * i;
+        fid_conv_desc d = kc_desc(3 + i, 5, w, 16 + 8 * i, k, k, 2, 2, k / 2, k / 2, k / 2,
+                                  k / 2, 1, 1);
+        check_conv("gemm_s2_rows", &d, i % N_EPI);
+    }
 }
 
 /* Winograd-sized 3x3 s1 convs (deep channels, planes >= 144 px): ragged tile edges,
