@@ -19,6 +19,17 @@ int fid_errorf(fid_err *e, int code, const char *fmt, ...)
     return code;
 }
 
+int fid_errbuf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
 const char *fid_status_name(int code)
 {
     switch (code) {

@@ -27,6 +27,9 @@ typedef struct fid_err {
  * `return fid_errorf(e, FID_ERR_FORMAT, "...", ...);` keeps both together. */
 int fid_errorf(fid_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Same for modules that report into a caller's (err, errlen) buffer (err may be NULL). */
+int fid_errbuf(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 const char *fid_status_name(int code);
 
 #define FID_ALIGN 64

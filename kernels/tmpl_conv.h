@@ -74,8 +74,9 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
             int len = d->w_out - ox0;
             len = len < p1 - p ? len : p1 - p;
             const int iy = oy * d->sh - d->pad_t + ky * d->dil_h;
-            const float *src = xc + (size_t)iy * d->w_in;
             const int rowok = iy >= 0 && iy < d->h_in;
+            /* padded rows never read src; do not form an out-of-range pointer (UB) */
+            const float *src = rowok ? xc + (size_t)iy * d->w_in : xc;
             int i = 0;
             while (i < len) {
                 const int q = p + i - p0, col = q % GEMM_NR;

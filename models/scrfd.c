@@ -43,18 +43,6 @@ int fid_scrfd_total_anchors(int input_w, int input_h)
     return t;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return FID_ERR_INVALID_ARG;
-}
-
 float fid_scrfd_iou(const fid_det_face *a, const fid_det_face *b)
 {
     float xx0 = a->x0 > b->x0 ? a->x0 : b->x0, yy0 = a->y0 > b->y0 ? a->y0 : b->y0;
@@ -136,10 +124,10 @@ static int check_common(const fid_scrfd_params *p, fid_det_face *faces, int cap,
                         char *err, size_t errlen)
 {
     if (!p || !n_out || cap < 0 || (cap > 0 && !faces))
-        return fail(err, errlen, "scrfd: NULL argument");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: NULL argument");
     *n_out = 0;
     if (!(p->scale > 0) || !(p->nms_iou >= 0) || p->input_w <= 0 || p->input_h <= 0)
-        return fail(err, errlen, "scrfd: invalid params (scale %g, iou %g, input %dx%d)",
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: invalid params (scale %g, iou %g, input %dx%d)",
                     (double)p->scale, (double)p->nms_iou, p->input_w, p->input_h);
     return FID_OK;
 }
@@ -152,15 +140,15 @@ int fid_scrfd_decode(const fid_scrfd_heads *heads, const fid_scrfd_params *p, vo
     if (st < 0)
         return st;
     if (!heads)
-        return fail(err, errlen, "scrfd: NULL heads");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: NULL heads");
     int total = fid_scrfd_total_anchors(p->input_w, p->input_h);
     if (!scratch || scratch_bytes < fid_scrfd_scratch_size(total))
-        return fail(err, errlen, "scrfd: scratch %zu bytes < %zu needed", scratch_bytes,
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: scratch %zu bytes < %zu needed", scratch_bytes,
                     fid_scrfd_scratch_size(total));
     for (int l = 0; l < FID_SCRFD_LEVELS; l++) {
         int want = fid_scrfd_level_anchors(p->input_w, p->input_h, l);
         if (heads->count[l] != want || !heads->score[l] || !heads->bbox[l])
-            return fail(err, errlen, "scrfd: stride %d head has %d rows, expected %d for %dx%d",
+            return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: stride %d head has %d rows, expected %d for %dx%d",
                         k_strides[l], heads->count[l], want, p->input_w, p->input_h);
     }
     fid_det_face *cand = scratch;
@@ -198,11 +186,11 @@ int fid_scrfd_decode_pred(const float *pred, int n_rows, const fid_scrfd_params 
     if (st < 0)
         return st;
     if (!pred || n_rows < 0)
-        return fail(err, errlen, "scrfd: NULL pred");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: NULL pred");
     if (n_rows == 0)
         return FID_OK;
     if (!scratch || scratch_bytes < fid_scrfd_scratch_size(n_rows))
-        return fail(err, errlen, "scrfd: scratch %zu bytes < %zu needed", scratch_bytes,
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "scrfd: scratch %zu bytes < %zu needed", scratch_bytes,
                     fid_scrfd_scratch_size(n_rows));
     fid_det_face *cand = scratch;
     int n = 0;

@@ -19,19 +19,6 @@
 #include <png.h>
 #include <webp/decode.h>
 
-static int seterr(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int seterr(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 fid_image_limits fid_image_limits_default(void)
 {
     fid_image_limits l = {16384, 100000000LL, (size_t)512 << 20};
@@ -65,14 +52,14 @@ static int alloc_rgb(fid_rgb_image *out, long long w, long long h, const fid_ima
                      char *err, size_t errlen)
 {
     if (w <= 0 || h <= 0)
-        return seterr(err, errlen, FID_ERR_FORMAT, "invalid image size %lldx%lld", w, h);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "invalid image size %lldx%lld", w, h);
     if (w > lim->max_side || h > lim->max_side || w * h > lim->max_pixels)
-        return seterr(err, errlen, FID_ERR_UNSUPPORTED,
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED,
                       "image too large: %lldx%lld (limits: %d px a side, %lld pixels)", w, h,
                       lim->max_side, lim->max_pixels);
     out->data = malloc((size_t)(w * h * 3));
     if (!out->data)
-        return seterr(err, errlen, FID_ERR_NOMEM, "out of memory for %lldx%lld image", w, h);
+        return fid_errbuf(err, errlen, FID_ERR_NOMEM, "out of memory for %lldx%lld image", w, h);
     out->width = (int)w;
     out->height = (int)h;
     return FID_OK;
@@ -129,7 +116,7 @@ static int decode_jpeg(const uint8_t *buf, size_t n, const fid_image_limits *lim
         jpeg_destroy_decompress(&ci);
         free(row);
         fid_rgb_image_free(out);
-        return seterr(err, errlen, FID_ERR_FORMAT, "corrupt JPEG: %s", je.msg);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "corrupt JPEG: %s", je.msg);
     }
     jpeg_create_decompress(&ci);
     if (n > ULONG_MAX)
@@ -174,7 +161,7 @@ static int decode_jpeg(const uint8_t *buf, size_t n, const fid_image_limits *lim
         jpeg_destroy_decompress(&ci);
         free(row);
         fid_rgb_image_free(out);
-        return seterr(err, errlen, FID_ERR_FORMAT, "truncated JPEG (premature end of data)");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "truncated JPEG (premature end of data)");
     }
     jpeg_finish_decompress(&ci);
     jpeg_destroy_decompress(&ci);
@@ -182,7 +169,7 @@ static int decode_jpeg(const uint8_t *buf, size_t n, const fid_image_limits *lim
     st = fid_image_orient(out, orient);
     if (st < 0) {
         fid_rgb_image_free(out);
-        return seterr(err, errlen, st, "out of memory applying EXIF orientation");
+        return fid_errbuf(err, errlen, st, "out of memory applying EXIF orientation");
     }
     return FID_OK;
 }
@@ -223,12 +210,12 @@ static int decode_png(const uint8_t *buf, size_t n, const fid_image_limits *lim,
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return seterr(err, errlen, FID_ERR_NOMEM, "out of memory");
+        return fid_errbuf(err, errlen, FID_ERR_NOMEM, "out of memory");
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         fid_rgb_image_free(out);
-        return seterr(err, errlen, FID_ERR_FORMAT, "corrupt PNG: %s", src.msg);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "corrupt PNG: %s", src.msg);
     }
     png_set_read_fn(png, &src, png_read_mem);
     png_read_info(png, info);
@@ -267,14 +254,14 @@ static int decode_webp(const uint8_t *buf, size_t n, const fid_image_limits *lim
 {
     int w = 0, h = 0;
     if (!WebPGetInfo(buf, n, &w, &h))
-        return seterr(err, errlen, FID_ERR_FORMAT, "corrupt WebP header");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "corrupt WebP header");
     int st = alloc_rgb(out, w, h, lim, err, errlen);
     if (st < 0)
         return st;
     size_t sz = (size_t)w * h * 3;
     if (!WebPDecodeRGBInto(buf, n, out->data, sz, w * 3)) {
         fid_rgb_image_free(out);
-        return seterr(err, errlen, FID_ERR_FORMAT, "corrupt or truncated WebP data");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "corrupt or truncated WebP data");
     }
     return FID_OK;
 }
@@ -291,25 +278,25 @@ static int decode_bmp(const uint8_t *p, size_t n, const fid_image_limits *lim,
                       fid_rgb_image *out, char *err, size_t errlen)
 {
     if (n < 14 + 40)
-        return seterr(err, errlen, FID_ERR_FORMAT, "truncated BMP header");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "truncated BMP header");
     uint32_t off = le32(p + 10), hsz = le32(p + 14);
     if (hsz < 40 || hsz > n - 14)
-        return seterr(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP header size %u", hsz);
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP header size %u", hsz);
     int32_t w = (int32_t)le32(p + 18), h = (int32_t)le32(p + 22);
     unsigned planes = p[26] | p[27] << 8, bpp = p[28] | p[29] << 8;
     uint32_t comp = le32(p + 30);
     if (planes != 1 || (bpp != 24 && bpp != 32))
-        return seterr(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP: %u bpp", bpp);
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP: %u bpp", bpp);
     if (comp == 3 && bpp == 32) {
         /* BI_BITFIELDS is fine when the masks are the plain BGRX layout */
         if (n < 14 + 40 + 12 || le32(p + 54) != 0xFF0000u || le32(p + 58) != 0xFF00u
             || le32(p + 62) != 0xFFu)
-            return seterr(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP bitfield masks");
+            return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP bitfield masks");
     } else if (comp != 0) {
-        return seterr(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP compression %u", comp);
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "unsupported BMP compression %u", comp);
     }
     if (w <= 0 || h == 0 || h == INT32_MIN)
-        return seterr(err, errlen, FID_ERR_FORMAT, "invalid BMP size %dx%d", w, h);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "invalid BMP size %dx%d", w, h);
     int bottom_up = h > 0;
     long long ah = bottom_up ? h : -(long long)h;
     int st = alloc_rgb(out, w, ah, lim, err, errlen);
@@ -318,7 +305,7 @@ static int decode_bmp(const uint8_t *p, size_t n, const fid_image_limits *lim,
     size_t bpp8 = bpp / 8, stride = (((size_t)w * bpp + 31) / 32) * 4;
     if (off > n || (n - off) / stride < (size_t)ah) {
         fid_rgb_image_free(out);
-        return seterr(err, errlen, FID_ERR_FORMAT, "truncated BMP pixel data");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "truncated BMP pixel data");
     }
     for (long long y = 0; y < ah; y++) {
         const uint8_t *src = p + off + stride * (size_t)(bottom_up ? ah - 1 - y : y);
@@ -338,7 +325,7 @@ int fid_image_decode_mem(const void *buf, size_t n, const fid_image_limits *lim,
                          fid_rgb_image *out, char *err, size_t errlen)
 {
     if (!out)
-        return seterr(err, errlen, FID_ERR_INVALID_ARG, "out is NULL");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "out is NULL");
     memset(out, 0, sizeof *out);
     if (err && errlen)
         err[0] = '\0';
@@ -346,7 +333,7 @@ int fid_image_decode_mem(const void *buf, size_t n, const fid_image_limits *lim,
     if (!lim)
         lim = &dl;
     if (!buf || n == 0)
-        return seterr(err, errlen, FID_ERR_FORMAT, "empty image data (0 bytes)");
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "empty image data (0 bytes)");
     switch (fid_image_detect(buf, n)) {
     case FID_IMG_JPEG: return decode_jpeg(buf, n, lim, out, err, errlen);
     case FID_IMG_PNG: return decode_png(buf, n, lim, out, err, errlen);
@@ -354,7 +341,7 @@ int fid_image_decode_mem(const void *buf, size_t n, const fid_image_limits *lim,
     case FID_IMG_BMP: return decode_bmp(buf, n, lim, out, err, errlen);
     default: break;
     }
-    return seterr(err, errlen, FID_ERR_FORMAT,
+    return fid_errbuf(err, errlen, FID_ERR_FORMAT,
                   "unrecognised image format (expected JPEG, PNG, WebP or BMP)");
 }
 
@@ -362,37 +349,37 @@ int fid_image_decode_file_ex(const char *path, const fid_image_limits *lim,
                              fid_rgb_image *out, char *err, size_t errlen)
 {
     if (!path || !out)
-        return seterr(err, errlen, FID_ERR_INVALID_ARG, "path or out is NULL");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "path or out is NULL");
     memset(out, 0, sizeof *out);
     fid_image_limits dl = fid_image_limits_default();
     if (!lim)
         lim = &dl;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return seterr(err, errlen, FID_ERR_IO, "%s: %s", path, strerror(errno));
+        return fid_errbuf(err, errlen, FID_ERR_IO, "%s: %s", path, strerror(errno));
     long sz = -1;
     if (fseek(f, 0, SEEK_END) == 0)
         sz = ftell(f);
     if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
-        return seterr(err, errlen, FID_ERR_IO, "%s: cannot determine file size", path);
+        return fid_errbuf(err, errlen, FID_ERR_IO, "%s: cannot determine file size", path);
     }
     if ((unsigned long)sz > lim->max_file_bytes) {
         fclose(f);
-        return seterr(err, errlen, FID_ERR_UNSUPPORTED, "%s: file too large (%ld bytes)", path,
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s: file too large (%ld bytes)", path,
                       sz);
     }
     uint8_t *buf = malloc(sz ? (size_t)sz : 1);
     if (!buf) {
         fclose(f);
-        return seterr(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
+        return fid_errbuf(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
     }
     size_t got = fread(buf, 1, (size_t)sz, f);
     int rd_err = ferror(f);
     fclose(f);
     if (rd_err || got != (size_t)sz) {
         free(buf);
-        return seterr(err, errlen, FID_ERR_IO, "%s: read error", path);
+        return fid_errbuf(err, errlen, FID_ERR_IO, "%s: read error", path);
     }
     int st = fid_image_decode_mem(buf, got, lim, out, err, errlen);
     free(buf);

@@ -88,19 +88,6 @@ static void av_log_setup(void)
         pthread_once(&once, av_log_init);
 }
 
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static const char *averr(int e, char *buf, size_t n)
 {
     av_strerror(e, buf, n);
@@ -138,7 +125,7 @@ static int open_decoder(fid_video *v, const char *path, char *err, size_t errlen
     const AVCodec *codec = NULL;
     int si = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (si == AVERROR_STREAM_NOT_FOUND)
-        return set_err(err, errlen, FID_ERR_FORMAT, "%s: no video stream", path);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: no video stream", path);
     if (si == AVERROR_DECODER_NOT_FOUND || (si >= 0 && !codec)) {
         /* report the codec of the first video stream */
         const char *name = "unknown";
@@ -147,22 +134,22 @@ static int open_decoder(fid_video *v, const char *path, char *err, size_t errlen
                 name = avcodec_get_name(v->fmt->streams[i]->codecpar->codec_id);
                 break;
             }
-        return set_err(err, errlen, FID_ERR_UNSUPPORTED, "%s: no decoder for video codec '%s'",
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s: no decoder for video codec '%s'",
                        path, name);
     }
     if (si < 0)
-        return set_err(err, errlen, FID_ERR_FORMAT, "%s: %s", path, averr(si, eb, sizeof eb));
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: %s", path, averr(si, eb, sizeof eb));
     v->si = si;
     v->st = v->fmt->streams[si];
     AVCodecParameters *par = v->st->codecpar;
     if (par->width <= 0 || par->height <= 0)
-        return set_err(err, errlen, FID_ERR_FORMAT, "%s: video stream has no frame size", path);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: video stream has no frame size", path);
     if (par->width > v->o.max_side || par->height > v->o.max_side)
-        return set_err(err, errlen, FID_ERR_UNSUPPORTED, "%s: frame %dx%d exceeds max side %d",
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s: frame %dx%d exceeds max side %d",
                        path, par->width, par->height, v->o.max_side);
     v->dec = avcodec_alloc_context3(codec);
     if (!v->dec)
-        return set_err(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
+        return fid_errbuf(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
     int rc = avcodec_parameters_to_context(v->dec, par);
     if (rc >= 0) {
         v->dec->thread_count = v->o.codec_threads > 0 ? v->o.codec_threads : 1;
@@ -172,7 +159,7 @@ static int open_decoder(fid_video *v, const char *path, char *err, size_t errlen
         rc = avcodec_open2(v->dec, codec, NULL);
     }
     if (rc < 0)
-        return set_err(err, errlen, FID_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", path,
+        return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", path,
                        codec->name, averr(rc, eb, sizeof eb));
     v->rot = display_rotation(v->st);
     int swap = v->rot == 90 || v->rot == 270;
@@ -213,23 +200,23 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
         o = &def;
     }
     if (!path)
-        return set_err(err, errlen, FID_ERR_INVALID_ARG, "no video path");
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "no video path");
     if ((o->mode == FID_SAMPLE_FPS && !(o->fps > 0)) || (o->mode == FID_SAMPLE_EVERY && o->every < 1)
         || o->start < 0 || (o->end > 0 && o->end <= o->start))
-        return set_err(err, errlen, FID_ERR_INVALID_ARG, "%s: bad sampling options", path);
+        return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "%s: bad sampling options", path);
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return set_err(err, errlen, FID_ERR_IO, "%s: cannot open (no such file or unreadable)",
+        return fid_errbuf(err, errlen, FID_ERR_IO, "%s: cannot open (no such file or unreadable)",
                        path);
     if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISCHR(sb.st_mode))
-        return set_err(err, errlen, FID_ERR_IO, "%s: not a regular file", path);
+        return fid_errbuf(err, errlen, FID_ERR_IO, "%s: not a regular file", path);
     if (S_ISREG(sb.st_mode) && sb.st_size == 0)
-        return set_err(err, errlen, FID_ERR_FORMAT, "%s: empty file (0 bytes)", path);
+        return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: empty file (0 bytes)", path);
     av_log_setup();
     av_last[0] = 0;
     fid_video *v = calloc(1, sizeof *v);
     if (!v)
-        return set_err(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
+        return fid_errbuf(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
     v->o = *o;
     if (v->o.max_side <= 0)
         v->o.max_side = 8192;
@@ -238,14 +225,14 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
     v->read_end = -1;
     int rc = avformat_open_input(&v->fmt, path, NULL, NULL);
     if (rc < 0) {
-        rc = set_err(err, errlen, rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) ? FID_ERR_IO
+        rc = fid_errbuf(err, errlen, rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) ? FID_ERR_IO
                      : FID_ERR_FORMAT, "%s: not a readable media file: %s", path,
                      averr(rc, eb, sizeof eb));
         goto fail;
     }
     rc = avformat_find_stream_info(v->fmt, NULL);
     if (rc < 0) {
-        rc = set_err(err, errlen, FID_ERR_FORMAT, "%s: cannot read stream info: %s", path,
+        rc = fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: cannot read stream info: %s", path,
                      averr(rc, eb, sizeof eb));
         goto fail;
     }
@@ -254,7 +241,7 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
         goto fail;
     stream_timing(v);
     if (v->duration > 0 && o->start > 0 && o->start >= v->duration) {
-        rc = set_err(err, errlen, FID_ERR_INVALID_ARG, "%s: --start %.3f s is past the end "
+        rc = fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "%s: --start %.3f s is past the end "
                      "(duration %.3f s)", path, o->start, v->duration);
         goto fail;
     }
@@ -269,7 +256,7 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
         v->tmp = malloc(bytes);
     if (!v->pkt || !v->frm || !v->slots[0].rgb || (nslots > 1 && !v->slots[1].rgb)
         || (v->rot && !v->tmp)) {
-        rc = set_err(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
+        rc = fid_errbuf(err, errlen, FID_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
     }
     if (o->start > 0) {
