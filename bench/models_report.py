@@ -41,6 +41,8 @@ hdr = "%-26s %-12s %3s %-6s %10s %9s %6s %8s %6s %8s" % (
     "rss_MB")
 print(hdr)
 print("-" * len(hdr))
+print("(GFLOP/s and %peak count direct-convolution FLOPs: Winograd layers do fewer real\n"
+      " multiplies, so a model can show more than 100% of the measured FMA peak)")
 for r in rows:
     print("%-26s %-12s %3d %-6s %10.2f %9.2f %6s %8.1f %6s %8.1f" % (
         r["model"], r["shape"].split(",", 2)[2].replace(",", "x"), r["threads"], r["isa"],
