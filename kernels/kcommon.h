@@ -37,18 +37,28 @@ static inline float fid_epi1(const fid_epilogue *ep, int m, size_t off, float ac
     return fid_act1(acc, ep->act, ep->a0, ep->a1, ep->slope ? ep->slope[m] : 0.0f);
 }
 
+/* ONNX pooling window along one axis: output o starts at o*s - pad; its count_include_pad
+ * extent (returned) is clipped to the padded input [-pad, in + pad_end), its real cells
+ * [*lo, *hi) to [0, in). */
+static inline int fid_pool_window(int o, int s, int pad, int k, int in, int pad_end, int *lo,
+                                  int *hi)
+{
+    int a = o * s - pad, b = a + k;
+    if (b > in + pad_end)
+        b = in + pad_end;
+    *lo = a < 0 ? 0 : a;
+    *hi = b > in ? in : b;
+    return b - a;
+}
+
 /* One pooling output cell with ONNX window rules (scalar; shared by the reference and the
  * SIMD border path so both agree bit for bit). hs..he: the rows clipped to the input;
  * ph: the row extent clipped to the padded input (count_include_pad divisor). */
 static inline float fid_pool1(const float *x, int w, const fid_pool_desc *d, int hs, int he,
                               int ph, int ox)
 {
-    int ws = ox * d->sw - d->pad_l, we = ws + d->kw;
-    if (we > w + d->pad_r)
-        we = w + d->pad_r;
-    int pw = we - ws;
-    ws = ws < 0 ? 0 : ws;
-    we = we > w ? w : we;
+    int ws, we;
+    const int pw = fid_pool_window(ox, d->sw, d->pad_l, d->kw, w, d->pad_r, &ws, &we);
     if (d->is_max) {
         float r = -FLT_MAX;
         for (int iy = hs; iy < he; iy++)

@@ -195,12 +195,8 @@ static void KFN(pool2d_f32)(const float *x, int h, int w, float *y, int oh, int 
                             const fid_pool_desc *d)
 {
     for (int oy = 0; oy < oh; oy++) {
-        int hs = oy * d->sh - d->pad_t, he = hs + d->kh;
-        if (he > h + d->pad_b)
-            he = h + d->pad_b;
-        int ph = he - hs;
-        hs = hs < 0 ? 0 : hs;
-        he = he > h ? h : he;
+        int hs, he;
+        const int ph = fid_pool_window(oy, d->sh, d->pad_t, d->kh, h, d->pad_b, &hs, &he);
         float *yr = y + (size_t)oy * ow;
         int ox = 0;
         while (ox < ow) {

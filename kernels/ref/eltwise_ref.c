@@ -39,20 +39,13 @@ static void binary_scalar_f32__ref(float *y, const float *a, float b, size_t n, 
         y[i] = bin1(a[i], b, kind);
 }
 
-/* ONNX pooling: a window starts at o*s - pad; its count_include_pad extent is clipped to
- * the padded input [-pad, in + pad_end), its real cells to [0, in). */
+/* ONNX pooling windows: fid_pool_window (kcommon.h). */
 static void pool2d_f32__ref(const float *x, int h, int w, float *y, int oh, int ow,
                             const fid_pool_desc *d)
 {
     for (int oy = 0; oy < oh; oy++) {
-        int hs = oy * d->sh - d->pad_t, he = hs + d->kh;
-        if (he > h + d->pad_b)
-            he = h + d->pad_b;
-        int ph = he - hs;
-        if (hs < 0)
-            hs = 0;
-        if (he > h)
-            he = h;
+        int hs, he;
+        const int ph = fid_pool_window(oy, d->sh, d->pad_t, d->kh, h, d->pad_b, &hs, &he);
         for (int ox = 0; ox < ow; ox++)
             y[(size_t)oy * ow + ox] = fid_pool1(x, w, d, hs, he, ph, ox);
     }
