@@ -57,6 +57,84 @@ static void cv_gemm_geom(const fid_conv_desc *d, cv_geom *g)
     }
 }
 
+/* One run of n <= VL im2col columns of one tap: dst lanes [t0, t0+m) read the input row
+ * from src (plane offset, column step sw), the other lanes are padding zeros. The runs of
+ * a tap are the same for every input channel, so they are worked out once per tap. */
+typedef struct cv_run {
+    int dst, src, t0, m, n;
+    int ic_vec; /* channels below this may de-interleave 2*VL floats from src (in bounds) */
+} cv_run;
+
+/* Runs of tap (ky, kx) for pixels [p0, p1): cut at output row ends, NR-column panel ends
+ * and every VL columns. Returns the count (<= cv_runs_max). */
+static int cv_tap_runs(const fid_conv_desc *d, int ky, int kx, int p0, int p1, int kc,
+                       cv_run *r)
+{
+    const int plane = d->h_in * d->w_in, cin_g = d->c_in / d->group, s = d->sw;
+    int nr = 0;
+    for (int p = p0, oy = p0 / d->w_out, ox0 = p0 % d->w_out; p < p1; oy++, ox0 = 0) {
+        int len = d->w_out - ox0 < p1 - p ? d->w_out - ox0 : p1 - p;
+        const int iy = oy * d->sh - d->pad_t + ky * d->dil_h;
+        for (int i = 0; i < len;) {
+            const int q = p + i - p0, col = q % GEMM_NR;
+            int n = GEMM_NR - col < len - i ? GEMM_NR - col : len - i;
+            n = n < VL ? n : VL;
+            const int ix = (ox0 + i) * s - d->pad_l + kx * d->dil_w;
+            /* t in [t0, t1) reads inside the row */
+            const int t0 = ix >= 0 ? 0 : s == 2 ? (1 - ix) >> 1 : (-ix + s - 1) / s;
+            int t1 = ix >= d->w_in  ? 0
+                     : s == 2       ? (d->w_in - ix + 1) >> 1
+                                    : (d->w_in - ix + s - 1) / s;
+            t1 = t1 < n ? t1 : n;
+            cv_run *u = &r[nr++];
+            u->dst = (q / GEMM_NR) * kc * GEMM_NR + col;
+            u->n = n;
+            u->t0 = t0;
+            u->m = iy >= 0 && iy < d->h_in && t1 > t0 ? t1 - t0 : 0;
+            u->src = u->m ? iy * d->w_in + ix + s * t0 : 0;
+            /* (cin_g - ic) * plane - src >= 2 * VL floats left in this group's input */
+            u->ic_vec = u->src + 2 * VL <= plane ? cin_g
+                                                 : cin_g - cv_div_up(u->src + 2 * VL, plane) + 1;
+            i += n;
+        }
+        p += len;
+    }
+    return nr;
+}
+
+/* NB <= 8 * NR pixels: one run per pixel when w_out = 1, fewer otherwise (a run is cut
+ * at most once per VL columns, output row and panel) */
+#define cv_runs_max (8 * GEMM_NR + 8)
+
+/* Copy the runs of one tap and channel into B row bk. */
+static inline void cv_copy_runs(const cv_run *r, int nr, const float *xc, int ic, int s,
+                                float *bk)
+{
+    for (int j = 0; j < nr; j++) {
+        const cv_run *u = &r[j];
+        float *dst = bk + u->dst;
+        if (!u->m) {
+            vf_store_n(dst, vf_zero(), u->n);
+            continue;
+        }
+        const float *src = xc + u->src;
+        vf v;
+        if (s == 1) {
+            v = vf_load_n(src, u->m);
+        } else if (s == 2 && ic < u->ic_vec) {
+            vf od;
+            vf_deint2(src, &v, &od);
+        } else {
+            for (int t = 0; t < u->n; t++)
+                dst[t] = t >= u->t0 && t < u->t0 + u->m ? src[s * (t - u->t0)] : 0.0f;
+            continue;
+        }
+        if (u->m < u->n)
+            vf_store_n(dst, vf_zero(), u->n);
+        vf_store_n(dst + u->t0, v, u->m);
+    }
+}
+
 /* im2col of pixels [p0, p1) and rows [k0, k0+kc) of one group into NR-column panels
  * laid out [panel][kc][NR]. Columns past p1 in the last panel are left untouched: they
  * only feed accumulator lanes that are never stored. */
@@ -65,65 +143,26 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
 {
     const int khw = d->kh * d->kw;
     const size_t plane = (size_t)d->h_in * d->w_in;
-    for (int k = k0; k < k0 + kc; k++) {
-        const int ic = k / khw, ky = (k % khw) / d->kw, kx = k % d->kw;
-        const float *xc = xg + ic * plane;
-        float *bk = B + (size_t)(k - k0) * GEMM_NR;
-        for (int p = p0; p < p1;) {
-            const int oy = p / d->w_out, ox0 = p % d->w_out;
-            int len = d->w_out - ox0;
-            len = len < p1 - p ? len : p1 - p;
-            const int iy = oy * d->sh - d->pad_t + ky * d->dil_h;
-            const int rowok = iy >= 0 && iy < d->h_in;
-            /* padded rows never read src; do not form an out-of-range pointer (UB) */
-            const float *src = rowok ? xc + (size_t)iy * d->w_in : xc;
-            int i = 0;
-            while (i < len) {
-                const int q = p + i - p0, col = q % GEMM_NR;
-                int n = GEMM_NR - col < len - i ? GEMM_NR - col : len - i;
-                float *dst = bk + (size_t)(q / GEMM_NR) * kc * GEMM_NR + col;
-                const int ix0 = (ox0 + i) * d->sw - d->pad_l + kx * d->dil_w;
-                if (!rowok) {
-                    for (int j = 0; j < n; j += VL)
-                        vf_store_n(dst + j, vf_zero(), n - j < VL ? n - j : VL);
-                } else if (d->sw == 1) {
-                    /* runs are short (about one row): inline vector copies, not memcpy */
-                    for (int j = 0; j < n; j += VL) {
-                        int cnt = n - j < VL ? n - j : VL, ix = ix0 + j;
-                        if (ix >= 0 && ix + cnt <= d->w_in) {
-                            vf_store_n(dst + j, vf_load_n(src + ix, cnt), cnt);
-                        } else {
-                            for (int t = 0; t < cnt; t++)
-                                dst[j + t] = ix + t >= 0 && ix + t < d->w_in ? src[ix + t] : 0.0f;
-                        }
-                    }
-                } else if (d->sw == 2) {
-                    /* whole vectors de-interleaved from 2*VL in-row floats, edges scalar */
-                    for (int j = 0; j < n; j += VL) {
-                        int cnt = n - j < VL ? n - j : VL, ix = ix0 + 2 * j;
-                        if (cnt == VL && ix >= 0 && ix + 2 * VL <= d->w_in) {
-                            vf ev, od;
-                            vf_deint2(src + ix, &ev, &od);
-                            vf_store(dst + j, ev);
-                        } else {
-                            for (int t = 0; t < cnt; t++)
-                                dst[j + t] = ix + 2 * t >= 0 && ix + 2 * t < d->w_in
-                                                 ? src[ix + 2 * t]
-                                                 : 0.0f;
-                        }
-                    }
-                } else {
-                    for (int j = 0; j < n; j++) {
-                        int ix = ix0 + j * d->sw;
-                        dst[j] = ix >= 0 && ix < d->w_in ? src[ix] : 0.0f;
-                    }
-                }
-                i += n;
-            }
-            p += len;
-        }
+    cv_run r[cv_runs_max];
+    for (int tap = 0; tap < khw; tap++) {
+        /* channels whose row k = ic * khw + tap lies in [k0, k0 + kc) */
+        const int ic0 = cv_div_up(k0 - tap > 0 ? k0 - tap : 0, khw);
+        const int ic1 = cv_div_up(k0 + kc - tap, khw);
+        if (ic0 >= ic1)
+            continue;
+        const int nr = cv_tap_runs(d, tap / d->kw, tap % d->kw, p0, p1, kc, r);
+        for (int ic = ic0; ic < ic1; ic++)
+            cv_copy_runs(r, nr, xg + ic * plane, ic, d->sw,
+                         B + (size_t)(ic * khw + tap - k0) * GEMM_NR);
     }
 }
+
+/* the micro-kernel for weights that stream from memory once (few-pixel mode) */
+#define UK_NAME uk_stream
+#define UK_MR GEMM_MR
+#define UK_NV GEMM_NV
+#define UK_PREFETCH_A 1024
+#include "tmpl_uk.h"
 
 static void cv_gemm_pack(const fid_conv_desc *d, const float *w, float *packed)
 {
@@ -157,20 +196,23 @@ static void cv_gemm_tile(const fid_conv_desc *d, const float *packed, const floa
         const int kc = g.K - k0 < g.KC ? g.K - k0 : g.KC;
         const int flags = (k0 > 0 ? UK_LOAD : 0) | (k0 + kc == g.K ? UK_EPI : 0);
         cv_pack_b(d, xg, k0, kc, p0, p1, scratch);
-        for (int j = 0; j < n_pan; j++) {
-            const int pc = p0 + j * GEMM_NR;
-            for (int m0 = oc0; m0 < oc1; m0 += GEMM_MR) {
-                const int oc = gr * g.cout_g + m0;
-                const float *a = packed +
-                                 ((size_t)gr * g.n_panels + m0 / GEMM_MR) * g.K * GEMM_MR +
-                                 (size_t)k0 * GEMM_MR;
-                const int mr = oc1 - m0 < GEMM_MR ? oc1 - m0 : GEMM_MR;
-                const size_t off = (size_t)oc * g.P + pc;
-                uk_epi e = {ep->bias ? ep->bias + oc : NULL, ep->slope ? ep->slope + oc : NULL,
-                            ep->res ? ep->res + off : NULL, ep->act, ep->a0, ep->a1};
-                uk_main(kc, a, scratch + (size_t)j * kc * GEMM_NR, y + off, g.P, mr,
-                        p1 - pc < GEMM_NR ? p1 - pc : GEMM_NR, flags, &e);
-            }
+        /* few-pixel mode (whole K, all pixels): row panels outer, so each weight panel is
+         * fetched from memory once and reused from cache by every column panel */
+        const int a_outer = g.n_pb == 1 && kc == g.K;
+        const int n_m = cv_div_up(oc1 - oc0, GEMM_MR);
+        for (int it = 0; it < n_pan * n_m; it++) {
+            const int j = a_outer ? it % n_pan : it / n_m;
+            const int m0 = oc0 + (a_outer ? it / n_pan : it % n_m) * GEMM_MR;
+            const int pc = p0 + j * GEMM_NR, oc = gr * g.cout_g + m0;
+            const float *a = packed + ((size_t)gr * g.n_panels + m0 / GEMM_MR) * g.K * GEMM_MR +
+                             (size_t)k0 * GEMM_MR;
+            const int mr = oc1 - m0 < GEMM_MR ? oc1 - m0 : GEMM_MR;
+            const int nr = p1 - pc < GEMM_NR ? p1 - pc : GEMM_NR;
+            const size_t off = (size_t)oc * g.P + pc;
+            uk_epi e = {ep->bias ? ep->bias + oc : NULL, ep->slope ? ep->slope + oc : NULL,
+                        ep->res ? ep->res + off : NULL, ep->act, ep->a0, ep->a1};
+            (a_outer ? uk_stream : uk_main)(kc, a, scratch + (size_t)j * kc * GEMM_NR, y + off,
+                                            g.P, mr, nr, flags, &e);
         }
     }
 }

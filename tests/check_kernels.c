@@ -490,6 +490,21 @@ static void conv_tile_boundaries(void)
                                   k / 2, 1, 1);
         check_conv("gemm_s2_rows", &d, i % N_EPI);
     }
+    /* GEMM im2col runs: planes narrower than two vectors (the de-interleave must stop at
+     * the group's input end), stride 3, dilated stride 2, grouped stride 2, pad 0 and 2 */
+    static const int sm[][6] = {{40, 5, 5, 3, 2, 1},  {24, 3, 3, 3, 2, 1}, {33, 14, 14, 3, 2, 1},
+                                {17, 9, 31, 3, 3, 1}, {9, 16, 40, 5, 3, 2}, {48, 7, 7, 1, 2, 0},
+                                {20, 15, 15, 3, 2, 0}, {12, 11, 36, 5, 2, 2}};
+    for (int i = 0; i < 8; i++) {
+        fid_conv_desc d = kc_desc(sm[i][0], sm[i][1], sm[i][2], 20 + 5 * i, sm[i][3], sm[i][3],
+                                  sm[i][4], sm[i][4], sm[i][5], sm[i][5], sm[i][5], sm[i][5], 1,
+                                  1);
+        check_conv("gemm_runs", &d, i % N_EPI);
+    }
+    fid_conv_desc dd = kc_desc(6, 17, 35, 10, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1);
+    check_conv("gemm_s2_dil2", &dd, 1);
+    dd = kc_desc(8, 13, 37, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2);
+    check_conv("gemm_s2_group2", &dd, 2);
 }
 
 /* Winograd-sized 3x3 s1 convs (deep channels, planes >= 144 px): ragged tile edges,
