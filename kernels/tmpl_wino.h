@@ -162,16 +162,22 @@ static inline void wino_out1(const vf m[6], vf o[4])
     o[3] = vf_add(vf_fma(vf_set1(8.0f), d34, d12), m[5]);
 }
 
-/* B^T d B of one vector of tiles: lane l of input (i, j) is xc[ix[(i * a + j) * WNR + l]]
- * (zero where the index is -1: padding and pad lanes); the result goes to V planes vxi
- * apart. */
-static inline void wino_in_vec(int a, const float *xc, const int32_t *ix, float *b, size_t vxi)
+/* Input (i, j) of one vector of tiles: lane l is s[(i * a + j) * sst + l] (patch rows), or
+ * with ix, xc[ix[(i * a + j) * WNR + l]] (gather; zero where the index is -1). */
+static inline vf wino_in_ld(int q, const float *s, size_t sst, const float *xc, const int32_t *ix)
+{
+    return ix ? vf_gather_z(xc, ix + q * WNR) : vf_load(s + q * sst);
+}
+
+/* B^T d B of one vector of tiles (inputs as wino_in_ld) into V planes vxi apart. */
+static inline void wino_in_vec(int a, const float *s, size_t sst, const float *xc,
+                               const int32_t *ix, float *b, size_t vxi)
 {
     if (a == 6) {
         vf m[6][6], r[6][6];
         for (int i = 0; i < 6; i++)
             for (int j = 0; j < 6; j++)
-                m[i][j] = vf_gather_z(xc, ix + (i * 6 + j) * WNR);
+                m[i][j] = wino_in_ld(i * 6 + j, s, sst, xc, ix);
         for (int j = 0; j < 6; j++) {
             vf col[6] = {m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]}, t[6];
             wino_in1(col, t);
@@ -188,7 +194,7 @@ static inline void wino_in_vec(int a, const float *xc, const int32_t *ix, float 
         vf m[4][4], r[4][4];
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
-                m[i][j] = vf_gather_z(xc, ix + (i * 4 + j) * WNR);
+                m[i][j] = wino_in_ld(i * 4 + j, s, sst, xc, ix);
         for (int j = 0; j < 4; j++) {
             vf col[4] = {m[0][j], m[1][j], m[2][j], m[3][j]}, t[4];
             wino2_in1(col, t);
@@ -204,13 +210,70 @@ static inline void wino_in_vec(int a, const float *xc, const int32_t *ix, float 
     }
 }
 
-/* V[xi][cp][ic][WNR] = B^T d B of the a x a input patches of tiles [t0, t0 + nb), one lane
- * per tile. The patch offsets within a channel plane ([cp][xi][WNR], -1 = zero) are worked
- * out once; every channel then gathers with them. */
-static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, int t0, int nt,
-                       int nb, float *V, int32_t *ix)
+/* Lanes per S row: a block's tiles plus the overhang wino_split_row writes past them, and
+ * 16 more so the a*a rows do not share L1 sets. */
+static inline size_t wino_sst(int nb) { return (size_t)nb + 2 * VL + 16; }
+/* Floats of the padded-row buffer R. */
+static inline size_t wino_rlen(const cv_wg *g) { return (size_t)g->m * (g->tw + 1 + VL); }
+
+/* The a patch columns of tiles [tx0, tx0 + n) of one input row, as S rows:
+ * s[j * sst + k] = x[row][(tx0 + k) * m + j - pad_l] (0 in the padding; all 0 when xr is
+ * NULL). The tile stride m de-interleaves the row into m phases (columns j < m), and
+ * columns j >= m are phase j - m one tile on: contiguous loads instead of gathers. Every
+ * row is written up to VL lanes past n (finite values; the next tile row overwrites them). */
+static void wino_split_row(const float *xr, int w_in, int col0, int m, int n, float *s,
+                           size_t sst, float *R)
 {
-    const size_t hw = (size_t)d->h_in * d->w_in, vxi = wino_vxi(d, nb);
+    const int lr = cv_round_up((n + 1) * m, m * VL), nq = lr / (m * VL);
+    /* R[u] = x[col0 + u], 0 outside the row; whole-vector stores where possible, so the
+     * de-interleave's loads forward from them */
+    for (int u = 0; u < lr; u += VL) {
+        const int c = col0 + u;
+        if (xr && c >= 0 && c + VL <= w_in)
+            vf_store(R + u, vf_load(xr + c));
+        else if (!xr || c >= w_in || c + VL <= 0)
+            vf_store(R + u, vf_zero());
+        else {
+            const int lo = c < 0 ? -c : 0, hi = w_in - c < VL ? w_in - c : VL;
+            vf_store(R + u, vf_load_lanes(xr + c + lo, lo, hi));
+        }
+    }
+    vf p0 = vf_zero(), p1 = vf_zero();
+    for (int q = 0; q <= nq; q++) {
+        vf n0 = vf_zero(), n1 = vf_zero();
+        float *o = s + q * VL;
+        if (q < nq && m == 4) { /* stride 4 = stride 2 twice: evens and odds, then each */
+            vf e0, o0, e1, o1, n2, n3;
+            vf_deint2(R + q * 4 * VL, &e0, &o0);
+            vf_deint2(R + q * 4 * VL + 2 * VL, &e1, &o1);
+            vf_uzp2(e0, e1, &n0, &n2);
+            vf_uzp2(o0, o1, &n1, &n3);
+            vf_store(o + 2 * sst, n2);
+            vf_store(o + 3 * sst, n3);
+        } else if (q < nq) {
+            vf_deint2(R + q * 2 * VL, &n0, &n1);
+        }
+        if (q < nq) {
+            vf_store(o, n0);
+            vf_store(o + sst, n1);
+        }
+        if (q > 0) { /* columns m, m + 1: phases 0, 1 one tile on */
+            vf_store(s + m * sst + (q - 1) * VL, vf_shift1(p0, n0));
+            vf_store(s + (m + 1) * sst + (q - 1) * VL, vf_shift1(p1, n1));
+        }
+        p0 = n0, p1 = n1;
+    }
+}
+
+/* Tile columns per row from which patch rows (wino_split_row) beat gathers: a split row
+ * costs whole vectors however few tiles it holds (bench: 56x56 faster, 14x14 slower). */
+#define WINO_SPLIT_TW 8
+
+/* Lane offsets for gathers: ix[cp][xi][WNR] = offset of tile t0 + cp * WNR + l's input (i, j)
+ * within a channel plane, -1 for padding and pad lanes. */
+static void wino_gather_ix(const fid_conv_desc *d, const cv_wg *g, int t0, int nt, int nb,
+                           int32_t *ix)
+{
     const int a = g->a, m = g->m;
     for (int l = 0; l < nb; l++) {
         const int t = t0 + l, iy0 = t / g->tw * m - d->pad_t, ix0 = t % g->tw * m - d->pad_l;
@@ -218,18 +281,53 @@ static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, i
         for (int i = 0; i < a; i++)
             for (int j = 0; j < a; j++) {
                 const int iy = iy0 + i, xx = ix0 + j;
-                o[(i * a + j) * WNR] = l < nt && iy >= 0 && iy < d->h_in && xx >= 0 &&
-                                               xx < d->w_in
-                                           ? iy * d->w_in + xx
-                                           : -1;
+                o[(i * a + j) * WNR] =
+                    l < nt && iy >= 0 && iy < d->h_in && xx >= 0 && xx < d->w_in
+                        ? iy * d->w_in + xx
+                        : -1;
             }
     }
-    for (int ic = 0; ic < d->c_in; ic++)
-        for (int cp = 0; cp < nb / WNR; cp++) {
-            float *b = V + ((size_t)cp * d->c_in + ic) * WNR;
-            for (int v = 0; v < WNR; v += VL)
-                wino_in_vec(a, x + ic * hw, ix + (size_t)cp * g->nxi * WNR + v, b + v, vxi);
+}
+
+/* V[xi][cp][ic][WNR] = B^T d B of the a x a input patches of tiles [t0, t0 + nt), one lane
+ * per tile (nb lanes, pad lanes zero). On wide planes each input channel's patches are
+ * first laid out as S[xi][lane] (wino_split_row per tile row and patch row); on narrow
+ * ones they are gathered. */
+static void wino_input(const fid_conv_desc *d, const cv_wg *g, const float *x, int t0, int nt,
+                       int nb, float *V, float *S, float *R)
+{
+    const size_t hw = (size_t)d->h_in * d->w_in, vxi = wino_vxi(d, nb), sst = wino_sst(nb);
+    const int a = g->a, m = g->m, ty0 = t0 / g->tw, ty1 = (t0 + nt - 1) / g->tw;
+    const int r0 = ty0 * m - d->pad_t < 0 ? 0 : ty0 * m - d->pad_t;
+    const int r1 = ty1 * m + a - d->pad_t < d->h_in ? ty1 * m + a - d->pad_t : d->h_in;
+    int32_t *ix = g->tw < WINO_SPLIT_TW ? (int32_t *)S : NULL;
+    if (ix)
+        wino_gather_ix(d, g, t0, nt, nb, ix);
+    for (int ic = 0; ic < d->c_in; ic++) {
+        const float *xc = x + ic * hw;
+        /* the block's rows are short runs a plane apart: fetch the next channel's early */
+        if (ic + 1 < d->c_in)
+            for (size_t o = (size_t)r0 * d->w_in; o < (size_t)r1 * d->w_in; o += 16)
+                __builtin_prefetch(xc + hw + o);
+        for (int ty = ty0; ty <= ty1 && !ix; ty++) {
+            const int txa = ty == ty0 ? t0 % g->tw : 0;
+            const int txb = ty == ty1 ? (t0 + nt - 1) % g->tw + 1 : g->tw;
+            float *s = S + (ty * g->tw + txa - t0);
+            for (int i = 0; i < a; i++) {
+                const int iy = ty * m + i - d->pad_t;
+                const float *xr = iy >= 0 && iy < d->h_in ? xc + (size_t)iy * d->w_in : NULL;
+                wino_split_row(xr, d->w_in, txa * m - d->pad_l, m, txb - txa,
+                               s + (size_t)i * a * sst, sst, R);
+            }
         }
+        if (nt < nb && !ix)
+            for (int xi = 0; xi < g->nxi; xi++)
+                memset(S + xi * sst + nt, 0, (size_t)(nb - nt) * sizeof(float));
+        for (int v = 0; v < nb; v += VL)
+            wino_in_vec(a, S + v, sst, xc,
+                        ix ? ix + (size_t)(v / WNR) * g->nxi * WNR + v % WNR : NULL,
+                        V + ((size_t)(v / WNR) * d->c_in + ic) * WNR + v % WNR, vxi);
+    }
 }
 
 /* A^T M A of one vector of tiles (M planes mxi apart) into o[i * m + j]. */
@@ -265,65 +363,62 @@ static inline void wino_out_vec(int a, const float *Mv, size_t mxi, vf o[16])
     }
 }
 
-/* Y = A^T M A for output channels [oc0, oc0 + WINO_MR) of tiles [t0, t0 + nt), epilogue
- * fused; M is [xi][r][nb] (xi stride wino_mxi). Lanes are tiles, so the m x m outputs go
- * out through tmp. */
-static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb, int nb,
-                        int oc0, int t0, int nt, float *y, const fid_epilogue *ep, float *tmp)
+/* One output row of tiles [tx0, tx0 + n) of one tile row, epilogue fused: the m phase
+ * rows ob[j * ost + k] (output column (tx0 + k) * m + j) are interleaved back into
+ * columns [tx0 * m, min((tx0 + n) * m, w)) of yr (rr: the residual row or NULL). */
+static void wino_store_row(const float *ob, size_t ost, int m, int n, int tx0, int w, float *yr,
+                           const float *rr, vf bias, const uk_epi *e)
 {
-    const size_t plane = (size_t)d->h_out * d->w_out, mxi = wino_mxi(nb);
-    const int m = g->m, mm = m * m, w = d->w_out;
-    float *rt = tmp + 16 * VL;
-    for (int l0 = 0; l0 < nt; l0 += VL) {
-        const int nl = nt - l0 < VL ? nt - l0 : VL;
-        /* lane geometry once for all channels: output offset, rows and columns inside */
-        int off[VL], ni[VL], nj[VL];
-        for (int l = 0; l < nl; l++) {
-            const int t = t0 + l0 + l, oy0 = t / g->tw * m, ox0 = t % g->tw * m;
-            off[l] = oy0 * w + ox0;
-            ni[l] = d->h_out - oy0 < m ? d->h_out - oy0 : m;
-            nj[l] = w - ox0 < m ? w - ox0 : m;
+    const int c1 = (tx0 + n) * m < w ? (tx0 + n) * m : w;
+    for (int k = 0; k < n; k += VL) {
+        vf v[4];
+        if (m == 4) { /* stride 4 = stride 2 twice: evens (0, 2) and odds (1, 3), then both */
+            vf e0, e1, o0, o1;
+            vf_zip2(vf_load(ob + k), vf_load(ob + 2 * ost + k), &e0, &e1);
+            vf_zip2(vf_load(ob + ost + k), vf_load(ob + 3 * ost + k), &o0, &o1);
+            vf_zip2(e0, o0, &v[0], &v[1]);
+            vf_zip2(e1, o1, &v[2], &v[3]);
+        } else {
+            vf_zip2(vf_load(ob + k), vf_load(ob + ost + k), &v[0], &v[1]);
         }
-        for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
-            const int oc = oc0 + r;
-            const uk_epi e = {NULL, ep->slope ? ep->slope + oc : NULL, NULL, ep->act, ep->a0,
-                              ep->a1};
-            const vf bias = vf_set1(ep->bias ? ep->bias[oc] : 0.0f);
-            float *yc = y + (size_t)oc * plane;
-            const float *rc = ep->res ? ep->res + (size_t)oc * plane : NULL;
+        for (int u = 0; u < m; u++) {
+            const int c = (tx0 + k) * m + u * VL, cnt = c1 - c < VL ? c1 - c : VL;
+            if (cnt <= 0)
+                break;
+            vf s = vf_add(v[u], bias);
+            if (rr)
+                s = vf_add(s, vf_load_n(rr + c, cnt));
+            vf_store_n(yr + c, uk_act(s, e, 0), cnt);
+        }
+    }
+}
+
+/* Y = A^T M A for output channels [oc0, oc0 + WINO_MR) of tiles [t0, t0 + nt), epilogue
+ * fused; M is [xi][r][nb] (xi stride wino_mxi). Lanes are tiles: each channel's m * m
+ * output phases go to ob[q][lane] (rows wino_sst apart), then row by row back into y. */
+static void wino_output(const fid_conv_desc *d, const cv_wg *g, const float *Mb, int nb,
+                        int oc0, int t0, int nt, float *y, const fid_epilogue *ep, float *ob)
+{
+    const size_t plane = (size_t)d->h_out * d->w_out, mxi = wino_mxi(nb), ost = wino_sst(nb);
+    const int m = g->m, w = d->w_out, ty0 = t0 / g->tw, ty1 = (t0 + nt - 1) / g->tw;
+    for (int r = 0; r < WINO_MR && oc0 + r < d->c_out; r++) {
+        const int oc = oc0 + r;
+        const uk_epi e = {NULL, ep->slope ? ep->slope + oc : NULL, NULL, ep->act, ep->a0, ep->a1};
+        const vf bias = vf_set1(ep->bias ? ep->bias[oc] : 0.0f);
+        for (int l0 = 0; l0 < nt; l0 += VL) {
             vf o[16];
             wino_out_vec(g->a, Mb + (size_t)r * nb + l0, mxi, o);
-            if (rc)
-                for (int l = 0; l < nl; l++) {
-                    const float *src = rc + off[l];
-                    if (m == 4 && ni[l] == 4 && nj[l] == 4) {
-                        for (int i = 0; i < 4; i++)
-                            for (int j = 0; j < 4; j++)
-                                rt[(i * 4 + j) * VL + l] = src[i * w + j];
-                        continue;
-                    }
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < m; j++)
-                            rt[(i * m + j) * VL + l] =
-                                i < ni[l] && j < nj[l] ? src[i * w + j] : 0.0f;
-                }
-            for (int q = 0; q < mm; q++) {
-                vf v = vf_add(o[q], bias);
-                if (rc)
-                    v = vf_add(v, vf_load_n(rt + q * VL, nl));
-                vf_store(tmp + q * VL, uk_act(v, &e, 0));
-            }
-            for (int l = 0; l < nl; l++) {
-                float *dst = yc + off[l];
-                if (m == 4 && ni[l] == 4 && nj[l] == 4) {
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++)
-                            dst[i * w + j] = tmp[(i * 4 + j) * VL + l];
-                    continue;
-                }
-                for (int i = 0; i < ni[l]; i++)
-                    for (int j = 0; j < nj[l]; j++)
-                        dst[i * w + j] = tmp[(i * m + j) * VL + l];
+            for (int q = 0; q < m * m; q++)
+                vf_store(ob + q * ost + l0, o[q]);
+        }
+        for (int ty = ty0; ty <= ty1; ty++) {
+            const int txa = ty == ty0 ? t0 % g->tw : 0;
+            const int txb = ty == ty1 ? (t0 + nt - 1) % g->tw + 1 : g->tw;
+            const float *obr = ob + (ty * g->tw + txa - t0);
+            for (int i = 0; i < m && ty * m + i < d->h_out; i++) {
+                const size_t off = (size_t)oc * plane + (size_t)(ty * m + i) * w;
+                wino_store_row(obr + i * m * ost, ost, m, txb - txa, txa, w, y + off,
+                               ep->res ? ep->res + off : NULL, bias, &e);
             }
         }
     }
@@ -336,9 +431,9 @@ static void cv_wino_plan(const fid_conv_desc *d, fid_conv_plan *plan)
     plan->algo = ALGO_WINO;
     plan->n_tiles = g.n_tb * g.n_ob;
     plan->packed_floats = (size_t)g.n_ocp * g.nxi * d->c_in * WINO_MR;
-    /* V, M, the epilogue buffers, then the patch offsets (int32, one per float slot) */
-    plan->scratch_floats = g.nxi * (wino_vxi(d, g.NB) + wino_mxi(g.NB)) + 32 * VL +
-                           (size_t)g.nxi * g.NB;
+    /* V, M, the patch rows S, the output phase rows, the row buffer R */
+    plan->scratch_floats = g.nxi * (wino_vxi(d, g.NB) + wino_mxi(g.NB) + wino_sst(g.NB)) +
+                           16 * wino_sst(g.NB) + wino_rlen(&g);
 }
 
 static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const float *x, float *y,
@@ -352,9 +447,10 @@ static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const floa
     const size_t vxi = wino_vxi(d, nb), mxi = wino_mxi(nb);
     float *V = scratch;                        /* [xi][cp][ic][WNR] */
     float *Mb = V + g.nxi * wino_vxi(d, g.NB); /* [xi][WINO_MR][nb] */
-    float *tmp = Mb + g.nxi * wino_mxi(g.NB);  /* 2 x 16 x VL */
+    float *S = Mb + g.nxi * wino_mxi(g.NB);    /* [xi][wino_sst] */
+    float *Yp = S + g.nxi * wino_sst(g.NB);    /* output phases [m * m][wino_sst] */
 
-    wino_input(d, &g, x, t0, nt, nb, V, (int32_t *)(tmp + 32 * VL));
+    wino_input(d, &g, x, t0, nt, nb, V, S, Yp + 16 * wino_sst(g.NB));
     const int p1 = (ob + 1) * g.OBP < g.n_ocp ? (ob + 1) * g.OBP : g.n_ocp;
     for (int p = ob * g.OBP; p < p1; p++) {
         const float *u = packed + (size_t)p * g.nxi * d->c_in * WINO_MR;
@@ -363,6 +459,6 @@ static void cv_wino_tile(const fid_conv_desc *d, const float *packed, const floa
                 uk_wino(d->c_in, u + (size_t)xi * d->c_in * WINO_MR,
                         V + xi * vxi + (size_t)cp * d->c_in * WNR,
                         Mb + xi * mxi + cp * WNR, nb, WINO_MR, WNR, 0, NULL);
-        wino_output(d, &g, Mb, nb, p * WINO_MR, t0, nt, y, ep, tmp);
+        wino_output(d, &g, Mb, nb, p * WINO_MR, t0, nt, y, ep, Yp);
     }
 }

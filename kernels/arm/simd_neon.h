@@ -72,11 +72,33 @@ static inline void vf_deint2(const float *p, vf *even, vf *odd)
     *even = t.val[0];
     *odd = t.val[1];
 }
+static inline void vf_uzp2(vf a, vf b, vf *even, vf *odd)
+{
+    *even = vuzp1q_f32(a, b);
+    *odd = vuzp2q_f32(a, b);
+}
 static inline void vf_dup2(vf v, vf *lo, vf *hi)
 {
     *lo = vzip1q_f32(v, v);
     *hi = vzip2q_f32(v, v);
 }
+
+/* Lanes [lo, hi) = p[0 .. hi - lo), the others 0 (a row edge inside one vector). */
+static inline vf vf_load_lanes(const float *p, int lo, int hi)
+{
+    float t[VL] = {0};
+    for (int l = lo; l < hi; l++)
+        t[l] = p[l - lo];
+    return vld1q_f32(t);
+}
+/* Interleave: lo = {a0, b0, a1, b1, ...} (first VL), hi = the next VL (inverse of deint2). */
+static inline void vf_zip2(vf a, vf b, vf *lo, vf *hi)
+{
+    *lo = vzip1q_f32(a, b);
+    *hi = vzip2q_f32(a, b);
+}
+/* {lo[1], ..., lo[VL-1], hi[0]}: a row of tiles one tile on (Winograd patch columns). */
+static inline vf vf_shift1(vf lo, vf hi) { return vextq_f32(lo, hi, 1); }
 
 /* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather; no NEON gather). */
 static inline vf vf_gather_z(const float *base, const int32_t *idx)

@@ -62,19 +62,46 @@ static inline float vf_hsum(vf v)
 }
 
 /* Stride-2 helpers (depthwise/direct conv input de-interleave, 2x nearest resize). */
-static inline void vf_deint2(const float *p, vf *even, vf *odd)
+static inline void vf_uzp2(vf a, vf b, vf *even, vf *odd)
 {
-    vf a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + VL);
     *even = _mm256_castpd_ps(_mm256_permute4x64_pd(
         _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8));
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
         _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8));
+}
+static inline void vf_deint2(const float *p, vf *even, vf *odd)
+{
+    vf_uzp2(_mm256_loadu_ps(p), _mm256_loadu_ps(p + VL), even, odd);
 }
 static inline void vf_dup2(vf v, vf *lo, vf *hi)
 {
     vf l = _mm256_unpacklo_ps(v, v), h = _mm256_unpackhi_ps(v, v);
     *lo = _mm256_permute2f128_ps(l, h, 0x20);
     *hi = _mm256_permute2f128_ps(l, h, 0x31);
+}
+
+/* Lanes [lo, hi) = p[0 .. hi - lo), the others 0 (a row edge inside one vector). */
+static inline vf vf_load_lanes(const float *p, int lo, int hi)
+{
+    const __m256i l = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(l, _mm256_set1_epi32(lo - 1)),
+                                        _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), l));
+    __m256 v = _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(hi - lo), l));
+    v = _mm256_permutevar8x32_ps(v, _mm256_sub_epi32(l, _mm256_set1_epi32(lo)));
+    return _mm256_and_ps(v, _mm256_castsi256_ps(in));
+}
+/* Interleave: lo = {a0, b0, a1, b1, ...} (first VL), hi = the next VL (inverse of deint2). */
+static inline void vf_zip2(vf a, vf b, vf *lo, vf *hi)
+{
+    vf l = _mm256_unpacklo_ps(a, b), h = _mm256_unpackhi_ps(a, b);
+    *lo = _mm256_permute2f128_ps(l, h, 0x20);
+    *hi = _mm256_permute2f128_ps(l, h, 0x31);
+}
+/* {lo[1], ..., lo[VL-1], hi[0]}: a row of tiles one tile on (Winograd patch columns). */
+static inline vf vf_shift1(vf lo, vf hi)
+{
+    __m256i m = _mm256_castps_si256(_mm256_permute2f128_ps(lo, hi, 0x21)); /* lo.hi128, hi.lo128 */
+    return _mm256_castsi256_ps(_mm256_alignr_epi8(m, _mm256_castps_si256(lo), 4));
 }
 
 /* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather). */

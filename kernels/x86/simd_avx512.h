@@ -52,13 +52,16 @@ static inline vf vf_ldexp(vf v, vf n) { return _mm512_scalef_ps(v, n); }
 static inline float vf_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 
 /* Stride-2 helpers (depthwise/direct conv input de-interleave, 2x nearest resize). */
-static inline void vf_deint2(const float *p, vf *even, vf *odd)
+static inline void vf_uzp2(vf a, vf b, vf *even, vf *odd)
 {
     const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    vf a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + VL);
     *even = _mm512_permutex2var_ps(a, ie, b);
     *odd = _mm512_permutex2var_ps(a, io, b);
+}
+static inline void vf_deint2(const float *p, vf *even, vf *odd)
+{
+    vf_uzp2(_mm512_loadu_ps(p), _mm512_loadu_ps(p + VL), even, odd);
 }
 static inline void vf_dup2(vf v, vf *lo, vf *hi)
 {
@@ -66,6 +69,26 @@ static inline void vf_dup2(vf v, vf *lo, vf *hi)
     const __m512i ih = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
     *lo = _mm512_permutexvar_ps(il, v);
     *hi = _mm512_permutexvar_ps(ih, v);
+}
+
+/* Lanes [lo, hi) = p[0 .. hi - lo), the others 0 (a row edge inside one vector). */
+static inline vf vf_load_lanes(const float *p, int lo, int hi)
+{
+    return _mm512_maskz_expandloadu_ps((__mmask16)(vf_mask(hi) & ~vf_mask(lo)), p);
+}
+/* Interleave: lo = {a0, b0, a1, b1, ...} (first VL), hi = the next VL (inverse of deint2). */
+static inline void vf_zip2(vf a, vf b, vf *lo, vf *hi)
+{
+    const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i ih = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    *lo = _mm512_permutex2var_ps(a, il, b);
+    *hi = _mm512_permutex2var_ps(a, ih, b);
+}
+/* {lo[1], ..., lo[VL-1], hi[0]}: a row of tiles one tile on (Winograd patch columns). */
+static inline vf vf_shift1(vf lo, vf hi)
+{
+    return _mm512_castsi512_ps(
+        _mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), 1));
 }
 
 /* y[l] = idx[l] >= 0 ? base[idx[l]] : 0 (Winograd patch gather). */
