@@ -53,9 +53,10 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
 #else
     g->n_threads = 1;
 #endif
-    g->n_t = (int)w->n_tensors, g->n_node = (int)w->n_nodes;
+    g->n_t = g->n_t_all = (int)w->n_tensors, g->n_file_node = (int)w->n_nodes;
+    g->n_node = g->n_file_node; /* profile sizing; fid_fuse_layout fills the nodes */
     g->t = calloc((size_t)g->n_t + 1, sizeof *g->t);
-    g->node = calloc((size_t)g->n_node + 1, sizeof *g->node);
+    g->node = calloc((size_t)g->n_file_node + 1, sizeof *g->node);
     if (!g->t || !g->node) {
         fid_graph_destroy(g);
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
@@ -67,6 +68,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
         t->name = s->name, t->kind = s->kind, t->dtype = s->dtype, t->rank = s->rank;
         memcpy(t->dims, s->dims, sizeof t->dims);
         t->data = (float *)s->data;
+        t->alias = -1;
         if (s->kind == FID_TK_INPUT) {
             if (g->input >= 0) {
                 fid_graph_destroy(g);
@@ -85,18 +87,18 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
     }
     order_outputs(g);
     fid_profile_init(g);
-    for (int i = 0; i < g->n_node; i++) {
-        const fid_wnode *s = &w->node[i];
-        fid_node *n = &g->node[i];
-        if (s->op >= FID_OP_COUNT) {
+    for (int i = 0; i < g->n_file_node; i++)
+        if (w->node[i].op >= FID_OP_COUNT) {
             fid_graph_destroy(g);
             return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: node %d: unknown op id %u", w->path,
-                              i, s->op);
+                              i, w->node[i].op);
         }
-        n->op = s->op, n->n_in = s->n_in, n->out = (int)s->out[0], n->p = s->params;
-        for (int k = 0; k < 6; k++)
-            n->in[k] = k < s->n_in && s->in[k] != FID_NONE ? (int)s->in[k] : -1;
+    int rc = fid_fuse_find(g, e);
+    if (rc) {
+        fid_graph_destroy(g);
+        return rc;
     }
+    fid_fuse_layout(g, 0);
     *out = g;
     return FID_OK;
 }
@@ -106,8 +108,9 @@ void fid_graph_destroy(fid_graph *g)
     if (!g)
         return;
     fid_profile_dump(g);
-    for (int i = 0; i < g->n_node; i++)
+    for (int i = 0; g->node && i < g->n_node; i++)
         free(g->node[i].packed);
+    fid_fuse_free(g);
     free(g->prof);
     free(g->t);
     free(g->node);
@@ -177,19 +180,20 @@ static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 static int plan_memory(fid_graph *g, fid_err *e)
 {
-    int *idx = malloc(sizeof(int) * ((size_t)g->n_t + 1));
-    int *placed = malloc(sizeof(int) * ((size_t)g->n_t + 1));
+    int *idx = malloc(sizeof(int) * ((size_t)g->n_t_all + 1));
+    int *placed = malloc(sizeof(int) * ((size_t)g->n_t_all + 1));
     if (!idx || !placed) {
         free(idx), free(placed);
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
     }
     int n = 0;
-    for (int i = 0; i < g->n_t; i++) {
+    for (int i = 0; i < g->n_t_all; i++) {
         fid_tensor *t = &g->t[i];
         if (t->kind < FID_TK_ACT)
             continue;
         t->first = g->n_node, t->last = -1;
-        idx[n++] = i;
+        if (t->alias < 0)
+            idx[n++] = i;
     }
     for (int i = 0; i < g->n_node; i++) {
         fid_node *nd = &g->node[i];
@@ -202,6 +206,11 @@ static int plan_memory(fid_graph *g, fid_err *e)
     }
     for (int k = 0; k < g->n_outputs; k++)
         g->t[g->outputs[k]].last = g->n_node;
+    for (int i = 0; i < g->n_t_all; i++) { /* a view keeps its base alive */
+        const fid_tensor *v = &g->t[i];
+        if (v->kind >= FID_TK_ACT && v->alias >= 0 && g->t[v->alias].last < v->last)
+            g->t[v->alias].last = v->last;
+    }
     sort_base = g->t;
     qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
     size_t total = 0;
@@ -233,9 +242,12 @@ static int plan_memory(fid_graph *g, fid_err *e)
             return fid_errorf(e, FID_ERR_NOMEM, "out of memory for %zu activation bytes", total);
         g->arena_bytes = total;
     }
-    for (int i = 0; i < g->n_t; i++)
-        if (g->t[i].kind >= FID_TK_ACT)
+    for (int i = 0; i < g->n_t_all; i++)
+        if (g->t[i].kind >= FID_TK_ACT && g->t[i].alias < 0)
             g->t[i].data = (float *)(g->arena + g->t[i].offset);
+    for (int i = 0; i < g->n_t_all; i++)
+        if (g->t[i].kind >= FID_TK_ACT && g->t[i].alias >= 0)
+            g->t[i].data = g->t[g->t[i].alias].data + g->t[i].alias_off;
     return FID_OK;
 }
 
@@ -259,7 +271,11 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
         g->input_cap = in->numel;
     }
     in->data = g->input_buf;
-    for (int i = 0; i < g->n_t; i++)
+    /* fusion needs contiguous channel slices: batch 1 only */
+    int fuse = g->n_fuse > 0 && !g->no_fuse && dims[0] == 1;
+    if (fuse != g->fused)
+        fid_fuse_layout(g, fuse);
+    for (int i = 0; i < g->n_t_all; i++)
         if (g->t[i].kind == FID_TK_CONST) {
             size_t m = 1;
             for (int d = 0; d < 4; d++)
@@ -268,7 +284,7 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
         }
     g->flops = 0;
     if (g->prof) { /* a new shape starts a new profile */
-        memset(g->prof, 0, sizeof(double) * 2 * (size_t)g->n_node);
+        memset(g->prof, 0, sizeof(double) * 2 * (size_t)g->n_file_node);
         g->prof_runs = 0;
     }
     size_t scratch = 0;
@@ -280,6 +296,8 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
             g->prof[2 * i + 1] = g->flops - f0;
         if (rc == FID_OK && n->op == FID_OP_CONV2D)
             rc = prepare_conv(g, n, &scratch, e);
+        if (rc == FID_OK && n->fuse >= 0)
+            fid_fuse_views(g, n);
         if (rc != FID_OK)
             return rc;
     }

@@ -20,6 +20,10 @@ typedef struct fid_tensor {
     float *data;       /* const: into the map; act: into the arena; input: own buffer */
     int first, last;   /* liveness in node indices (planner) */
     size_t offset;     /* arena offset */
+    /* >= 0: a channel slice of t[alias] starting alias_off floats in (output of a fused
+     * sibling conv, batch 1): no arena space of its own, keeps t[alias] alive */
+    int alias;
+    size_t alias_off;
 } fid_tensor;
 
 typedef struct fid_node {
@@ -32,14 +36,32 @@ typedef struct fid_node {
     fid_conv_plan plan;
     float *packed;
     size_t packed_cap;
+    int fuse;          /* >= 0: this conv computes sibling group g->fuse[fuse] */
 } fid_node;
+
+/* Sibling convs fused into one (engine/fuse.c): same input, same conv parameters, weights
+ * concatenated along output channels; each sibling's output is a view into the result. */
+#define FID_FUSE_MAX 8
+typedef struct fid_fuse {
+    int node[FID_FUSE_MAX]; /* file node indices, ascending: node[0] runs the fused conv */
+    int n;
+    int y;                  /* fused output tensor; its weight, bias and slope follow */
+    float *buf;             /* concatenated weight, bias, slope */
+    char name[64];
+} fid_fuse;
 
 typedef struct fid_graph {
     fid_weights *w;
     fid_tensor *t;
-    int n_t;
-    fid_node *node;
+    int n_t;                   /* the file's tensors; fused-conv tensors follow up to n_t_all */
+    int n_t_all;
+    fid_node *node;            /* the node list that runs (fused or the file's) */
     int n_node;
+    int n_file_node;
+    fid_fuse *fuse;
+    int n_fuse;
+    int fused;                 /* node holds the fused layout (batch 1, FID_NO_FUSE unset) */
+    int no_fuse;
     int input;
     int outputs[16];
     int n_outputs;
@@ -73,6 +95,14 @@ const char *fid_op_name(int op);
 void fid_profile_init(fid_graph *g);
 void fid_profile_run(fid_graph *g);
 void fid_profile_dump(fid_graph *g);
+
+/* Sibling-conv fusion (engine/fuse.c). find: at create, groups + their tensors;
+ * layout: rebuild g->node (fused or as in the file); views: shapes/offsets of the sibling
+ * outputs once the fused conv n is inferred. */
+int fid_fuse_find(fid_graph *g, fid_err *e);
+void fid_fuse_layout(fid_graph *g, int fused);
+void fid_fuse_views(fid_graph *g, const fid_node *n);
+void fid_fuse_free(fid_graph *g);
 
 /* Per-op shape inference and execution (engine/ops/). */
 int fid_op_infer(fid_graph *g, fid_node *n, fid_err *e);

@@ -153,6 +153,117 @@ static void compare(const char *golden, const gcase *c, const float *got, const 
     }
 }
 
+/* Max |a - b| over n floats relative to max(1, max |b|). */
+static double rel_err(const float *a, const float *b, size_t n)
+{
+    double err = 0, scale = 1;
+    for (size_t j = 0; j < n; j++) {
+        double d = fabs((double)a[j] - b[j]);
+        if (d > err || d != d)
+            err = d != d ? INFINITY : d;
+        if (fabs(b[j]) > scale)
+            scale = fabs(b[j]);
+    }
+    return err / scale;
+}
+
+/* Node count of the planned graph at batch `batch` ("nodes: N" of fid_model_describe). */
+static int planned_nodes(const char *path, const gcase *c, int batch)
+{
+    fid_model *m;
+    fid_model_options o = {1, NULL, 0};
+    int dims[4] = {batch, c->in.dims[1], c->in.dims[2], c->in.dims[3]}, n = -1;
+    char buf[8192];
+    if (fid_model_open(&m, path, &o) < 0)
+        return -1;
+    if (fid_model_set_input_shape(m, dims) == 0 && fid_model_describe(m, buf, sizeof buf) == 0) {
+        const char *p = strstr(buf, "nodes: ");
+        n = p ? atoi(p + 7) : -1;
+    }
+    fid_model_close(m);
+    return n;
+}
+
+/* Sibling-conv fusion (engine/fuse.c): the fused graph must match the file's graph
+ * (FID_NO_FUSE=1) and must really be fused for SCRFD; at batch 2 the engine falls back to
+ * the file's nodes and must give each image the batch-1 result, and switching back to
+ * batch 1 must give the fused result again bit for bit. */
+static void check_fusion(const char *models, const char *golden, const gcase *c,
+                         const char *isa, const float *fused, size_t total)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.fidw", models, c->model);
+    double ms;
+    setenv("FID_NO_FUSE", "1", 1);
+    float *plain = run_case(models, golden, c, isa, 1, &ms);
+    int plain_nodes = planned_nodes(path, c, 1);
+    unsetenv("FID_NO_FUSE");
+    int fused_nodes = planned_nodes(path, c, 1);
+    CHECK(plain && rel_err(fused, plain, total) <= 1e-5, "%s: fused and FID_NO_FUSE=1 outputs "
+          "differ (rel err %.3g)", c->model, plain ? rel_err(fused, plain, total) : -1.0);
+    free(plain);
+    int scrfd = !strncmp(c->model, "det_", 4) || !strncmp(c->model, "scrfd", 5);
+    if (!scrfd)
+        return;
+    CHECK(fused_nodes > 0 && fused_nodes < plain_nodes, "%s: %d nodes fused, %d unfused: no "
+          "sibling convs were fused", c->model, fused_nodes, plain_nodes);
+    if (strcmp(c->model, "det_500m"))
+        return;
+    fid_model *m;
+    fid_model_options o = {1, isa, 0};
+    int d1[4] = {1, c->in.dims[1], c->in.dims[2], c->in.dims[3]};
+    int d2[4] = {2, d1[1], d1[2], d1[3]};
+    float *x = read_f32(golden, c->in.file, c->in.numel);
+    if (!x || fid_model_open(&m, path, &o) < 0) {
+        CHECK(0, "%s: cannot open for the batch test", c->model);
+        free(x);
+        return;
+    }
+    int ok = fid_model_set_input_shape(m, d2) == 0;
+    if (ok) {
+        float *in = fid_model_input(m, NULL);
+        memcpy(in, x, c->in.numel * sizeof *x);
+        memcpy(in + c->in.numel, x, c->in.numel * sizeof *x);
+        ok = fid_model_run(m) == 0;
+    }
+    CHECK(ok, "%s: batch 2: %s", c->model, fid_last_error(m));
+    size_t k = 0;
+    for (int i = 0; ok && i < c->n_out; i++) {
+        fid_tensor_info ti;
+        const float *y = fid_model_output(m, i, &ti);
+        size_t half = c->out[i].numel, chunk = 2 * (size_t)c->out[i].dims[1];
+        CHECK(ti.numel == 2 * half && half % chunk == 0, "%s: batch 2 output %d has %zu "
+              "values", c->model, i, ti.numel);
+        /* SCRFD flattens heads as [H, W, N, 2 anchors x values]: images interleave per
+         * pixel */
+        for (size_t j = 0; ti.numel == 2 * half && half % chunk == 0 && j < half; j += chunk) {
+            const float *p0 = y + 2 * j, *ref = fused + k + j;
+            double e0 = rel_err(p0, ref, chunk), e1 = rel_err(p0 + chunk, ref, chunk);
+            if (e0 > 1e-5 || e1 > 1e-5) {
+                CHECK(0, "%s: batch 2 output %d differs from batch 1 at %zu (%.3g, %.3g)",
+                      c->model, i, j, e0, e1);
+                break;
+            }
+        }
+        k += half;
+    }
+    ok = fid_model_set_input_shape(m, d1) == 0;
+    if (ok) {
+        memcpy(fid_model_input(m, NULL), x, c->in.numel * sizeof *x);
+        ok = fid_model_run(m) == 0;
+    }
+    CHECK(ok, "%s: back to batch 1: %s", c->model, fid_last_error(m));
+    k = 0;
+    for (int i = 0; ok && i < c->n_out; i++) {
+        const float *y = fid_model_output(m, i, NULL);
+        CHECK(!memcmp(y, fused + k, c->out[i].numel * sizeof *y),
+              "%s: batch 1 after batch 2: output %d differs", c->model, i);
+        k += c->out[i].numel;
+    }
+    fid_model_close(m);
+    free(x);
+}
+
 static int is_small(const char *model)
 {
     return !strstr(model, "iresnet") && !strstr(model, "resnet18");
@@ -208,6 +319,8 @@ int main(void)
                 total += c.out[i].numel;
             CHECK(y1 && !memcmp(y1, best, total * sizeof *y1),
                   "%s: 1-thread and 2-thread outputs differ", c.model);
+            if (y1 && strcmp(c.kind, "embedding"))
+                check_fusion(models, golden, &c, best_isa, y1, total);
             free(y1);
         }
         free(best);
