@@ -57,44 +57,37 @@ static void cv_gemm_geom(const fid_conv_desc *d, cv_geom *g)
     }
 }
 
-/* One run of n <= VL im2col columns of one tap: dst lanes [t0, t0+m) read the input row
- * from src (plane offset, column step sw), the other lanes are padding zeros. The runs of
- * a tap are the same for every input channel, so they are worked out once per tap. */
+/* One run of n <= VL im2col columns inside one output row oy, for one kernel column kx:
+ * dst lanes [t0, t0+m) read input columns x0, x0 + sw, ... (every ky and channel reads
+ * the same columns of its own row), the other lanes are padding zeros. */
 typedef struct cv_run {
-    int dst, src, t0, m, n;
-    int ic_vec; /* channels below this may de-interleave 2*VL floats from src (in bounds) */
+    int dst, oy, x0, t0, m, n;
 } cv_run;
 
-/* Runs of tap (ky, kx) for pixels [p0, p1): cut at output row ends, NR-column panel ends
- * and every VL columns. Returns the count (<= cv_runs_max). */
-static int cv_tap_runs(const fid_conv_desc *d, int ky, int kx, int p0, int p1, int kc,
-                       cv_run *r)
+/* Runs of kernel column kx for pixels [p0, p1): cut at output row ends, NR-column panel
+ * ends and every VL columns. Returns the count (<= cv_runs_max). */
+static int cv_col_runs(const fid_conv_desc *d, int kx, int p0, int p1, int kc, cv_run *r)
 {
-    const int plane = d->h_in * d->w_in, cin_g = d->c_in / d->group, s = d->sw;
+    const int s = d->sw, w = d->w_in;
     int nr = 0;
     for (int p = p0, oy = p0 / d->w_out, ox0 = p0 % d->w_out; p < p1; oy++, ox0 = 0) {
         int len = d->w_out - ox0 < p1 - p ? d->w_out - ox0 : p1 - p;
-        const int iy = oy * d->sh - d->pad_t + ky * d->dil_h;
         for (int i = 0; i < len;) {
             const int q = p + i - p0, col = q % GEMM_NR;
             int n = GEMM_NR - col < len - i ? GEMM_NR - col : len - i;
             n = n < VL ? n : VL;
             const int ix = (ox0 + i) * s - d->pad_l + kx * d->dil_w;
             /* t in [t0, t1) reads inside the row */
-            const int t0 = ix >= 0 ? 0 : s == 2 ? (1 - ix) >> 1 : (-ix + s - 1) / s;
-            int t1 = ix >= d->w_in  ? 0
-                     : s == 2       ? (d->w_in - ix + 1) >> 1
-                                    : (d->w_in - ix + s - 1) / s;
+            const int t0 = ix >= 0 ? 0 : (-ix + s - 1) / s;
+            int t1 = ix >= w ? 0 : (w - ix + s - 1) / s;
             t1 = t1 < n ? t1 : n;
             cv_run *u = &r[nr++];
             u->dst = (q / GEMM_NR) * kc * GEMM_NR + col;
+            u->oy = oy;
             u->n = n;
             u->t0 = t0;
-            u->m = iy >= 0 && iy < d->h_in && t1 > t0 ? t1 - t0 : 0;
-            u->src = u->m ? iy * d->w_in + ix + s * t0 : 0;
-            /* (cin_g - ic) * plane - src >= 2 * VL floats left in this group's input */
-            u->ic_vec = u->src + 2 * VL <= plane ? cin_g
-                                                 : cin_g - cv_div_up(u->src + 2 * VL, plane) + 1;
+            u->m = t1 > t0 ? t1 - t0 : 0;
+            u->x0 = ix + s * t0;
             i += n;
         }
         p += len;
@@ -106,54 +99,74 @@ static int cv_tap_runs(const fid_conv_desc *d, int ky, int kx, int p0, int p1, i
  * at most once per VL columns, output row and panel) */
 #define cv_runs_max (8 * GEMM_NR + 8)
 
-/* Copy the runs of one tap and channel into B row bk. */
-static inline void cv_copy_runs(const cv_run *r, int nr, const float *xc, int ic, int s,
-                                float *bk)
+/* Channels [ic0, ic1) of one run whose input row starts at xr (channel ic0): B rows dst,
+ * dst + ldb, ... Channels from ic_vec on are too close to the input end to de-interleave
+ * 2*VL floats. */
+static inline void cv_copy_run(const cv_run *u, const float *xr, size_t plane, int s,
+                               int nch, int n_vec, float *dst, size_t ldb)
 {
-    for (int j = 0; j < nr; j++) {
-        const cv_run *u = &r[j];
-        float *dst = bk + u->dst;
-        if (!u->m) {
-            vf_store_n(dst, vf_zero(), u->n);
-            continue;
+    const int t0 = u->t0, m = u->m, n = u->n;
+    int c = 0;
+    if (s == 1) {
+        for (; c < nch; c++, xr += plane, dst += ldb) {
+            vf v = vf_load_n(xr, m);
+            if (m < n)
+                vf_store_n(dst, vf_zero(), n);
+            vf_store_n(dst + t0, v, m);
         }
-        const float *src = xc + u->src;
-        vf v;
-        if (s == 1) {
-            v = vf_load_n(src, u->m);
-        } else if (s == 2 && ic < u->ic_vec) {
-            vf od;
-            vf_deint2(src, &v, &od);
-        } else {
-            for (int t = 0; t < u->n; t++)
-                dst[t] = t >= u->t0 && t < u->t0 + u->m ? src[s * (t - u->t0)] : 0.0f;
-            continue;
+    } else if (s == 2) {
+        for (; c < n_vec; c++, xr += plane, dst += ldb) {
+            vf v, od;
+            vf_deint2(xr, &v, &od);
+            if (m < n)
+                vf_store_n(dst, vf_zero(), n);
+            vf_store_n(dst + t0, v, m);
         }
-        if (u->m < u->n)
-            vf_store_n(dst, vf_zero(), u->n);
-        vf_store_n(dst + u->t0, v, u->m);
     }
+    for (; c < nch; c++, xr += plane, dst += ldb)
+        for (int t = 0; t < n; t++)
+            dst[t] = t >= t0 && t < t0 + m ? xr[s * (t - t0)] : 0.0f;
 }
 
 /* im2col of pixels [p0, p1) and rows [k0, k0+kc) of one group into NR-column panels
  * laid out [panel][kc][NR]. Columns past p1 in the last panel are left untouched: they
- * only feed accumulator lanes that are never stored. */
+ * only feed accumulator lanes that are never stored. Loops run over the channels
+ * innermost, where a run is a single vector copy. */
 static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, int p0, int p1,
                       float *B)
 {
-    const int khw = d->kh * d->kw;
-    const size_t plane = (size_t)d->h_in * d->w_in;
+    const int khw = d->kh * d->kw, cin_g = d->c_in / d->group;
+    const size_t plane = (size_t)d->h_in * d->w_in, ldb = (size_t)khw * GEMM_NR;
     cv_run r[cv_runs_max];
-    for (int tap = 0; tap < khw; tap++) {
-        /* channels whose row k = ic * khw + tap lies in [k0, k0 + kc) */
-        const int ic0 = cv_div_up(k0 - tap > 0 ? k0 - tap : 0, khw);
-        const int ic1 = cv_div_up(k0 + kc - tap, khw);
-        if (ic0 >= ic1)
-            continue;
-        const int nr = cv_tap_runs(d, tap / d->kw, tap % d->kw, p0, p1, kc, r);
-        for (int ic = ic0; ic < ic1; ic++)
-            cv_copy_runs(r, nr, xg + ic * plane, ic, d->sw,
-                         B + (size_t)(ic * khw + tap - k0) * GEMM_NR);
+    for (int kx = 0; kx < d->kw; kx++) {
+        const int nr = cv_col_runs(d, kx, p0, p1, kc, r);
+        for (int ky = 0; ky < d->kh; ky++) {
+            /* channels whose row k = ic * khw + tap lies in [k0, k0 + kc) */
+            const int tap = ky * d->kw + kx;
+            const int ic0 = cv_div_up(k0 - tap > 0 ? k0 - tap : 0, khw);
+            const int ic1 = cv_div_up(k0 + kc - tap, khw);
+            if (ic0 >= ic1)
+                continue;
+            float *b0 = B + (size_t)(ic0 * khw + tap - k0) * GEMM_NR;
+            for (int j = 0; j < nr; j++) {
+                const cv_run *u = &r[j];
+                const int iy = u->oy * d->sh - d->pad_t + ky * d->dil_h;
+                if (!u->m || iy < 0 || iy >= d->h_in) {
+                    for (int ic = ic0; ic < ic1; ic++)
+                        vf_store_n(b0 + (ic - ic0) * ldb + u->dst, vf_zero(), u->n);
+                    continue;
+                }
+                /* in-row offset of channel 0; (cin_g - ic) * plane - off >= 2 * VL floats
+                 * left in this group's input for a de-interleave */
+                const size_t off = (size_t)iy * d->w_in + u->x0;
+                int n_vec = off + 2 * VL <= plane
+                                ? cin_g
+                                : cin_g - (int)((off + 2 * VL + plane - 1) / plane) + 1;
+                n_vec = n_vec < ic1 ? n_vec - ic0 : ic1 - ic0;
+                cv_copy_run(u, xg + ic0 * plane + off, plane, d->sw, ic1 - ic0, n_vec,
+                            b0 + u->dst, ldb);
+            }
+        }
     }
 }
 
