@@ -19,21 +19,18 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
     }
     const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
     if (!s2) {
-        /* full vectors where possible: masked stores are slow and defeat forwarding */
-        for (int j = 0; j < q0; j++)
-            dst[j] = 0.0f;
-        int q = q0;
-        for (; q + VL <= q1; q += VL)
-            vf_store(dst + q, vf_load(src + q - q0));
-        if (q < q1)
-            vf_store_n(dst + q, vf_load_n(src + q - q0, q1 - q), q1 - q);
-        int j = q1;
-        for (; j < rowlen && (j & (VL - 1)); j++)
-            dst[j] = 0.0f;
+        /* zero the row, then copy the input over it in whole vectors, the last one loaded
+         * masked so its tail lanes are the right padding's zeros (no scalar loops; the row
+         * has VL floats of slack) */
+        int j = 0;
         for (; j + VL <= rowlen; j += VL)
             vf_store(dst + j, vf_zero());
-        for (; j < rowlen; j++)
-            dst[j] = 0.0f;
+        if (j < rowlen)
+            vf_store_n(dst + j, vf_zero(), rowlen - j);
+        for (int q = 0; q < q1 - q0; q += VL) {
+            const int n = q1 - q0 - q < VL ? q1 - q0 - q : VL;
+            vf_store(dst + q0 + q, n == VL ? vf_load(src + q) : vf_load_n(src + q, n));
+        }
         return;
     }
     int z = 0;
@@ -68,7 +65,7 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
 }
 
 typedef struct cv_dw {
-    int hp, wp, rowlen;
+    int rb, hp, wp, rowlen; /* output rows per strip, padded rows per strip, row sizes */
 } cv_dw;
 
 static int cv_dw_ok(const fid_conv_desc *d)
@@ -77,13 +74,17 @@ static int cv_dw_ok(const fid_conv_desc *d)
            (d->sh == 1 || d->sh == 2) && d->dil_h == 1 && d->dil_w == 1;
 }
 
-#define DW_RB 8 /* output rows per strip: the strip's padded rows stay in L1 */
+#define DW_RB 8             /* output rows per strip at least */
+#define DW_STRIP_FLOATS 4096 /* a strip's padded rows stay in L1 (16 KB) */
 
 static void cv_dw_geom(const fid_conv_desc *d, cv_dw *g)
 {
-    g->hp = (DW_RB - 1) * d->sh + d->kh;
     g->wp = (d->w_out - 1) * d->sw + d->kw;
     g->rowlen = d->sw == 1 ? g->wp + VL : 2 * (d->w_out + d->kw / 2 + VL);
+    /* small planes in one strip: every strip re-pads kh - sh rows of the one before */
+    g->rb = (DW_STRIP_FLOATS / g->rowlen - d->kh) / d->sh + 1;
+    g->rb = g->rb < DW_RB ? DW_RB : g->rb > d->h_out ? d->h_out : g->rb;
+    g->hp = (g->rb - 1) * d->sh + d->kh;
 }
 
 /* Padded input rows [r0, r1) (padded coordinates) of channel xc into scratch rows 0.. */
@@ -98,38 +99,43 @@ static void cv_dw_rows(const fid_conv_desc *d, const cv_dw *g, const float *xc, 
     }
 }
 
-/* One output row of a 3x3 depthwise conv from three padded rows; o1/o2 are the offsets of
- * taps 1 and 2 (stride 1: 1, 2; stride 2: the odd half, 1). Kept small so the nine weights
- * stay in registers. */
-static void cv_dw3_row(const float *r0, const float *r1, const float *r2, int o1, int o2,
-                       const float *w, const float *bias, const float *res, const uk_epi *e,
-                       float *yr, int w_out)
+/* Output rows [0, nr) of a 3x3 depthwise conv from padded rows rowlen apart (output row r
+ * reads rows r * sh .. r * sh + 2); o1/o2 are the offsets of taps 1 and 2 (stride 1: 1, 2;
+ * stride 2: the odd half, 1). The nine weights are broadcast once per strip. */
+static void cv_dw3_rows(const float *rows, int rowlen, int sh, int nr, int o1, int o2,
+                        const float *w, const float *bias, const float *res, const uk_epi *e,
+                        float *y, int w_out)
 {
     const vf w0 = vf_set1(w[0]), w1 = vf_set1(w[1]), w2 = vf_set1(w[2]);
     const vf w3 = vf_set1(w[3]), w4 = vf_set1(w[4]), w5 = vf_set1(w[5]);
     const vf w6 = vf_set1(w[6]), w7 = vf_set1(w[7]), w8 = vf_set1(w[8]);
     const vf b = vf_set1(bias ? *bias : 0.0f);
-    for (int ox = 0; ox < w_out; ox += VL) {
-        vf acc = vf_mul(w0, vf_load(r0 + ox));
-        acc = vf_fma(w1, vf_load(r0 + ox + o1), acc);
-        acc = vf_fma(w2, vf_load(r0 + ox + o2), acc);
-        acc = vf_fma(w3, vf_load(r1 + ox), acc);
-        acc = vf_fma(w4, vf_load(r1 + ox + o1), acc);
-        acc = vf_fma(w5, vf_load(r1 + ox + o2), acc);
-        acc = vf_fma(w6, vf_load(r2 + ox), acc);
-        acc = vf_fma(w7, vf_load(r2 + ox + o1), acc);
-        acc = vf_fma(w8, vf_load(r2 + ox + o2), acc);
-        if (bias)
-            acc = vf_add(acc, b);
-        if (ox + VL <= w_out) {
-            if (res)
-                acc = vf_add(acc, vf_load(res + ox));
-            vf_store(yr + ox, uk_act(acc, e, 0));
-        } else {
-            const int n = w_out - ox;
-            if (res)
-                acc = vf_add(acc, vf_load_n(res + ox, n));
-            vf_store_n(yr + ox, uk_act(acc, e, 0), n);
+    for (int r = 0; r < nr; r++) {
+        const float *r0 = rows + (size_t)r * sh * rowlen, *r1 = r0 + rowlen, *r2 = r1 + rowlen;
+        float *yr = y + (size_t)r * w_out;
+        const float *rr = res ? res + (size_t)r * w_out : NULL;
+        for (int ox = 0; ox < w_out; ox += VL) {
+            vf acc = vf_mul(w0, vf_load(r0 + ox));
+            acc = vf_fma(w1, vf_load(r0 + ox + o1), acc);
+            acc = vf_fma(w2, vf_load(r0 + ox + o2), acc);
+            acc = vf_fma(w3, vf_load(r1 + ox), acc);
+            acc = vf_fma(w4, vf_load(r1 + ox + o1), acc);
+            acc = vf_fma(w5, vf_load(r1 + ox + o2), acc);
+            acc = vf_fma(w6, vf_load(r2 + ox), acc);
+            acc = vf_fma(w7, vf_load(r2 + ox + o1), acc);
+            acc = vf_fma(w8, vf_load(r2 + ox + o2), acc);
+            if (bias)
+                acc = vf_add(acc, b);
+            if (ox + VL <= w_out) {
+                if (rr)
+                    acc = vf_add(acc, vf_load(rr + ox));
+                vf_store(yr + ox, uk_act(acc, e, 0));
+            } else {
+                const int n = w_out - ox;
+                if (rr)
+                    acc = vf_add(acc, vf_load_n(rr + ox, n));
+                vf_store_n(yr + ox, uk_act(acc, e, 0), n);
+            }
         }
     }
 }
@@ -145,47 +151,32 @@ static void cv_dw_tile(const fid_conv_desc *d, const float *packed, const float 
     const size_t plane = (size_t)d->h_out * d->w_out;
     const vf bias = vf_set1(ep->bias ? ep->bias[c] : 0.0f);
     uk_epi e = {NULL, ep->slope ? ep->slope + c : NULL, NULL, ep->act, ep->a0, ep->a1};
-    const int k33 = d->kh == 3 && d->kw == 3;
-    vf w9[9];
-    for (int i = 0; i < 9; i++)
-        w9[i] = vf_set1(k33 ? w[i] : 0.0f);
     /* stride 1: tap kx at offset kx; stride 2: even taps in the E half, odd in O */
     const int o1 = s2 ? half : 1, o2 = s2 ? 1 : 2;
 
-    for (int oy0 = 0; oy0 < d->h_out; oy0 += DW_RB) {
-        const int oy1 = oy0 + DW_RB < d->h_out ? oy0 + DW_RB : d->h_out;
+    for (int oy0 = 0; oy0 < d->h_out; oy0 += g.rb) {
+        const int oy1 = oy0 + g.rb < d->h_out ? oy0 + g.rb : d->h_out;
         cv_dw_rows(d, &g, xc, oy0 * d->sh, (oy1 - 1) * d->sh + d->kh, scratch);
+        const size_t o = c * plane + (size_t)oy0 * d->w_out;
+        if (d->kh == 3 && d->kw == 3) {
+            cv_dw3_rows(scratch, g.rowlen, d->sh, oy1 - oy0, o1, o2, w,
+                        ep->bias ? ep->bias + c : NULL, ep->res ? ep->res + o : NULL, &e, y + o,
+                        d->w_out);
+            continue;
+        }
         for (int oy = oy0; oy < oy1; oy++) {
             float *yr = y + c * plane + (size_t)oy * d->w_out;
             const float *res = ep->res ? ep->res + c * plane + (size_t)oy * d->w_out : NULL;
             const float *rows = scratch + (size_t)(oy - oy0) * d->sh * g.rowlen;
-            if (k33) {
-                cv_dw3_row(rows, rows + g.rowlen, rows + 2 * g.rowlen, o1, o2, w, ep->bias ?
-                           ep->bias + c : NULL, res, &e, yr, d->w_out);
-                continue;
-            }
             for (int ox = 0; ox < d->w_out; ox += VL) {
                 int n = d->w_out - ox < VL ? d->w_out - ox : VL;
                 vf acc = vf_zero();
-                if (k33) {
-                    const float *r0 = rows + ox, *r1 = r0 + g.rowlen, *r2 = r1 + g.rowlen;
-                    acc = vf_fma(w9[0], vf_load(r0), acc);
-                    acc = vf_fma(w9[1], vf_load(r0 + o1), acc);
-                    acc = vf_fma(w9[2], vf_load(r0 + o2), acc);
-                    acc = vf_fma(w9[3], vf_load(r1), acc);
-                    acc = vf_fma(w9[4], vf_load(r1 + o1), acc);
-                    acc = vf_fma(w9[5], vf_load(r1 + o2), acc);
-                    acc = vf_fma(w9[6], vf_load(r2), acc);
-                    acc = vf_fma(w9[7], vf_load(r2 + o1), acc);
-                    acc = vf_fma(w9[8], vf_load(r2 + o2), acc);
-                } else {
-                    for (int ky = 0; ky < d->kh; ky++) {
-                        const float *row = rows + (size_t)ky * g.rowlen + ox;
-                        const float *wk = w + ky * d->kw;
-                        for (int kx = 0; kx < d->kw; kx++) {
-                            int off = s2 ? (kx & 1) * half + (kx >> 1) : kx;
-                            acc = vf_fma(vf_set1(wk[kx]), vf_load(row + off), acc);
-                        }
+                for (int ky = 0; ky < d->kh; ky++) {
+                    const float *row = rows + (size_t)ky * g.rowlen + ox;
+                    const float *wk = w + ky * d->kw;
+                    for (int kx = 0; kx < d->kw; kx++) {
+                        int off = s2 ? (kx & 1) * half + (kx >> 1) : kx;
+                        acc = vf_fma(vf_set1(wk[kx]), vf_load(row + off), acc);
                     }
                 }
                 if (ep->bias)
