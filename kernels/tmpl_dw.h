@@ -50,15 +50,12 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
         vf_store(od + j, o);
     }
     if (2 * j < q1) {
-        /* the last < 2 VL columns through a zero-padded buffer: no over-read of src, and
-         * the zeros past q1 are the right padding (each half has VL floats of slack) */
-        float tmp[2 * VL];
+        /* the last < 2 VL columns loaded masked: no over-read of src, and the zeros past q1
+         * are the right padding (each half has VL floats of slack) */
         const int n = q1 - 2 * j, n0 = n < VL ? n : VL;
         const float *p = src + 2 * j - pad_l;
-        vf_store(tmp, vf_load_n(p, n0));
-        vf_store(tmp + VL, vf_load_n(p + VL, n - n0));
         vf e, o;
-        vf_deint2(tmp, &e, &o);
+        vf_uzp2(vf_load_n(p, n0), vf_load_n(p + VL, n - n0), &e, &o);
         vf_store(ev + j, e);
         vf_store(od + j, o);
     }
