@@ -5,7 +5,7 @@
 #include <string.h>
 #include "kcommon.h"
 
-enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3, ALGO_DIRECT = 4, ALGO_GEMV = 5 };
+enum { ALGO_GEMM = 1, ALGO_DW = 2, ALGO_WINO = 3, ALGO_DIRECT = 4, ALGO_GEMV = 5, ALGO_GEMMT = 6 };
 #define GEMM_NR (GEMM_NV * VL)
 
 static inline int cv_div_up(int a, int b) { return (a + b - 1) / b; }
@@ -64,17 +64,18 @@ typedef struct cv_run {
     int dst, oy, x0, t0, m, n;
 } cv_run;
 
-/* Runs of kernel column kx for pixels [p0, p1): cut at output row ends, NR-column panel
+/* Runs of kernel column kx for pixels [p0, p1): cut at output row ends, pw-column panel
  * ends and every VL columns. Returns the count (<= cv_runs_max). */
-static int cv_col_runs(const fid_conv_desc *d, int kx, int p0, int p1, int kc, cv_run *r)
+static int cv_col_runs(const fid_conv_desc *d, int kx, int p0, int p1, int kc, int pw,
+                       cv_run *r)
 {
     const int s = d->sw, w = d->w_in;
     int nr = 0;
     for (int p = p0, oy = p0 / d->w_out, ox0 = p0 % d->w_out; p < p1; oy++, ox0 = 0) {
         int len = d->w_out - ox0 < p1 - p ? d->w_out - ox0 : p1 - p;
         for (int i = 0; i < len;) {
-            const int q = p + i - p0, col = q % GEMM_NR;
-            int n = GEMM_NR - col < len - i ? GEMM_NR - col : len - i;
+            const int q = p + i - p0, col = q % pw;
+            int n = pw - col < len - i ? pw - col : len - i;
             n = n < VL ? n : VL;
             const int ix = (ox0 + i) * s - d->pad_l + kx * d->dil_w;
             /* t in [t0, t1) reads inside the row */
@@ -82,7 +83,7 @@ static int cv_col_runs(const fid_conv_desc *d, int kx, int p0, int p1, int kc, c
             int t1 = ix >= w ? 0 : (w - ix + s - 1) / s;
             t1 = t1 < n ? t1 : n;
             cv_run *u = &r[nr++];
-            u->dst = (q / GEMM_NR) * kc * GEMM_NR + col;
+            u->dst = (q / pw) * kc * pw + col;
             u->oy = oy;
             u->n = n;
             u->t0 = t0;
@@ -128,18 +129,18 @@ static inline void cv_copy_run(const cv_run *u, const float *xr, size_t plane, i
             dst[t] = t >= t0 && t < t0 + m ? xr[s * (t - t0)] : 0.0f;
 }
 
-/* im2col of pixels [p0, p1) and rows [k0, k0+kc) of one group into NR-column panels
- * laid out [panel][kc][NR]. Columns past p1 in the last panel are left untouched: they
- * only feed accumulator lanes that are never stored. Loops run over the channels
- * innermost, where a run is a single vector copy. */
-static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, int p0, int p1,
-                      float *B)
+/* im2col of pixels [p0, p1) and rows [k0, k0+kc) of one group into pw-column panels
+ * laid out [panel][kc][pw] (pw = NR for the GEMM micro-kernel). Columns past p1 in the
+ * last panel are left untouched: they only feed accumulator lanes that are never stored.
+ * Loops run over the channels innermost, where a run is a single vector copy. */
+static void cv_pack_bw(const fid_conv_desc *d, const float *xg, int k0, int kc, int p0,
+                       int p1, int pw, float *B)
 {
     const int khw = d->kh * d->kw, cin_g = d->c_in / d->group;
-    const size_t plane = (size_t)d->h_in * d->w_in, ldb = (size_t)khw * GEMM_NR;
+    const size_t plane = (size_t)d->h_in * d->w_in, ldb = (size_t)khw * pw;
     cv_run r[cv_runs_max];
     for (int kx = 0; kx < d->kw; kx++) {
-        const int nr = cv_col_runs(d, kx, p0, p1, kc, r);
+        const int nr = cv_col_runs(d, kx, p0, p1, kc, pw, r);
         for (int ky = 0; ky < d->kh; ky++) {
             /* channels whose row k = ic * khw + tap lies in [k0, k0 + kc) */
             const int tap = ky * d->kw + kx;
@@ -147,7 +148,7 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
             const int ic1 = cv_div_up(k0 + kc - tap, khw);
             if (ic0 >= ic1)
                 continue;
-            float *b0 = B + (size_t)(ic0 * khw + tap - k0) * GEMM_NR;
+            float *b0 = B + (size_t)(ic0 * khw + tap - k0) * pw;
             for (int j = 0; j < nr; j++) {
                 const cv_run *u = &r[j];
                 const int iy = u->oy * d->sh - d->pad_t + ky * d->dil_h;
@@ -168,6 +169,12 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
             }
         }
     }
+}
+
+static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, int p0, int p1,
+                      float *B)
+{
+    cv_pack_bw(d, xg, k0, kc, p0, p1, GEMM_NR, B);
 }
 
 /* the micro-kernel for weights that stream from memory once (few-pixel mode) */
@@ -230,6 +237,7 @@ static void cv_gemm_tile(const fid_conv_desc *d, const float *packed, const floa
     }
 }
 
+#include "tmpl_gemmt.h"
 #include "tmpl_dw.h"
 #include "tmpl_direct.h"
 
@@ -262,6 +270,10 @@ static void KFN(conv_plan)(const fid_conv_desc *d, fid_conv_plan *plan)
         cv_dir_plan(d, plan);
         return;
     }
+    if (cv_gt_ok(d)) {
+        cv_gt_plan(d, plan);
+        return;
+    }
     cv_geom g;
     cv_gemm_geom(d, &g);
     plan->algo = ALGO_GEMM;
@@ -277,6 +289,8 @@ static void KFN(conv_pack)(const fid_conv_desc *d, const fid_conv_plan *plan, co
         memcpy(packed, w, plan->packed_floats * sizeof(float));
     else if (plan->algo == ALGO_WINO)
         cv_wino_pack(d, w, packed);
+    else if (plan->algo == ALGO_GEMMT)
+        cv_gt_pack(d, w, packed);
     else /* GEMM and direct share the packing */
         cv_gemm_pack(d, w, packed);
 }
@@ -293,6 +307,8 @@ static void KFN(conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan,
         cv_dir_tile(d, packed, x, y, ep, scratch, tile);
     else if (plan->algo == ALGO_GEMV)
         cv_gemv_tile(d, packed, x, y, ep, tile);
+    else if (plan->algo == ALGO_GEMMT)
+        cv_gt_tile(d, packed, x, y, ep, scratch, tile);
     else
         cv_gemm_tile(d, packed, x, y, ep, scratch, tile);
 }

@@ -543,6 +543,24 @@ static void conv_wino(void)
     }
 }
 
+/* Pixel-broadcast GEMM (AVX-512 algo 6, deep convs on 7x7 / 5x5 outputs): a partial last
+ * channel block (100 = 2 x 48 + 4), two K blocks (K = 864), 1x1 stride 2, every epilogue. */
+static void conv_gemmt(void)
+{
+    fid_conv_desc d = kc_desc(96, 14, 14, 100, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    for (int e = 0; e < N_EPI; e++)
+        check_conv("gemmt_7x7", &d, e);
+    fid_conv_desc d2 = kc_desc(64, 10, 10, 120, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    check_conv("gemmt_5x5", &d2, 1);
+    fid_conv_desc d3 = kc_desc(200, 14, 14, 96, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1);
+    check_conv("gemmt_1x1_s2", &d3, 2);
+    for (int i = 0; i < n_isa; i++) {
+        fid_conv_plan pl;
+        kisa[i].conv_plan(&d, &pl);
+        CHECK(kisa[i].isa != FID_ISA_AVX512 || pl.algo == 6, "avx512 7x7 deep takes algo 6");
+    }
+}
+
 static void conv_real(void)
 {
     for (int i = 0; i < KC_N_CONV_REAL; i++) {
@@ -840,6 +858,7 @@ int main(int argc, char **argv)
     conv_random(80);
     conv_wino();
     conv_real();
+    conv_gemmt();
     conv_direct();
     conv_dw_edges();
     return th_summary("check_kernels");
