@@ -13,7 +13,7 @@ PY      ?= /usr/bin/python3
 OPT     := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes \
            -Wno-unused-parameter -fvisibility=hidden -Iengine -Ikernels -Imodels -Isrc -MMD -MP
-LDLIBS  := -lm
+LDLIBS  := -lm -pthread
 ifeq ($(OMP),1)
 CFLAGS  += -fopenmp
 LDLIBS  += -fopenmp

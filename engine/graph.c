@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <unistd.h>
 
 static const char *const op_names[FID_OP_COUNT] = {
     "Conv2d", "Affine", "Act", "Binary", "MaxPool", "AvgPool", "GlobalAvgPool",
@@ -48,11 +46,12 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
     g->w = w;
     fid_isa max = fid_cpu_max_isa();
     fid_kernels_init(&g->k, isa < max ? isa : max);
-#ifdef _OPENMP
-    g->n_threads = n_threads > 0 ? n_threads : omp_get_num_procs();
-#else
-    g->n_threads = 1;
-#endif
+    if (n_threads <= 0) {
+        long np = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = np > 0 ? (int)np : 1;
+    }
+    g->pool = fid_pool_create(n_threads); /* NULL: one thread, or workers did not start */
+    g->n_threads = fid_pool_threads(g->pool);
     g->n_t = g->n_t_all = (int)w->n_tensors, g->n_file_node = (int)w->n_nodes;
     g->n_node = g->n_file_node; /* profile sizing; fid_fuse_layout fills the nodes */
     g->t = calloc((size_t)g->n_t + 1, sizeof *g->t);
@@ -108,6 +107,7 @@ void fid_graph_destroy(fid_graph *g)
     if (!g)
         return;
     fid_profile_dump(g);
+    fid_pool_destroy(g->pool);
     for (int i = 0; g->node && i < g->n_node; i++)
         free(g->node[i].packed);
     fid_fuse_free(g);

@@ -6,6 +6,7 @@
 
 #include "fid.h"
 #include "kernels.h"
+#include "pool.h"
 #include "weights.h"
 
 enum { FID_OP_CONV2D, FID_OP_AFFINE, FID_OP_ACT, FID_OP_BINARY, FID_OP_MAXPOOL, FID_OP_AVGPOOL,
@@ -72,6 +73,7 @@ typedef struct fid_graph {
     float *input_buf;
     size_t input_cap;
     int n_threads;
+    fid_pool *pool;            /* NULL when n_threads == 1 */
     fid_kernels k;
     double flops;              /* at the current input shape */
     /* FID_PROFILE=1: per node [ms summed over runs, FLOP], runs; dumped to stderr at

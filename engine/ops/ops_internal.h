@@ -4,9 +4,6 @@
 #define FID_OPS_INTERNAL_H
 
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "graph.h"
 
 static inline float fid_pf(const int32_t *p, int i)
@@ -16,13 +13,13 @@ static inline float fid_pf(const int32_t *p, int i)
     return f;
 }
 
-static inline int fid_thread_id(void)
+/* Runs fn(ctx, i, thread) for i in [0, n) on the graph's threads (all on the caller when
+ * `parallel` is 0). Items are claimed dynamically; which thread runs an item must not
+ * change its result. */
+static inline void fid_parallel(const fid_graph *g, int n, int parallel, fid_task_fn fn,
+                                void *ctx)
 {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
+    fid_pool_run(parallel ? g->pool : NULL, n, fn, ctx);
 }
 
 void fid_dims4(const fid_tensor *t, int out[4]);

@@ -9,27 +9,74 @@ static float slope_of(const fid_graph *g, int ti, int c)
     return ti >= 0 ? g->t[ti].data[c] : 0.0f;
 }
 
+typedef struct act_job {
+    const fid_graph *g;
+    const float *x;
+    float *y;
+    const float *scale, *shift; /* affine only */
+    int C, sl, act;
+    float a0, a1;
+    size_t plane;
+} act_job;
+
+static void act_item(void *arg, int i, int thread)
+{
+    const act_job *j = arg;
+    const int c = i % j->C;
+    const float *src = j->x + i * j->plane;
+    float *dst = j->y + i * j->plane;
+    if (j->scale)
+        j->g->k.affine_f32(dst, src, j->plane, j->scale[c], j->shift[c], j->act, j->a0, j->a1,
+                           slope_of(j->g, j->sl, c));
+    else
+        j->g->k.act_f32(dst, src, j->plane, j->act, j->a0, j->a1, slope_of(j->g, j->sl, c));
+}
+
 static void run_act(const fid_graph *g, const fid_node *n, int affine)
 {
     const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
-    int d[4];
-    fid_dims4(x, d);
     /* channel = dim 1 of the original tensor (per-channel slope/scale) */
     int C = x->rank >= 2 ? x->dims[1] : 1, N = x->rank >= 2 ? x->dims[0] : 1;
-    size_t plane = x->numel / ((size_t)N * C);
-    int sl = affine ? n->in[3] : n->in[1], act = n->p[0];
-    float a0 = fid_pf(n->p, 1), a1 = fid_pf(n->p, 2);
-    int total = N * C;
-#pragma omp parallel for schedule(static) num_threads(g->n_threads) if (x->numel > 16384)
-    for (int i = 0; i < total; i++) {
-        int c = i % C;
-        const float *src = x->data + i * plane;
-        float *dst = y->data + i * plane;
-        if (affine)
-            g->k.affine_f32(dst, src, plane, g->t[n->in[1]].data[c], g->t[n->in[2]].data[c],
-                            act, a0, a1, slope_of(g, sl, c));
-        else
-            g->k.act_f32(dst, src, plane, act, a0, a1, slope_of(g, sl, c));
+    act_job j = {g, x->data, y->data, affine ? g->t[n->in[1]].data : NULL,
+                 affine ? g->t[n->in[2]].data : NULL, C, affine ? n->in[3] : n->in[1], n->p[0],
+                 fid_pf(n->p, 1), fid_pf(n->p, 2), x->numel / ((size_t)N * C)};
+    fid_parallel(g, N * C, x->numel > 16384, act_item, &j);
+}
+
+typedef struct binary_job {
+    const fid_graph *g;
+    const float *a, *b;
+    float *y;
+    int dy[4];
+    size_t sa[4], sb[4];
+    int kind, act;
+    float a0, a1;
+    int rows_per_item;
+} binary_job;
+
+static void binary_item(void *arg, int item, int thread)
+{
+    const binary_job *j = arg;
+    const int *dy = j->dy, W = dy[3], rows = dy[0] * dy[1] * dy[2];
+    const size_t *sa = j->sa, *sb = j->sb;
+    const int r1 = (item + 1) * j->rows_per_item < rows ? (item + 1) * j->rows_per_item : rows;
+    for (int r = item * j->rows_per_item; r < r1; r++) {
+        int i0 = r / (dy[1] * dy[2]), i1 = r / dy[2] % dy[1], i2 = r % dy[2];
+        const float *pa = j->a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+        const float *pb = j->b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+        float *py = j->y + (size_t)r * W;
+        if (sa[3] && sb[3]) {
+            j->g->k.binary_f32(py, pa, pb, (size_t)W, j->kind);
+        } else if (sa[3]) {
+            j->g->k.binary_scalar_f32(py, pa, pb[0], (size_t)W, j->kind);
+        } else {
+            for (int c = 0; c < W; c++) {
+                float bv = pb[c * sb[3]];
+                j->g->k.binary_scalar_f32(py + c, pa, bv, 1, j->kind);
+            }
+        }
+        if (j->act)
+            j->g->k.act_f32(py, py, (size_t)W, j->act, j->a0, j->a1, 0.0f);
     }
 }
 
@@ -37,58 +84,52 @@ static void run_act(const fid_graph *g, const fid_node *n, int affine)
 static void run_binary(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *a = &g->t[n->in[0]], *b = &g->t[n->in[1]], *y = &g->t[n->out];
-    int da[4], db[4], dy[4];
-    fid_dims4(a, da), fid_dims4(b, db), fid_dims4(y, dy);
-    int kind = n->p[0], act = n->p[1];
-    float a0 = fid_pf(n->p, 2), a1 = fid_pf(n->p, 3);
-    size_t sa[4], sb[4];
-    sa[3] = sb[3] = 1;
+    binary_job j = {.g = g, .a = a->data, .b = b->data, .y = y->data, .kind = n->p[0],
+                    .act = n->p[1], .a0 = fid_pf(n->p, 2), .a1 = fid_pf(n->p, 3)};
+    int da[4], db[4];
+    fid_dims4(a, da), fid_dims4(b, db), fid_dims4(y, j.dy);
+    j.sa[3] = j.sb[3] = 1;
     for (int d = 2; d >= 0; d--)
-        sa[d] = sa[d + 1] * da[d + 1], sb[d] = sb[d + 1] * db[d + 1];
+        j.sa[d] = j.sa[d + 1] * da[d + 1], j.sb[d] = j.sb[d + 1] * db[d + 1];
     for (int d = 0; d < 4; d++) {
-        if (da[d] == 1) sa[d] = 0;
-        if (db[d] == 1) sb[d] = 0;
+        if (da[d] == 1) j.sa[d] = 0;
+        if (db[d] == 1) j.sb[d] = 0;
     }
-    int rows = dy[0] * dy[1] * dy[2], W = dy[3];
-#pragma omp parallel for schedule(static) num_threads(g->n_threads) if (y->numel > 16384)
-    for (int r = 0; r < rows; r++) {
-        int i0 = r / (dy[1] * dy[2]), i1 = r / dy[2] % dy[1], i2 = r % dy[2];
-        const float *pa = a->data + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
-        const float *pb = b->data + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
-        float *py = y->data + (size_t)r * W;
-        if (sa[3] && sb[3]) {
-            g->k.binary_f32(py, pa, pb, (size_t)W, kind);
-        } else if (sa[3]) {
-            g->k.binary_scalar_f32(py, pa, pb[0], (size_t)W, kind);
-        } else {
-            for (int j = 0; j < W; j++) {
-                float bv = pb[j * sb[3]];
-                g->k.binary_scalar_f32(py + j, pa, bv, 1, kind);
-            }
-        }
-        if (act)
-            g->k.act_f32(py, py, (size_t)W, act, a0, a1, 0.0f);
-    }
+    const int rows = j.dy[0] * j.dy[1] * j.dy[2], W = j.dy[3];
+    j.rows_per_item = W >= 4096 || W < 1 ? 1 : 4096 / W; /* items of >= 4096 floats */
+    fid_parallel(g, (rows + j.rows_per_item - 1) / j.rows_per_item, y->numel > 16384,
+                 binary_item, &j);
+}
+
+typedef struct pool_job {
+    const fid_graph *g;
+    const fid_tensor *x, *y;
+    fid_pool_desc pd;
+    int op;
+} pool_job;
+
+static void pool_item(void *arg, int i, int thread)
+{
+    const pool_job *j = arg;
+    const fid_tensor *x = j->x, *y = j->y;
+    const size_t xs = (size_t)x->dims[2] * x->dims[3], ys = (size_t)y->dims[2] * y->dims[3];
+    if (j->op == FID_OP_GAVGPOOL)
+        y->data[i] = j->g->k.mean_f32(x->data + i * xs, xs);
+    else if (j->op == FID_OP_RESIZE)
+        j->g->k.resize_nearest_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
+                                   y->dims[2], y->dims[3]);
+    else
+        j->g->k.pool2d_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
+                           y->dims[2], y->dims[3], &j->pd);
 }
 
 static void run_pool(const fid_graph *g, const fid_node *n)
 {
-    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
     const int32_t *p = n->p;
-    fid_pool_desc pd = {p[0], p[1], p[2], p[3], p[4], p[5], n->op == FID_OP_MAXPOOL, p[9], p[6], p[7]};
-    int planes = x->dims[0] * x->dims[1];
-    size_t xs = (size_t)x->dims[2] * x->dims[3], ys = (size_t)y->dims[2] * y->dims[3];
-#pragma omp parallel for schedule(static) num_threads(g->n_threads)
-    for (int i = 0; i < planes; i++) {
-        if (n->op == FID_OP_GAVGPOOL)
-            y->data[i] = g->k.mean_f32(x->data + i * xs, xs);
-        else if (n->op == FID_OP_RESIZE)
-            g->k.resize_nearest_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
-                                    y->dims[2], y->dims[3]);
-        else
-            g->k.pool2d_f32(x->data + i * xs, x->dims[2], x->dims[3], y->data + i * ys,
-                            y->dims[2], y->dims[3], &pd);
-    }
+    pool_job j = {g, &g->t[n->in[0]], &g->t[n->out],
+                  {p[0], p[1], p[2], p[3], p[4], p[5], n->op == FID_OP_MAXPOOL, p[9], p[6], p[7]},
+                  n->op};
+    fid_parallel(g, j.x->dims[0] * j.x->dims[1], j.x->numel > 16384, pool_item, &j);
 }
 
 /* Generic 4-D strided copy: y[i] = x[offset + sum(idx_d * stride_d)], y dense. */

@@ -4,37 +4,59 @@
 #include "graph.h"
 #include "ops_internal.h"
 
+typedef struct conv_job {
+    const fid_graph *g;
+    const fid_node *n;
+    const float *packed, *x, *res;
+    float *y;
+    fid_epilogue ep;
+    size_t xs, ys;
+} conv_job;
+
+static void conv_item(void *arg, int i, int thread)
+{
+    const conv_job *j = arg;
+    const int tiles = j->n->plan.n_tiles, b = i / tiles;
+    fid_epilogue e = j->ep;
+    e.res = j->res ? j->res + b * j->ys : NULL;
+    float *scratch = j->g->scratch + (size_t)thread * j->g->scratch_per_thread;
+    j->g->k.conv_tile(&j->n->cd, &j->n->plan, j->packed, j->x + b * j->xs, j->y + b * j->ys, &e,
+                      scratch, i % tiles);
+}
+
 void fid_run_conv(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
-    const float *packed = n->plan.packed_floats ? n->packed : g->t[n->in[1]].data;
-    fid_epilogue ep = {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
-                       n->p[11], fid_pf(n->p, 12), fid_pf(n->p, 13)};
-    const float *res = n->in[4] >= 0 ? g->t[n->in[4]].data : NULL;
-    size_t xs = (size_t)x->dims[1] * x->dims[2] * x->dims[3];
-    size_t ys = (size_t)y->dims[1] * y->dims[2] * y->dims[3];
-    int tiles = n->plan.n_tiles, total = x->dims[0] * tiles;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(g->n_threads) if (total > 1)
-    for (int i = 0; i < total; i++) {
-        int b = i / tiles;
-        fid_epilogue e = ep;
-        e.res = res ? res + b * ys : NULL;
-        float *scratch = g->scratch + (size_t)fid_thread_id() * g->scratch_per_thread;
-        g->k.conv_tile(&n->cd, &n->plan, packed, x->data + b * xs, y->data + b * ys, &e,
-                       scratch, i % tiles);
-    }
+    conv_job j = {g, n, n->plan.packed_floats ? n->packed : g->t[n->in[1]].data, x->data,
+                  n->in[4] >= 0 ? g->t[n->in[4]].data : NULL, y->data,
+                  {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
+                   n->p[11], fid_pf(n->p, 12), fid_pf(n->p, 13)},
+                  (size_t)x->dims[1] * x->dims[2] * x->dims[3],
+                  (size_t)y->dims[1] * y->dims[2] * y->dims[3]};
+    fid_parallel(g, x->dims[0] * n->plan.n_tiles, 1, conv_item, &j);
+}
+
+typedef struct gemm_job {
+    const fid_graph *g;
+    const float *x, *w;
+    float *y;
+    fid_epilogue ep;
+    int M, N, K, chunk;
+} gemm_job;
+
+static void gemm_item(void *arg, int b, int thread)
+{
+    const gemm_job *j = arg;
+    const int n1 = (b + 1) * j->chunk < j->N ? (b + 1) * j->chunk : j->N;
+    j->g->k.fc_f32(j->M, j->N, j->K, j->x, j->w, j->y, &j->ep, b * j->chunk, n1);
 }
 
 void fid_run_gemm(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]], *y = &g->t[n->out];
-    fid_epilogue ep = {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
-                       n->p[0], fid_pf(n->p, 1), fid_pf(n->p, 2)};
-    int M = x->dims[0], N = w->dims[0], K = w->dims[1];
-    int chunk = 64, blocks = (N + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) num_threads(g->n_threads) if (blocks > 1)
-    for (int b = 0; b < blocks; b++) {
-        int n1 = (b + 1) * chunk < N ? (b + 1) * chunk : N;
-        g->k.fc_f32(M, N, K, x->data, w->data, y->data, &ep, b * chunk, n1);
-    }
+    gemm_job j = {g, x->data, w->data, y->data,
+                  {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
+                   n->p[0], fid_pf(n->p, 1), fid_pf(n->p, 2)},
+                  x->dims[0], w->dims[0], w->dims[1], 64};
+    fid_parallel(g, (j.N + j.chunk - 1) / j.chunk, 1, gemm_item, &j);
 }
