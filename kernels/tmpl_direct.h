@@ -59,6 +59,7 @@ static void cv_gemv_tile(const fid_conv_desc *d, const float *w, const float *x,
     KFN(fc_f32)(1, d->c_out, d->c_in, x, w, y, ep, n0, n1);
 }
 
+#define DIR_MAX_K 7
 static int cv_dir_ok(const fid_conv_desc *d)
 {
     if (cv_gemv_ok(d))
@@ -67,10 +68,12 @@ static int cv_dir_ok(const fid_conv_desc *d)
         return 0;
     if (cv_dir_1x1(d)) /* B rows are the input planes themselves: no copy at all */
         return d->c_in <= 512 && d->h_out * d->w_out >= 49;
-    if (d->c_in > 64 || d->h_out * d->w_out < 1600)
+    if (d->c_in > 64 || d->h_out * d->w_out < 1600 || d->sh != d->sw || d->sh > 2 ||
+        d->w_out < 2 * VL)
         return 0;
-    return d->sh == d->sw && (d->sh == 1 || d->sh == 2) && d->kh == 3 && d->kw == 3 &&
-           d->w_out >= 2 * VL;
+    /* 3x3, and RGB stems up to 7x7 (ResNet's 7x7 s2: im2col would write K = 147 rows) */
+    return (d->kh == 3 && d->kw == 3) ||
+           (d->c_in <= 4 && d->kh == d->kw && d->kh % 2 && d->kh <= DIR_MAX_K);
 }
 
 static void cv_dir_geom(const fid_conv_desc *d, cv_dir *g)
@@ -166,7 +169,7 @@ static void cv_dir_tile(const fid_conv_desc *d, const float *packed, const float
                        d->w_in, d->pad_l, g.wp, d->sw == 2);
         }
     const int taps = d->kh * d->kw, half = g.rowlen / 2, K = d->c_in * taps;
-    int off[9];
+    int off[DIR_MAX_K * DIR_MAX_K];
     for (int t = 0; t < taps; t++) {
         const int ky = t / d->kw, kx = t % d->kw;
         off[t] = ky * g.rowlen + (d->sw == 2 ? (kx & 1) * half + (kx >> 1) : kx);

@@ -58,6 +58,9 @@ static const kc_conv kc_conv_real[] = {
     {"r18_128x256_s2", 128, 28, 28, 256, 3, 2, 1, 1},
     {"r18_256x512_s2", 256, 14, 14, 512, 3, 2, 1, 1},
     {"r18_down_256x512_s2", 256, 14, 14, 512, 1, 2, 0, 1},
+    /* edges of the direct path for RGB-like stems: odd sizes, 5x5 and 7x7, channel tails */
+    {"stem_5x5_s1_odd", 1, 41, 41, 9, 5, 1, 2, 1},
+    {"stem_7x7_s2_odd", 4, 81, 81, 10, 7, 2, 3, 1},
 };
 #define KC_N_CONV_REAL ((int)(sizeof(kc_conv_real) / sizeof(kc_conv_real[0])))
 
