@@ -77,7 +77,11 @@ static inline size_t wino_mxi(int nb) { return (size_t)WINO_MR * nb + 16; }
 static int cv_wino_ok(const fid_conv_desc *d)
 {
     if (d->kh != 3 || d->kw != 3 || d->sh != 1 || d->sw != 1 || d->dil_h != 1 ||
-        d->dil_w != 1 || d->group != 1 || d->c_in < 32 || d->c_out < 32)
+        d->dil_w != 1 || d->group != 1 || d->c_in < 24 || d->c_out < 24)
+        return 0;
+    /* with few input channels the transforms pay only on big planes (SCRFD: 24 channels
+     * win at 80x80 and up, lose at 40x40) */
+    if (d->c_in < 32 && d->h_out * d->w_out < 6400)
         return 0;
     /* Pays when channels are deep enough to amortise the transforms and the transform-
      * domain MACs (padded tile lanes included) are well under the direct ones. */
