@@ -184,18 +184,19 @@ static void cv_pack_b(const fid_conv_desc *d, const float *xg, int k0, int kc, i
 #define UK_PREFETCH_A 1024
 #include "tmpl_uk.h"
 
-static void cv_gemm_pack(const fid_conv_desc *d, const float *w, float *packed)
+/* Weights as panels of mr output channels: [group][panel][k][mr], rows past c_out zero. */
+static void cv_pack_panels(const fid_conv_desc *d, const float *w, float *packed, int mr)
 {
-    cv_geom g;
-    cv_gemm_geom(d, &g);
+    const int cout_g = d->c_out / d->group, K = d->c_in / d->group * d->kh * d->kw;
+    const int n_panels = cv_div_up(cout_g, mr);
     for (int gr = 0; gr < d->group; gr++)
-        for (int pn = 0; pn < g.n_panels; pn++) {
-            float *a = packed + ((size_t)gr * g.n_panels + pn) * g.K * GEMM_MR;
-            for (int k = 0; k < g.K; k++)
-                for (int r = 0; r < GEMM_MR; r++) {
-                    int oc = pn * GEMM_MR + r;
-                    a[(size_t)k * GEMM_MR + r] =
-                        oc < g.cout_g ? w[((size_t)gr * g.cout_g + oc) * g.K + k] : 0.0f;
+        for (int pn = 0; pn < n_panels; pn++) {
+            float *a = packed + ((size_t)gr * n_panels + pn) * K * mr;
+            for (int k = 0; k < K; k++)
+                for (int r = 0; r < mr; r++) {
+                    const int oc = pn * mr + r;
+                    a[(size_t)k * mr + r] =
+                        oc < cout_g ? w[((size_t)gr * cout_g + oc) * K + k] : 0.0f;
                 }
         }
 }
@@ -291,8 +292,10 @@ static void KFN(conv_pack)(const fid_conv_desc *d, const fid_conv_plan *plan, co
         cv_wino_pack(d, w, packed);
     else if (plan->algo == ALGO_GEMMT)
         cv_gt_pack(d, w, packed);
-    else /* GEMM and direct share the packing */
-        cv_gemm_pack(d, w, packed);
+    else if (plan->algo == ALGO_DIRECT)
+        cv_pack_panels(d, w, packed, cv_dir_mr(d));
+    else
+        cv_pack_panels(d, w, packed, GEMM_MR);
 }
 
 static void KFN(conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan,

@@ -13,6 +13,19 @@
 #define DK_NV 1
 #define DK_TAPS 9
 #include "tmpl_direct_uk.h"
+#if VL == 16
+/* 12 output rows x 2 vectors (24 accumulators): 12-channel layers without a 4-row tail */
+#define DK_NAME dk_main9_12
+#define DK_MR 12
+#define DK_NV GEMM_NV
+#define DK_TAPS 9
+#include "tmpl_direct_uk.h"
+#define DK_NAME dk_tail9_12
+#define DK_MR 12
+#define DK_NV 1
+#define DK_TAPS 9
+#include "tmpl_direct_uk.h"
+#endif
 #define DK_NAME dk_main1
 #define DK_NV GEMM_NV
 #define DK_TAPS 1
@@ -31,7 +44,7 @@
 #include "tmpl_direct_uk.h"
 
 typedef struct cv_dir {
-    int rb, rows, wp, rowlen, n_strips, n_panels;
+    int rb, rows, wp, rowlen, n_strips, mr, n_panels; /* mr: output rows per panel */
     int n_ocg, ocg_panels; /* 1x1: output-channel groups x panels per group */
     size_t ics; /* floats per input channel in scratch */
 } cv_dir;
@@ -76,6 +89,17 @@ static int cv_dir_ok(const fid_conv_desc *d)
            (d->c_in <= 4 && d->kh == d->kw && d->kh % 2 && d->kh <= DIR_MAX_K);
 }
 
+/* Panel height: GEMM_MR, or 12 on AVX-512 for 3x3 layers whose channels are a multiple
+ * of 12 but not of 8 (SCRFD-2.5g's 12-channel layers at 320 px: MR 8 wasted a third). */
+static int cv_dir_mr(const fid_conv_desc *d)
+{
+#if VL == 16
+    if (d->kh == 3 && d->kw == 3 && d->c_out % 12 == 0 && d->c_out % GEMM_MR)
+        return 12;
+#endif
+    return GEMM_MR;
+}
+
 static void cv_dir_geom(const fid_conv_desc *d, cv_dir *g)
 {
     /* >= 8 strips per image so two threads balance; <= 4 rows keeps scratch in L2 */
@@ -91,7 +115,8 @@ static void cv_dir_geom(const fid_conv_desc *d, cv_dir *g)
     if (g->ics % 1024 == 0) /* keep channels off the same 4 KiB alias */
         g->ics += VL;
     g->n_strips = cv_div_up(d->h_out, g->rb);
-    g->n_panels = cv_div_up(d->c_out, GEMM_MR);
+    g->mr = cv_dir_mr(d);
+    g->n_panels = cv_div_up(d->c_out, g->mr);
     g->n_ocg = 1, g->ocg_panels = g->n_panels;
     if (cv_dir_1x1(d)) {
         /* tiles: runs of whole blocks of flattened pixels x groups of output channels
@@ -120,7 +145,7 @@ static void cv_dir_plan(const fid_conv_desc *d, fid_conv_plan *plan)
     cv_dir_geom(d, &g);
     plan->algo = ALGO_DIRECT;
     plan->n_tiles = g.n_strips * g.n_ocg;
-    plan->packed_floats = (size_t)g.n_panels * d->c_in * d->kh * d->kw * GEMM_MR;
+    plan->packed_floats = (size_t)g.n_panels * d->c_in * d->kh * d->kw * g.mr;
     plan->scratch_floats = (size_t)d->c_in * g.ics; /* 0 for 1x1 */
 }
 
@@ -180,12 +205,19 @@ static void cv_dir_tile(const fid_conv_desc *d, const float *packed, const float
         for (int ox = 0; ox < d->w_out; ox += nr) {
             const int n = d->w_out - ox < nr ? d->w_out - ox : nr;
             for (int pn = 0; pn < g.n_panels; pn++) {
-                const int oc = pn * GEMM_MR;
-                const int mr = d->c_out - oc < GEMM_MR ? d->c_out - oc : GEMM_MR;
+                const int oc = pn * g.mr;
+                const int mr = d->c_out - oc < g.mr ? d->c_out - oc : g.mr;
                 const size_t o = (size_t)oc * plane + (size_t)oy * d->w_out + ox;
-                const float *a = packed + (size_t)pn * K * GEMM_MR;
+                const float *a = packed + (size_t)pn * K * g.mr;
                 uk_epi e = {ep->bias ? ep->bias + oc : NULL, ep->slope ? ep->slope + oc : NULL,
                             ep->res ? ep->res + o : NULL, ep->act, ep->a0, ep->a1};
+#if VL == 16
+                if (g.mr == 12) {
+                    (n > VL ? dk_main9_12 : dk_tail9_12)(d->c_in, 9, off, g.ics, a, brow + ox,
+                                                        y + o, plane, mr, n, &e);
+                    continue;
+                }
+#endif
                 if (taps == 9)
                     (n > VL ? dk_main9 : dk_tail9)(d->c_in, 9, off, g.ics, a, brow + ox,
                                                   y + o, plane, mr, n, &e);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* One direct-conv micro-kernel instance: define DK_NAME, DK_NV, DK_TAPS (0 = runtime
- * `taps`), then include (see tmpl_direct.h). C[GEMM_MR rows x DK_NV*VL] = sum over ic and
+ * `taps`), optionally DK_MR (default GEMM_MR), then include (see tmpl_direct.h).
+ * C[DK_MR rows x DK_NV*VL] = sum over ic and
  * taps of A[ic][t][MR] * B[ic * ics + off[t] + col]; B rows are padded input rows in scratch,
  * so the "im2col" is just an address. mr valid rows, nr valid columns; epilogue fused. */
+#ifndef DK_MR
+#define DK_MR GEMM_MR
+#endif
 static void DK_NAME(int cin, int taps, const int *off, size_t ics, const float *A,
                     const float *B, float *C, size_t ldc, int mr, int nr, const uk_epi *e)
 {
-    enum { MR = GEMM_MR, NV = DK_NV };
+    enum { MR = DK_MR, NV = DK_NV };
 #if DK_TAPS
     taps = DK_TAPS;
 #endif
@@ -58,5 +62,6 @@ static void DK_NAME(int cin, int taps, const int *off, size_t ics, const float *
 }
 
 #undef DK_NAME
+#undef DK_MR
 #undef DK_NV
 #undef DK_TAPS
