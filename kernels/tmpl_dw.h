@@ -33,12 +33,11 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
         }
         return;
     }
-    int z = 0;
-    for (; z + VL <= rowlen; z += VL)
-        vf_store(dst + z, vf_zero());
-    if (z < rowlen)
-        vf_store_n(dst + z, vf_zero(), rowlen - z);
-    float *ev = dst, *od = dst + rowlen / 2;
+    const int half = rowlen / 2;
+    float *ev = dst, *od = dst + half;
+    /* zeros only where no data goes: the left padding (pad_l < 2 VL) now, the right after */
+    vf_store(ev, vf_zero());
+    vf_store(od, vf_zero());
     /* pair j = padded columns (2j, 2j+1) = input (2j - pad_l, 2j + 1 - pad_l) */
     int j = (pad_l + 1) / 2;
     for (int q = q0; q < 2 * j && q < q1; q++) /* odd pad_l: the first odd column */
@@ -58,6 +57,12 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
         vf_uzp2(vf_load_n(p, n0), vf_load_n(p + VL, n - n0), &e, &o);
         vf_store(ev + j, e);
         vf_store(od + j, o);
+        j += VL;
+    }
+    for (j = j > VL ? j : VL; j < half; j += VL) {
+        const int n = half - j < VL ? half - j : VL;
+        vf_store_n(ev + j, vf_zero(), n);
+        vf_store_n(od + j, vf_zero(), n);
     }
 }
 
