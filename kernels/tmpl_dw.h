@@ -19,18 +19,17 @@ static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int p
     }
     const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
     if (!s2) {
-        /* zero the row, then copy the input over it in whole vectors, the last one loaded
-         * masked so its tail lanes are the right padding's zeros (no scalar loops; the row
-         * has VL floats of slack) */
-        int j = 0;
-        for (; j + VL <= rowlen; j += VL)
-            vf_store(dst + j, vf_zero());
-        if (j < rowlen)
-            vf_store_n(dst + j, vf_zero(), rowlen - j);
-        for (int q = 0; q < q1 - q0; q += VL) {
+        /* left padding (pad_l < VL), then the input in whole vectors, the last one loaded
+         * masked so its tail lanes are the right padding's zeros (the row has VL floats of
+         * slack), then zeros to the end: no scalar loops, every float stored about once */
+        vf_store(dst, vf_zero());
+        int q = 0;
+        for (; q < q1 - q0; q += VL) {
             const int n = q1 - q0 - q < VL ? q1 - q0 - q : VL;
             vf_store(dst + q0 + q, n == VL ? vf_load(src + q) : vf_load_n(src + q, n));
         }
+        for (int j = q0 + q > VL ? q0 + q : VL; j < rowlen; j += VL)
+            vf_store_n(dst + j, vf_zero(), rowlen - j < VL ? rowlen - j : VL);
         return;
     }
     const int half = rowlen / 2;
