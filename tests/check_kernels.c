@@ -532,6 +532,23 @@ static void conv_wino(void)
         d = kc_desc(ci, sm[i][0], sm[i][1], co, 3, 3, 1, 1, 0, 1, 1, 0, 1, 1);
         check_conv("wino2_asym", &d, (i + 3) % N_EPI);
     }
+    /* Wide planes (>= 8 tiles per row) take the de-interleaved patch rows: odd widths, a
+     * tile block ending mid-row (64 channels: 80-tile blocks, 9 tiles per row), 24 input
+     * channels on a big plane, pad 0 and asymmetric pads, every epilogue */
+    static const int wide[][7] = {{64, 37, 33, 40, 1, 1, 1}, {24, 81, 83, 24, 1, 1, 1},
+                                  {48, 30, 29, 50, 1, 0, 0}, {32, 45, 64, 33, 0, 0, 0},
+                                  {40, 33, 41, 72, 0, 1, 1}};
+    for (int i = 0; i < 5; i++) {
+        const int *w = wide[i];
+        d = kc_desc(w[0], w[1], w[2], w[3], 3, 3, 1, 1, w[4], w[5], w[6], 1 - w[5], 1, 1);
+        check_conv("wino_wide", &d, i % N_EPI);
+        for (int k = 0; k < n_isa; k++) {
+            fid_conv_plan pl;
+            kisa[k].conv_plan(&d, &pl);
+            CHECK(kisa[k].isa == FID_ISA_REF || pl.algo == 3, "%s wino_wide %d takes Winograd",
+                  fid_isa_name(kisa[k].isa), i);
+        }
+    }
     d = kc_desc(512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     check_conv("wino2_512_7", &d, 2);
     /* the shapes above must really take Winograd on every SIMD level */
