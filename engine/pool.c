@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #define POOL_MAX 256
-#define SPIN_IDLE 20000 /* polls before an idle worker sleeps (~50-100 us) */
+#define SPIN_IDLE 2000 /* polls before an idle worker sleeps (tens of us): a pipeline runs two graphs */
 #define SPIN_WAIT 2000  /* polls between yields while the caller waits for claimed items */
 
 typedef struct pool_slot {
