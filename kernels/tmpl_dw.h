@@ -3,33 +3,38 @@
  * (tmpl_direct.h): rows are zero-padded, stride-2 rows de-interleaved into even/odd halves,
  * so every tap is an unaligned contiguous vector load. Included from tmpl_conv.h. */
 
+/* dst[u] = src[col0 + u] where 0 <= col0 + u < w, else 0, for u in [0, len) (src NULL: all
+ * zero). Every store is a whole vector at a multiple of VL (row edges through
+ * vf_load_lanes, a ragged end masked), so later whole-vector loads forward from one store. */
+static void cv_copy_row(float *dst, int len, const float *src, int w, int col0)
+{
+    for (int u = 0; u < len; u += VL) {
+        const int c = col0 + u, n = len - u < VL ? len - u : VL;
+        vf v;
+        if (src && c >= 0 && c + VL <= w) {
+            v = vf_load(src + c);
+        } else if (!src || c >= w || c + VL <= 0) {
+            v = vf_zero();
+        } else {
+            const int lo = c < 0 ? -c : 0, hi = w - c < VL ? w - c : VL;
+            v = vf_load_lanes(src + c + lo, lo, hi);
+        }
+        if (n == VL)
+            vf_store(dst + u, v);
+        else
+            vf_store_n(dst + u, v, n);
+    }
+}
+
 /* Padded row of `rowlen` floats: padded column q holds src[q - pad_l] for q in [0, wp)
  * (zero outside the input); src NULL = all zero. s2: column q goes to
  * dst[(q & 1) * (rowlen / 2) + q / 2]. Everything else in the row is zero. */
 static void cv_pad_row(float *dst, int rowlen, const float *src, int w_in, int pad_l, int wp,
                        int s2)
 {
-    if (!src) {
-        int j = 0;
-        for (; j + VL <= rowlen; j += VL)
-            vf_store(dst + j, vf_zero());
-        if (j < rowlen)
-            vf_store_n(dst + j, vf_zero(), rowlen - j);
-        return;
-    }
     const int q0 = pad_l, q1 = pad_l + w_in < wp ? pad_l + w_in : wp;
-    if (!s2) {
-        /* left padding (pad_l < VL), then the input in whole vectors, the last one loaded
-         * masked so its tail lanes are the right padding's zeros (the row has VL floats of
-         * slack), then zeros to the end: no scalar loops, every float stored about once */
-        vf_store(dst, vf_zero());
-        int q = 0;
-        for (; q < q1 - q0; q += VL) {
-            const int n = q1 - q0 - q < VL ? q1 - q0 - q : VL;
-            vf_store(dst + q0 + q, n == VL ? vf_load(src + q) : vf_load_n(src + q, n));
-        }
-        for (int j = q0 + q > VL ? q0 + q : VL; j < rowlen; j += VL)
-            vf_store_n(dst + j, vf_zero(), rowlen - j < VL ? rowlen - j : VL);
+    if (!src || !s2) {
+        cv_copy_row(dst, rowlen, src, q1 - q0, -pad_l);
         return;
     }
     const int half = rowlen / 2;

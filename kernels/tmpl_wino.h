@@ -229,19 +229,7 @@ static void wino_split_row(const float *xr, int w_in, int col0, int m, int n, fl
                            size_t sst, float *R)
 {
     const int lr = cv_round_up((n + 1) * m, m * VL), nq = lr / (m * VL);
-    /* R[u] = x[col0 + u], 0 outside the row; whole-vector stores where possible, so the
-     * de-interleave's loads forward from them */
-    for (int u = 0; u < lr; u += VL) {
-        const int c = col0 + u;
-        if (xr && c >= 0 && c + VL <= w_in)
-            vf_store(R + u, vf_load(xr + c));
-        else if (!xr || c >= w_in || c + VL <= 0)
-            vf_store(R + u, vf_zero());
-        else {
-            const int lo = c < 0 ? -c : 0, hi = w_in - c < VL ? w_in - c : VL;
-            vf_store(R + u, vf_load_lanes(xr + c + lo, lo, hi));
-        }
-    }
+    cv_copy_row(R, lr, xr, w_in, col0); /* R[u] = x[col0 + u], 0 outside the row */
     vf p0 = vf_zero(), p1 = vf_zero();
     for (int q = 0; q <= nq; q++) {
         vf n0 = vf_zero(), n1 = vf_zero();
