@@ -12,7 +12,7 @@ PY      ?= /usr/bin/python3
 
 OPT     := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes \
-           -Wno-unused-parameter -fvisibility=hidden -Iengine -Ikernels -Imodels -Isrc -MMD -MP
+           -Wno-unused-parameter -fvisibility=hidden -MMD -MP
 LDLIBS  := -lm -pthread
 ifeq ($(OMP),1)
 CFLAGS  += -fopenmp
@@ -22,12 +22,42 @@ ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS  += -fsanitize=$(SAN)
 endif
-# Optional codecs/video/sqlite: linked when the pipeline sources need them.
-PKGS    := libjpeg libpng libwebp libavformat libavcodec libswscale libavutil sqlite3
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
-LIB_SRC := $(wildcard engine/*.c engine/ops/*.c kernels/*.c kernels/ref/*.c models/*.c src/*.c)
+# Layers look down only: each layer's sources see only the include paths of the layers below
+# it, so an include that climbs up fails to compile (docs/ARCHITECTURE.md).
+INC_kernels := -Ikernels
+INC_engine  := -Iinclude -Iengine -Ikernels
+INC_models  := -Iinclude -Imodels -Iengine
+INC_src     := -Iinclude -Isrc -Imodels -Iengine -Ikernels
+INC_cli     := -Iinclude
+INC_all     := -Iinclude -Isrc -Imodels -Iengine -Ikernels
+$(B)/kernels/%.o: INC := $(INC_kernels)
+$(B)/engine/%.o:  INC := $(INC_engine)
+$(B)/models/%.o:  INC := $(INC_models)
+$(B)/src/%.o:     INC := $(INC_src)
+$(B)/src/cli/%.o: INC := $(INC_cli)
+
+# Optional components (1 = built in). The core (engine, kernels, models, face pipeline,
+# analysis) needs only libc and libm; IMAGE adds JPEG/PNG/WebP decoding (BMP is always there),
+# VIDEO the libav* decoder and tracker, GALLERY the SQLite gallery and search.
+# The faceid CLI needs all three.
+IMAGE   ?= 1
+VIDEO   ?= 1
+GALLERY ?= 1
+PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
+           $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
+           $(if $(filter 1,$(GALLERY)),sqlite3)
+PKG_LIBS := $(if $(strip $(PKGS)),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+PKG_CFLAGS := $(if $(strip $(PKGS)),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+ifneq ($(IMAGE),1)
+CFLAGS  += -DFID_NO_CODECS
+endif
+FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1)))
+
+# Sources are picked up by folder: every .c in a component's folders.
+SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/analysis src/util \
+            $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery)
+LIB_SRC := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(ARCH),x86_64)
 LIB_SRC += $(wildcard kernels/x86/*.c)
 endif
@@ -46,20 +76,24 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all lib test check asan bench models golden neon clean demo fuzz
+.PHONY: all lib test check asan tsan bench models golden neon clean demo fuzz
+ifeq ($(FULL),1)
 all: $(B)/faceid $(TEST_BIN) $(BENCH_BIN)
+else
+all: $(B)/libfaceid.a
+endif
 lib: $(B)/libfaceid.a
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(PKG_CFLAGS) -c $< -o $@
 # One ISA per file, selected by the file name. Never -march=native.
 $(B)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -c $< -o $@
 $(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -c $< -o $@
 
 $(B)/libfaceid.a: $(LIB_OBJ)
 	@rm -f $@
@@ -71,10 +105,10 @@ $(B)/faceid: $(CLI_OBJ) $(B)/libfaceid.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 $(B)/tests/%: tests/%.c $(B)/libfaceid.a tests/harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC_all) $(PKG_CFLAGS) -Itests -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
 $(B)/bench/%: bench/%.c $(B)/libfaceid.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests -Ibench -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC_all) $(PKG_CFLAGS) -Itests -Ibench -o $@ $< $(B)/libfaceid.a $(PKG_LIBS) $(LDLIBS)
 
 # Converted models: every ONNX in $(MODELS_SRC) plus the generated architecture-exact ones.
 models:
@@ -100,7 +134,7 @@ neon:
 	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 OMP=0 PKG_LIBS= PKG_CFLAGS= \
 	    build-neon/libkernels.a
 	@mkdir -p build-neon/tests
-	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) -Itests -o build-neon/tests/check_kernels \
+	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) $(INC_kernels) -Itests -o build-neon/tests/check_kernels \
 	    tests/check_kernels.c build-neon/libkernels.a -lm
 	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
 
@@ -111,7 +145,7 @@ fuzz:
 	$(MAKE) B=$(FUZZ_B) CC=clang SAN=fuzzer-no-link,address,undefined OMP=0 $(FUZZ_B)/libfaceid.a
 	@mkdir -p $(FUZZ_B)/fuzz
 	for f in tests/fuzz/fuzz_*.c; do \
-	    clang $(filter-out -fopenmp,$(CFLAGS)) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz \
+	    clang $(filter-out -fopenmp,$(CFLAGS)) $(INC_all) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz \
 	        -o $(FUZZ_B)/fuzz/$$(basename $$f .c) $$f $(FUZZ_B)/libfaceid.a $(PKG_LIBS) -lm || exit 1; \
 	done
 	FUZZ_B=$(FUZZ_B) SHARED=$(SHARED) FUZZ_TIME=$(FUZZ_TIME) ONLY=$(ONLY) tests/fuzz/run.sh

@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-#include "search.h"
+#include "gallery/search.h"
 
 static double now_ms(void)
 {

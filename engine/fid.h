@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Same values as the public FACEID_* codes in src/faceid.h. */
+/* Same values as the public FID_STATUS_* codes in include/faceid.h. */
 typedef enum fid_status {
     FID_OK = 0,
     FID_ERR_INVALID_ARG = -1,

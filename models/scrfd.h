@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SCRFD post-processing: raw head outputs (or the single decoded `pred` output) → faces in
  * source-image pixels (anchor decode, score threshold, NMS, max_faces, min_face).
- * Called by: the pipeline's detect step (src/detect.c) after fid_letterbox + the engine run,
+ * Called by: the pipeline's detect step (src/face/pipe_detect.c) after fid_letterbox + the engine run,
  * and tests. No allocation: the caller supplies scratch sized by fid_scrfd_scratch_size. */
 #ifndef FID_SCRFD_H
 #define FID_SCRFD_H

@@ -4,7 +4,7 @@
  * border blending, rotated gradients) and NCHW normalisation. */
 #include "harness.h"
 #include "fid.h"
-#include "align.h"
+#include "face/align.h"
 
 static void apply(const fid_affine *m, double x, double y, double *ox, double *oy)
 {

@@ -4,8 +4,8 @@
  * input (truncated, corrupt, zero-byte, non-image, huge dimensions, random mutations). */
 #include "harness.h"
 #include "fid.h"
-#include "image.h"
-#include "exif.h"
+#include "image/image.h"
+#include "image/exif.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -3,8 +3,8 @@
  * yaw/pitch/roll, sharp vs blurred crops, size mapping and the (renormalised) composite. */
 #include "harness.h"
 #include "fid.h"
-#include "quality.h"
-#include "align.h"
+#include "face/quality.h"
+#include "face/align.h"
 
 /* A frontal 3-D face in IOD units: eyes at y 0, nose tip 0.5 IOD in front of the eye/mouth
  * plane, mouth at L; rotated by yaw (about y), pitch (about x), projected orthographically,

@@ -7,7 +7,7 @@
 
 #include "harness.h"
 #include "kernels.h"
-#include "search.h"
+#include "gallery/search.h"
 
 static void run_case(int n, int dim, int n_ids, int isa, int threads, int seed)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "faceid.h"
-#include "image.h"
+#include "image/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

@@ -7,7 +7,7 @@
 
 #include "faceid.h"
 #include "fuzz_common.h"
-#include "json_scan.h"
+#include "util/json_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

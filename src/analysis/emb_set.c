@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "faceid.h"
-#include "json_scan.h"
+#include "util/json_scan.h"
 
 void fid_emb_set_free(fid_emb_set *s)
 {

@@ -2,14 +2,14 @@
 /* 5-point face alignment: least-squares similarity transform (Umeyama, no reflection) to the
  * ArcFace 112x112 template, bilinear affine warp of RGB8 (cv2.warpAffine semantics, constant
  * 0 border), and crop → float NCHW normalisation (optionally mirrored for flip-TTA).
- * Called by: the pipeline's embed step (src/embed.c), quality (sharpness on the crop), tests. */
+ * Called by: the pipeline's embed step (src/face/pipe_detect.c), quality (sharpness on the crop), tests. */
 #ifndef FID_ALIGN_H
 #define FID_ALIGN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "image/image.h"
 
 #define FID_ALIGN_SIZE 112
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Minimal bounds-checked EXIF reader: only the orientation tag (0x0112) of IFD0.
- * Called by: src/image.c (JPEG APP1 payload) and tests. */
+ * Called by: src/image/codecs.c (JPEG APP1 payload), image.c (WebP/PNG) and tests. */
 #ifndef FID_EXIF_H
 #define FID_EXIF_H
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "arcface.h"
-#include "image.h"
+#include "image/image.h"
 #include "pipe_internal.h"
 
 #ifndef FACEID_MODELS_DIR

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Cheap face-quality signals: size, head pose from the 5 landmarks, sharpness (variance of the
  * Laplacian on the aligned crop), optional occlusion score, and their weighted composite.
- * Called by: the pipeline after detection + alignment (src/faceid.c / CLI) and tests. */
+ * Called by: the pipeline after detection + alignment (src/face/pipe_detect.c) and tests. */
 #ifndef FID_QUALITY_H
 #define FID_QUALITY_H
 

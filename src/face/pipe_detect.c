@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arcface.h"
-#include "image.h"
+#include "image/image.h"
 #include "pipe_internal.h"
 #include "quality.h"
 

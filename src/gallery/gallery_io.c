@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Gallery row iteration, JSON-lines export/import and .npy export. */
 #include "gallery_priv.h"
-#include "json_scan.h"
+#include "util/json_scan.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Image decoding (JPEG/PNG/WebP/BMP → RGB8 HWC, EXIF orientation applied), PIL-compatible
  * bilinear resize, and the SCRFD letterbox into float NCHW.
- * Called by: the pipeline (src/detect.c, src/faceid.c), the faceid CLI and tests. */
+ * Called by: the pipeline (src/face/pipeline.c, pipe_detect.c), src/video and tests. */
 #ifndef FID_IMAGE_H
 #define FID_IMAGE_H
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_scan.h"
+#include "util/json_scan.h"
 
 static const double FARS[FID_CALIB_NFAR] = {1e-1, 1e-2, 1e-3, 1e-4};
 
