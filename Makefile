@@ -27,7 +27,7 @@ endif
 # it, so an include that climbs up fails to compile (docs/ARCHITECTURE.md).
 INC_kernels := -Ikernels
 INC_engine  := -Iinclude -Iengine -Ikernels
-INC_models  := -Iinclude -Imodels -Iengine
+INC_models  := -Iinclude -Imodels -Iengine -Ikernels
 INC_src     := -Iinclude -Isrc -Imodels -Iengine -Ikernels
 INC_cli     := -Iinclude
 INC_all     := -Iinclude -Isrc -Imodels -Iengine -Ikernels

@@ -159,6 +159,8 @@ FID_API int fid_model_file_id(const char *path, char *out, size_t cap);
 FID_API const char *fid_pipeline_model_path(const fid_pipeline *p, int which);
 /* Cosine similarity in [-1, 1] (0 for zero vectors). */
 FID_API float fid_cosine(const float *a, const float *b, int n);
+/* 1 if w x h is a valid detector input size (SCRFD: multiples of 32 in 32..4096), else 0. */
+FID_API int fid_detector_size_ok(int w, int h);
 /* The models directory that open would use with these options (for `faceid models`). */
 FID_API const char *fid_models_dir(const fid_pipeline_options *o);
 

@@ -1,8 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* Embedding post-processing for ArcFace-style recognisers: L2-normalisation, flip-TTA combine,
- * cosine similarity. Called by: the pipeline's embed/compare/search steps and tests. */
+/* ArcFace-style recognisers: binding a loaded model and preparing its input from an aligned
+ * 112x112 crop (arcface_bind.c), and embedding post-processing: L2-normalisation, flip-TTA
+ * combine, cosine similarity (arcface.c). Called by: the pipeline's embed/compare/search steps
+ * and tests. */
 #ifndef FID_ARCFACE_H
 #define FID_ARCFACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faceid.h"
+
+#define FID_ARCFACE_SIZE 112 /* aligned crop side (the 5-point template's size) */
+
+typedef struct fid_arcface_model {
+    float mean, std; /* input normalisation (model.mean / model.std meta; 127.5, 127.5) */
+    int dim;         /* embedding width */
+} fid_arcface_model;
+
+/* Plans m for 1x3x112x112 and checks its output is an embedding of 2..FID_EMBED_MAX values.
+ * path is for messages. 0 or FID_ERR_UNSUPPORTED with a message in err. */
+int fid_arcface_bind(fid_arcface_model *r, fid_model *m, const char *path, char *err,
+                     size_t errlen);
+/* Aligned RGB8 112x112 crop → the model input, float NCHW (v - mean) / std; flip != 0
+ * mirrors left-right (flip test-time augmentation). */
+void fid_arcface_input(const fid_arcface_model *r, const uint8_t *crop, int flip, float *dst);
 
 /* Normalise v[n] in place to unit L2 norm (accumulated in double). Returns the original norm;
  * a zero or non-finite vector is left as is (all zeros stay zeros) and 0 is returned. */

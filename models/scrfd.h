@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* SCRFD post-processing: raw head outputs (or the single decoded `pred` output) → faces in
+/* SCRFD, everything model-specific: binding a loaded model's outputs to the heads
+ * (scrfd_bind.c), the input size rules and the letterbox that prepares its input, and the
+ * post-processing (scrfd.c): raw head outputs (or the single decoded `pred` output) → faces in
  * source-image pixels (anchor decode, score threshold, NMS, max_faces, min_face).
- * Called by: the pipeline's detect step (src/face/pipe_detect.c) after fid_letterbox + the engine run,
- * and tests. No allocation: the caller supplies scratch sized by fid_scrfd_scratch_size. */
+ * Called by: the pipeline's detect step (src/face/pipe_detect.c) and tests. No allocation: the
+ * caller supplies scratch sized by fid_scrfd_scratch_size. */
 #ifndef FID_SCRFD_H
 #define FID_SCRFD_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "faceid.h"
 
 #define FID_SCRFD_LEVELS 3  /* strides 8, 16, 32 */
 #define FID_SCRFD_ANCHORS 2 /* anchors per feature-map cell */
+#define FID_SCRFD_STRIDE_MAX 32 /* coarsest feature map: input sizes are multiples of it */
+#define FID_SCRFD_SIZE_MAX 4096
+
+/* The one input-size rule: w and h multiples of 32 in [32, 4096]. 1 if ok. */
+int fid_scrfd_size_ok(int w, int h);
+/* Input size for an image when the user asked for none: 320 up to 320 px on the long side,
+ * 1024 from 2000 px, else 640. */
+void fid_scrfd_auto_size(int img_w, int img_h, int *dw, int *dh);
 
 /* One detection; field layout matches the public fid_face's leading fields. */
 typedef struct fid_det_face {
@@ -61,5 +74,36 @@ int fid_scrfd_decode_pred(const float *pred, int n_rows, const fid_scrfd_params 
 
 /* IoU with insightface's +1 pixel convention ((x1 - x0 + 1) * (y1 - y0 + 1) areas). */
 float fid_scrfd_iou(const fid_det_face *a, const fid_det_face *b);
+
+/* A loaded SCRFD model's outputs and input convention (from its metadata). */
+typedef struct fid_scrfd_model {
+    int pred;             /* 1: single decoded `pred [N,15]` output; 0: raw heads */
+    int head[FID_SCRFD_LEVELS][3]; /* output index of [level][score, bbox, kps]; kps -1: none */
+    int fixed_w, fixed_h; /* model.input meta size (the size of fixed-shape exports) */
+    float mean, std;      /* input normalisation */
+} fid_scrfd_model;
+
+/* Checks the outputs (9 heads, 6 heads without landmarks, or one pred) and reads the meta.
+ * path is for messages. 0 or FID_ERR_UNSUPPORTED with a message in err. */
+int fid_scrfd_bind(fid_scrfd_model *d, const fid_model *m, const char *path, char *err,
+                   size_t errlen);
+/* Candidate rows the decoder can see at this input size (sizes the scratch). The model must
+ * be planned for in_w x in_h. */
+int fid_scrfd_candidates(const fid_scrfd_model *d, const fid_model *m, int in_w, int in_h);
+
+/* Letterbox geometry: s = min(dst_w / src_w, dst_h / src_h), new size = round(src * s), clamped
+ * to [1, dst]. This reproduces shared/data/reference (t1 → 640x443, two_people → 640x376). */
+void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, int *new_h,
+                        float *scale_out);
+/* SCRFD letterbox: resize packed RGB8 w x h (keeping aspect) into the top-left of a black
+ * dst_w x dst_h canvas, written as float NCHW (v - mean) / std. scale_out (may be NULL)
+ * receives s: divide network coordinates by it to get source pixels. No allocation.
+ * 0 or FID_ERR_INVALID_ARG. */
+int fid_scrfd_letterbox(const uint8_t *rgb, int w, int h, int dst_w, int dst_h, float mean,
+                        float std, float *dst_nchw, float *scale_out);
+/* Decode the outputs of a finished run of m (bound as d) into faces. */
+int fid_scrfd_decode_model(const fid_scrfd_model *d, const fid_model *m,
+                           const fid_scrfd_params *sp, void *scratch, size_t scratch_bytes,
+                           fid_det_face *faces, int cap, int *n_out, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "fid.h"
 #include "face/align.h"
+#include "arcface.h"
 
 static void apply(const fid_affine *m, double x, double y, double *ox, double *oy)
 {
@@ -211,24 +212,26 @@ static void test_warp(void)
               == FID_ERR_INVALID_ARG, "singular warp rejected");
 }
 
+/* ArcFace input: plane c, row y, col x = (crop[(y*112+x)*3+c] - mean) / std; flip mirrors x. */
 static void test_nchw(void)
 {
-    uint8_t rgb[2 * 3 * 3];
-    for (int i = 0; i < 18; i++)
-        rgb[i] = (uint8_t)(i * 10);
-    float o[18], f[18];
-    fid_rgb8_to_nchw(rgb, 3, 2, 127.5f, 127.5f, 0, o);
-    fid_rgb8_to_nchw(rgb, 3, 2, 127.5f, 127.5f, 1, f);
-    CHECK(o[0] == (0 - 127.5f) / 127.5f && o[6 + 4] == (130 - 127.5f) / 127.5f, "nchw values");
-    /* plane c, row y, col x: rgb[(y*3+x)*3+c] */
+    enum { S = FID_ARCFACE_SIZE };
+    static uint8_t rgb[S * S * 3];
+    static float o[3 * S * S], f[3 * S * S];
+    for (int i = 0; i < S * S * 3; i++)
+        rgb[i] = (uint8_t)(i * 7 + i / 300);
+    fid_arcface_model r = {127.5f, 127.5f, 512};
+    fid_arcface_input(&r, rgb, 0, o);
+    fid_arcface_input(&r, rgb, 1, f);
+    CHECK(o[0] == (0 - 127.5f) / 127.5f, "nchw first value");
     int bad = 0;
     for (int c = 0; c < 3; c++)
-        for (int y = 0; y < 2; y++)
-            for (int x = 0; x < 3; x++) {
-                float e = ((float)rgb[(y * 3 + x) * 3 + c] - 127.5f) / 127.5f;
-                float ef = ((float)rgb[(y * 3 + 2 - x) * 3 + c] - 127.5f) / 127.5f;
-                bad += fabsf(o[c * 6 + y * 3 + x] - e) > 1e-7f;
-                bad += fabsf(f[c * 6 + y * 3 + x] - ef) > 1e-7f;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                float e = ((float)rgb[(y * S + x) * 3 + c] - 127.5f) / 127.5f;
+                float ef = ((float)rgb[(y * S + S - 1 - x) * 3 + c] - 127.5f) / 127.5f;
+                bad += fabsf(o[(c * S + y) * S + x] - e) > 1e-7f;
+                bad += fabsf(f[(c * S + y) * S + x] - ef) > 1e-7f;
             }
     CHECK(bad == 0, "nchw layout / flip: %d wrong", bad);
 }

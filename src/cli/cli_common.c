@@ -56,8 +56,7 @@ int cli_parse_det_size(const char *s, int *w, int *h)
     long a = strtol(s, &end, 10), b = a;
     if (*end == 'x' || *end == 'X')
         b = strtol(end + 1, &end, 10);
-    /* SCRFD needs multiples of 32 (stride-32 feature map). */
-    if (*end || a < 32 || b < 32 || a > 4096 || b > 4096 || a % 32 || b % 32) {
+    if (*end || a > 4096 || b > 4096 || !fid_detector_size_ok((int)a, (int)b)) {
         cli_err("bad --det-size '%s' (want auto, N or WxH, multiples of 32 in 32..4096)", s);
         return -1;
     }

@@ -111,17 +111,3 @@ int fid_align_crop(const fid_rgb_image *img, const float kps[5][2],
         return st;
     return fid_warp_affine_rgb8(img, &m, crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE);
 }
-
-void fid_rgb8_to_nchw(const uint8_t *rgb, int w, int h, float mean, float std, int flip,
-                      float *dst)
-{
-    size_t plane = (size_t)w * h;
-    float inv = 1.0f / std;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const uint8_t *p = rgb + ((size_t)y * w + (flip ? w - 1 - x : x)) * 3;
-            size_t o = (size_t)y * w + x;
-            for (int c = 0; c < 3; c++)
-                dst[c * plane + o] = ((float)p[c] - mean) * inv;
-        }
-}

@@ -44,8 +44,4 @@ int fid_warp_affine_rgb8(const fid_rgb_image *src, const fid_affine *m, uint8_t 
 int fid_align_crop(const fid_rgb_image *img, const float kps[5][2],
                    uint8_t crop[FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3]);
 
-/* RGB8 packed w x h → float NCHW [3, h, w] as (v - mean) / std; flip != 0 mirrors left-right. */
-void fid_rgb8_to_nchw(const uint8_t *rgb, int w, int h, float mean, float std, int flip,
-                      float *dst);
-
 #endif

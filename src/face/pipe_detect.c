@@ -1,26 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* Face pipeline per-image work: letterbox + SCRFD + decode, 5-point alignment, quality
+/* Face pipeline per-image work: SCRFD (letterbox, run, decode: models/scrfd*), 5-point alignment, quality
  * (with the optional occlusion classifier) and embeddings. Buffers come from open or from the
  * first use of a detector size; nothing is allocated per call otherwise. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "arcface.h"
 #include "image/image.h"
 #include "pipe_internal.h"
 #include "quality.h"
 
-/* Auto detector size: small images gain nothing from upscaling to 640 (320 is 4x cheaper), very
- * large ones keep small faces detectable at 1024. */
-static void auto_size(const fid_pipeline *p, int w, int h, int *dw, int *dh)
+static void det_size(const fid_pipeline *p, int w, int h, int *dw, int *dh)
 {
-    int l = w > h ? w : h;
     if (p->o.det_w > 0 && p->o.det_h > 0) {
         *dw = p->o.det_w;
         *dh = p->o.det_h;
     } else {
-        *dw = *dh = l <= 320 ? 320 : l >= 2000 ? 1024 : 640;
+        fid_scrfd_auto_size(w, h, dw, dh);
     }
 }
 
@@ -30,28 +26,22 @@ static int plan_detector(fid_pipeline *p, int dw, int dh)
 {
     fid_model *m = p->m[0];
     if (p->det_fixed) {
-        dw = p->det_fixed_w;
-        dh = p->det_fixed_h;
+        dw = p->det.fixed_w;
+        dh = p->det.fixed_h;
     }
     if (dw == p->cur_w && dh == p->cur_h)
         return FID_STATUS_OK;
     int dims[4] = {1, 3, dh, dw};
     p->cur_w = p->cur_h = 0; /* a failed re-plan leaves the model unplanned */
     if (fid_model_set_input_shape(m, dims) < 0) {
-        if (dw == p->det_fixed_w && dh == p->det_fixed_h)
+        if (dw == p->det.fixed_w && dh == p->det.fixed_h)
             return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector: %s", fid_last_error(m));
         p->det_fixed = 1; /* static-shape export: only its own size works */
-        return plan_detector(p, p->det_fixed_w, p->det_fixed_h);
+        return plan_detector(p, p->det.fixed_w, p->det.fixed_h);
     }
     p->cur_w = dw;
     p->cur_h = dh;
-    int rows = fid_scrfd_total_anchors(dw, dh);
-    if (p->det_pred) {
-        fid_tensor_info ti;
-        fid_model_output(m, 0, &ti);
-        rows = (int)(ti.numel / 15);
-    }
-    size_t need = fid_scrfd_scratch_size(rows);
+    size_t need = fid_scrfd_scratch_size(fid_scrfd_candidates(&p->det, m, dw, dh));
     if (need > p->scratch_bytes) {
         void *s = realloc(p->scratch, need);
         if (!s) {
@@ -67,14 +57,14 @@ static int plan_detector(fid_pipeline *p, int dw, int dh)
 static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
 {
     int dw, dh;
-    auto_size(p, im->width, im->height, &dw, &dh);
+    det_size(p, im->width, im->height, &dw, &dh);
     int rc = plan_detector(p, dw, dh);
     if (rc < 0)
         return rc;
     fid_model *m = p->m[0];
     float scale;
-    if (fid_letterbox(im, p->cur_w, p->cur_h, p->det_mean, p->det_std, fid_model_input(m, NULL),
-                      &scale) < 0)
+    if (fid_scrfd_letterbox(im->data, im->width, im->height, p->cur_w, p->cur_h, p->det.mean,
+                            p->det.std, fid_model_input(m, NULL), &scale) < 0)
         return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "letterbox failed (%dx%d image)",
                              im->width, im->height);
     if ((rc = fid_model_run(m)) < 0)
@@ -88,24 +78,8 @@ static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
     sp.max_faces = p->o.max_faces;
     sp.min_face = p->o.min_face;
     char err[256];
-    if (p->det_pred) {
-        fid_tensor_info ti;
-        const float *pred = fid_model_output(m, 0, &ti);
-        rc = fid_scrfd_decode_pred(pred, (int)(ti.numel / 15), &sp, p->scratch, p->scratch_bytes,
-                                   p->dets, FID_PIPE_MAX_DET, n_out, err, sizeof err);
-    } else {
-        fid_scrfd_heads h;
-        for (int lv = 0; lv < FID_SCRFD_LEVELS; lv++) {
-            fid_tensor_info ti;
-            h.score[lv] = fid_model_output(m, p->det_head[lv][0], &ti);
-            h.count[lv] = (int)ti.numel;
-            h.bbox[lv] = fid_model_output(m, p->det_head[lv][1], NULL);
-            int ki = p->det_head[lv][2]; /* -1: detector without landmarks */
-            h.kps[lv] = ki < 0 ? NULL : fid_model_output(m, ki, NULL);
-        }
-        rc = fid_scrfd_decode(&h, &sp, p->scratch, p->scratch_bytes, p->dets, FID_PIPE_MAX_DET,
-                              n_out, err, sizeof err);
-    }
+    rc = fid_scrfd_decode_model(&p->det, m, &sp, p->scratch, p->scratch_bytes, p->dets,
+                                FID_PIPE_MAX_DET, n_out, err, sizeof err);
     if (rc < 0)
         return fid_pipe_fail(p, rc, "detector decode: %s", err);
     return FID_STATUS_OK;
@@ -115,20 +89,12 @@ static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
 static int occlusion_score(fid_pipeline *p, const uint8_t *crop, float *out)
 {
     fid_model *m = p->m[2];
-    fid_resize_bilinear(crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, FID_ALIGN_SIZE * 3, p->occ_rgb,
-                        p->occ_w, p->occ_h);
-    float *x = fid_model_input(m, NULL);
-    size_t plane = (size_t)p->occ_w * p->occ_h;
-    for (size_t i = 0; i < plane; i++)
-        for (int c = 0; c < 3; c++)
-            x[c * plane + i] = (p->occ_rgb[3 * i + c] - p->occ_mean[c]) / p->occ_std[c];
+    fid_occlusion_input(&p->occ, crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, p->occ_rgb,
+                        fid_model_input(m, NULL));
     int rc = fid_model_run(m);
     if (rc < 0)
         return fid_pipe_fail(p, rc, "occlusion model: %s", fid_last_error(m));
-    const float *y = fid_model_output(m, 0, NULL);
-    /* softmax over (clear, occluded) → P(clear) = 1 / (1 + e^(occluded - clear)) */
-    float d = y[1] - y[0];
-    *out = isfinite(d) ? 1.0f / (1.0f + expf(d)) : NAN;
+    *out = fid_occlusion_p_clear(fid_model_output(m, 0, NULL));
     return FID_STATUS_OK;
 }
 
@@ -209,12 +175,11 @@ int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, int cap, 
 static int run_rec(fid_pipeline *p, const unsigned char *crop, int flip, float *out)
 {
     fid_model *m = p->m[1];
-    fid_rgb8_to_nchw(crop, FID_ALIGN_SIZE, FID_ALIGN_SIZE, p->rec_mean, p->rec_std, flip,
-                     fid_model_input(m, NULL));
+    fid_arcface_input(&p->rec, crop, flip, fid_model_input(m, NULL));
     int rc = fid_model_run(m);
     if (rc < 0)
         return fid_pipe_fail(p, rc, "recognizer: %s", fid_last_error(m));
-    memcpy(out, fid_model_output(m, 0, NULL), (size_t)p->emb_dim * sizeof *out);
+    memcpy(out, fid_model_output(m, 0, NULL), (size_t)p->rec.dim * sizeof *out);
     return FID_STATUS_OK;
 }
 
@@ -228,9 +193,9 @@ int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb)
     if (rc == FID_STATUS_OK && p->o.flip_tta) {
         rc = run_rec(p, crop, 1, p->emb_tmp);
         if (rc == FID_STATUS_OK)
-            fid_embed_flip_combine(emb, p->emb_tmp, p->emb_dim, emb);
+            fid_embed_flip_combine(emb, p->emb_tmp, p->rec.dim, emb);
     } else if (rc == FID_STATUS_OK) {
-        fid_l2_normalize(emb, p->emb_dim);
+        fid_l2_normalize(emb, p->rec.dim);
     }
     return rc;
 }

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "align.h"
+#include "arcface.h"
 #include "faceid.h"
+#include "occlusion.h"
 #include "scrfd.h"
 
 #define FID_PIPE_MAX_DET 1024 /* faces decoded per image before the caller's cap */
@@ -19,23 +21,18 @@ struct fid_pipeline {
     char path[3][1024];
     char err[512];
     /* detector */
-    int det_pred;           /* 1: single decoded `pred [N,15]` output; 0: raw heads */
-    int det_head[3][3];     /* raw heads: output index of [level][score, bbox, kps]; kps -1: none */
-    int det_fixed_w, det_fixed_h; /* model.input meta size (fallback for fixed-shape models) */
-    int det_fixed;          /* the model refused another size once: always use the fixed one */
+    fid_scrfd_model det;
+    int det_fixed;          /* the model refused another size once: always use det.fixed_* */
     int cur_w, cur_h;       /* size the detector is planned for */
-    float det_mean, det_std;
     void *scratch;
     size_t scratch_bytes;
     fid_det_face dets[FID_PIPE_MAX_DET];
     /* recogniser */
-    int emb_dim;
-    float rec_mean, rec_std;
+    fid_arcface_model rec;
     float emb_tmp[FID_EMBED_MAX];
     /* occlusion classifier */
-    int occ_w, occ_h;
-    float occ_mean[3], occ_std[3];
-    uint8_t *occ_rgb;       /* occ_w x occ_h RGB8, resized aligned crop */
+    fid_occlusion_model occ;
+    uint8_t *occ_rgb;       /* occ.w x occ.h RGB8, resized aligned crop */
     uint8_t crop[FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3];
 };
 

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arcface.h"
 #include "image/image.h"
 #include "pipe_internal.h"
 
@@ -198,115 +197,22 @@ static int open_one(fid_pipeline *p, int which, const char *name)
     return FID_STATUS_OK;
 }
 
-/* Parse "a,b,c" floats from meta; returns how many (up to max). */
-static int meta_floats(const fid_model *m, const char *key, float *v, int max)
-{
-    const char *s = fid_model_meta(m, key);
-    int n = 0;
-    while (s && *s && n < max) {
-        char *end;
-        double x = strtod(s, &end);
-        if (end == s)
-            break;
-        v[n++] = (float)x;
-        s = *end == ',' ? end + 1 : end;
-    }
-    return n;
-}
-
 static int setup_detector(fid_pipeline *p)
 {
-    fid_model *m = p->m[0];
-    const char *arch = fid_model_meta(m, "model.arch");
-    if (arch && strcmp(arch, "scrfd"))
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s: model.arch is '%s', "
-                             "want scrfd", p->path[0], arch);
-    float v[4];
-    p->det_mean = meta_floats(m, "model.mean", v, 1) == 1 ? v[0] : 127.5f;
-    p->det_std = meta_floats(m, "model.std", v, 1) == 1 && v[0] > 0 ? v[0] : 128.0f;
-    p->det_fixed_w = p->det_fixed_h = 640;
-    if (meta_floats(m, "model.input", v, 4) == 4 && v[2] >= 32 && v[3] >= 32) {
-        p->det_fixed_h = (int)v[2];
-        p->det_fixed_w = (int)v[3];
-    }
-    int n = fid_model_n_outputs(m);
-    fid_tensor_info ti;
-    if (n == 1) {
-        fid_model_output(m, 0, &ti);
-        if (ti.dims[ti.rank - 1] != 15)
-            return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s: one output of width "
-                                 "%d; want pred [N,15]", p->path[0], ti.dims[ti.rank - 1]);
-        p->det_pred = 1;
-        return FID_STATUS_OK;
-    }
-    /* 6 heads: a detector without landmarks. Boxes work; alignment, pose, sharpness and
-     * embeddings need the 5 points (quality falls back to size only, fid_embed fails). */
-    if (n != 9 && n != 6)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s: %d outputs; want 9 SCRFD "
-                             "heads or one pred", p->path[0], n);
-    /* Converter order is score 8/16/32, bbox 8/16/32, kps 8/16/32; check the widths. */
-    static const int width[3] = {1, 4, 10};
-    for (int lv = 0; lv < 3; lv++)
-        p->det_head[lv][2] = -1;
-    for (int kind = 0; kind < n / 3; kind++)
-        for (int lv = 0; lv < 3; lv++) {
-            int i = kind * 3 + lv;
-            fid_model_output(m, i, &ti);
-            if (ti.dims[ti.rank - 1] != width[kind])
-                return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector %s: output %d (%s) "
-                                     "has width %d, want %d", p->path[0], i, ti.name,
-                                     ti.dims[ti.rank - 1], width[kind]);
-            p->det_head[lv][kind] = i;
-        }
-    return FID_STATUS_OK;
+    return fid_scrfd_bind(&p->det, p->m[0], p->path[0], p->err, sizeof p->err);
 }
 
 static int setup_recognizer(fid_pipeline *p)
 {
-    fid_model *m = p->m[1];
-    float v[4];
-    p->rec_mean = meta_floats(m, "model.mean", v, 1) == 1 ? v[0] : 127.5f;
-    p->rec_std = meta_floats(m, "model.std", v, 1) == 1 && v[0] > 0 ? v[0] : 127.5f;
-    int dims[4] = {1, 3, FID_ALIGN_SIZE, FID_ALIGN_SIZE};
-    if (fid_model_set_input_shape(m, dims) < 0)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer %s: needs a 1x3x112x112 "
-                             "input: %s", p->path[1], fid_last_error(m));
-    fid_tensor_info ti;
-    if (fid_model_n_outputs(m) < 1 || !fid_model_output(m, 0, &ti))
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer %s: no output", p->path[1]);
-    if (ti.numel < 2 || ti.numel > FID_EMBED_MAX)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer %s: output has %zu values; "
-                             "want an embedding of 2..%d", p->path[1], ti.numel, FID_EMBED_MAX);
-    p->emb_dim = (int)ti.numel;
-    return FID_STATUS_OK;
+    return fid_arcface_bind(&p->rec, p->m[1], p->path[1], p->err, sizeof p->err);
 }
 
 static int setup_occlusion(fid_pipeline *p)
 {
-    fid_model *m = p->m[2];
-    float v[4];
-    p->occ_w = p->occ_h = 224;
-    if (meta_floats(m, "model.input", v, 4) == 4 && v[2] >= 16 && v[3] >= 16) {
-        p->occ_h = (int)v[2];
-        p->occ_w = (int)v[3];
-    }
-    int nm = meta_floats(m, "model.mean", p->occ_mean, 3);
-    int ns = meta_floats(m, "model.std", p->occ_std, 3);
-    for (int c = 0; c < 3; c++) { /* one value in the meta means all channels */
-        p->occ_mean[c] = nm == 3 ? p->occ_mean[c] : nm == 1 ? p->occ_mean[0] : 127.5f;
-        p->occ_std[c] = ns == 3 ? p->occ_std[c] : ns == 1 ? p->occ_std[0] : 127.5f;
-        if (!(p->occ_std[c] > 0))
-            p->occ_std[c] = 1;
-    }
-    int dims[4] = {1, 3, p->occ_h, p->occ_w};
-    if (fid_model_set_input_shape(m, dims) < 0)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "occlusion model %s: %s", p->path[2],
-                             fid_last_error(m));
-    fid_tensor_info ti;
-    if (!fid_model_output(m, 0, &ti) || ti.numel != 2)
-        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "occlusion model %s: want 2 logits "
-                             "(clear, occluded)", p->path[2]);
-    p->occ_rgb = malloc((size_t)p->occ_w * p->occ_h * 3);
+    int rc = fid_occlusion_bind(&p->occ, p->m[2], p->path[2], p->err, sizeof p->err);
+    if (rc < 0)
+        return rc;
+    p->occ_rgb = malloc((size_t)p->occ.w * p->occ.h * 3);
     if (!p->occ_rgb)
         return fid_pipe_fail(p, FID_STATUS_NOMEM, "out of memory");
     return FID_STATUS_OK;
@@ -326,10 +232,11 @@ int fid_pipeline_open(fid_pipeline **out, const fid_pipeline_options *opt)
         fid_pipeline_options_default(&p->o);
     fid_pipeline_options *o = &p->o;
     if (!(o->det_thresh >= 0 && o->det_thresh <= 1) || !(o->nms_iou >= 0 && o->nms_iou <= 1) ||
-        o->det_w < 0 || o->det_h < 0 || o->det_w % 32 || o->det_h % 32 || o->max_faces < 0) {
+        ((o->det_w || o->det_h) && !fid_detector_size_ok(o->det_w, o->det_h)) ||
+        o->max_faces < 0) {
         fid_pipeline_close(p);
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "bad pipeline options (thresholds "
-                             "in [0,1], detector size a multiple of 32)");
+                             "in [0,1], detector size multiples of 32 in 32..4096)");
     }
     int need = o->need_models ? o->need_models : 3;
     int rc = FID_STATUS_OK;
@@ -387,7 +294,12 @@ void fid_pipeline_close(fid_pipeline *p)
 
 int fid_embed_dim(const fid_pipeline *p)
 {
-    return p && p->m[1] ? p->emb_dim : 0;
+    return p && p->m[1] ? p->rec.dim : 0;
+}
+
+int fid_detector_size_ok(int w, int h)
+{
+    return fid_scrfd_size_ok(w, h);
 }
 
 const char *fid_pipeline_model_id(const fid_pipeline *p, int which)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Image decoding (JPEG/PNG/WebP/BMP → RGB8 HWC, EXIF orientation applied), PIL-compatible
- * bilinear resize, and the SCRFD letterbox into float NCHW.
+/* Image decoding (JPEG/PNG/WebP/BMP → RGB8 HWC, EXIF orientation applied). Resampling is in
+ * kernels/resample.h, the SCRFD letterbox in models/scrfd.h.
  * Called by: the pipeline (src/face/pipeline.c, pipe_detect.c), src/video and tests. */
 #ifndef FID_IMAGE_H
 #define FID_IMAGE_H
@@ -46,24 +46,5 @@ void fid_rgb_image_free(fid_rgb_image *img); /* NULL-safe, idempotent */
 /* Apply EXIF orientation 2..8 (1 or anything else: no-op). Replaces img->data on success;
  * returns 0 or FID_ERR_NOMEM (img untouched). */
 int fid_image_orient(fid_rgb_image *img, int orientation);
-
-/* Resize src (RGB8, row stride src_stride bytes) to dst (RGB8 tightly packed dw x dh) with
- * PIL's BILINEAR filter: a triangle filter widened by the scale factor when shrinking
- * (antialiased), plain bilinear with half-pixel centres when enlarging. No allocation. */
-int fid_resize_bilinear(const uint8_t *src, int sw, int sh, size_t src_stride,
-                        uint8_t *dst, int dw, int dh);
-
-/* Letterbox geometry: s = min(dst_w / src_w, dst_h / src_h), new size = round(src * s), clamped
- * to [1, dst]. This reproduces shared/data/reference (t1 → 640x443, two_people → 640x376). */
-void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, int *new_h,
-                        float *scale_out);
-
-/* SCRFD letterbox: resize rgb (keeping aspect) into the top-left of a black dst_w x dst_h
- * canvas, then write float NCHW [3, dst_h, dst_w] RGB planes as (v - mean) / std, so padding
- * is (0 - mean) / std. Resized pixels are rounded to u8 first (as PIL does). scale_out (may be
- * NULL) receives s: divide network coordinates by it to get source pixels.
- * No allocation. Returns 0 or FID_ERR_INVALID_ARG. */
-int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, float std,
-                  float *dst_nchw, float *scale_out);
 
 #endif

@@ -1,45 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Pixel-geometry helpers for fid_rgb_image: EXIF orientation, PIL-compatible bilinear resize
- * and the SCRFD letterbox. Weights are computed on the fly so nothing is allocated. */
-#include "image.h"
-#include "fid.h"
+/* PIL-exact BILINEAR resampling of RGB8 images (fixed point, bit-identical to PIL's
+ * Image.resize): a triangle filter widened by the scale when shrinking (antialiased), plain
+ * bilinear with half-pixel centres when enlarging. Pure functions, nothing allocated: the
+ * weights are computed on the fly (the separable path keeps its tables on the stack). */
+#include "resample.h"
 
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
-int fid_image_orient(fid_rgb_image *img, int o)
-{
-    if (!img || !img->data || o < 2 || o > 8)
-        return FID_OK;
-    int w = img->width, h = img->height;
-    int swap = o >= 5; /* 5..8 transpose the axes */
-    int ow = swap ? h : w, oh = swap ? w : h;
-    uint8_t *d = malloc((size_t)w * h * 3);
-    if (!d)
-        return FID_ERR_NOMEM;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *s = img->data + (size_t)y * w * 3;
-        for (int x = 0; x < w; x++, s += 3) {
-            int ox, oy;
-            switch (o) {
-            case 2: ox = w - 1 - x; oy = y; break;         /* mirror horizontal */
-            case 3: ox = w - 1 - x; oy = h - 1 - y; break; /* rotate 180 */
-            case 4: ox = x; oy = h - 1 - y; break;         /* mirror vertical */
-            case 5: ox = y; oy = x; break;                 /* transpose */
-            case 6: ox = h - 1 - y; oy = x; break;         /* rotate 90 CW */
-            case 7: ox = h - 1 - y; oy = w - 1 - x; break; /* transverse */
-            default: ox = y; oy = w - 1 - x; break;        /* 8: rotate 90 CCW */
-            }
-            memcpy(d + ((size_t)oy * ow + ox) * 3, s, 3);
-        }
-    }
-    free(img->data);
-    img->data = d;
-    img->width = ow;
-    img->height = oh;
-    return FID_OK;
-}
+#include <stddef.h>
 
 /* One axis of PIL's resample: window [*lo, *hi) and the filter parameters for output index
  * i. support = scale (>= 1) when shrinking, so the triangle covers all contributing pixels. */
@@ -133,40 +100,27 @@ int fid_resize_bilinear(const uint8_t *src, int sw, int sh, size_t src_stride, u
                         int dw, int dh)
 {
     if (!src || !dst || sw <= 0 || sh <= 0 || dw <= 0 || dh <= 0 || src_stride < (size_t)sw * 3)
-        return FID_ERR_INVALID_ARG;
+        return -1;
     axis ax = axis_make(sw, dw), ay = axis_make(sh, dh);
     for (int y = 0; y < dh; y++)
         for (int x = 0; x < dw; x++)
             sample_px(src, src_stride, &ax, &ay, x, y, dst + ((size_t)y * dw + x) * 3);
-    return FID_OK;
+    return 0;
 }
 
-void fid_letterbox_size(int src_w, int src_h, int dst_w, int dst_h, int *new_w, int *new_h,
-                        float *scale_out)
-{
-    /* The reference generator's convention: one scale for both axes, sizes rounded. (insightface
-     * truncates the short side and uses new_h / src_h instead: up to 1 px smaller.) */
-    double sx = (double)dst_w / src_w, sy = (double)dst_h / src_h, s = sx < sy ? sx : sy;
-    int nw = (int)floor(src_w * s + 0.5), nh = (int)floor(src_h * s + 0.5);
-    *new_w = nw < 1 ? 1 : nw > dst_w ? dst_w : nw;
-    *new_h = nh < 1 ? 1 : nh > dst_h ? dst_h : nh;
-    if (scale_out)
-        *scale_out = (float)s;
-}
-
-/* Separable fast path of the letterbox, same arithmetic as sample_px (so bit-identical): the
+/* Separable fast path of fid_resize_to_nchw, same arithmetic as sample_px (so bit-identical): the
  * horizontal coefficients of every output column are tabulated once, and each source row's
  * horizontal pass (rounded to u8) is computed once into a ring of rows. Tables live on the stack
  * (64 KB); returns 0 when they do not fit and the caller takes the per-pixel path. */
 #define LB_KX_MAX 8192
 #define LB_RING_BYTES 32768
-static int letterbox_separable(const fid_rgb_image *rgb, const axis *ax, const axis *ay, int nw,
-                               int nh, float *dst, int dst_w, size_t plane, float mean,
-                               float inv)
+static int resize_nchw_separable(const uint8_t *src, int sw, size_t stride, const axis *ax,
+                                 const axis *ay, int nw, int nh, float *dst, int dst_w,
+                                 size_t plane, float mean, float inv)
 {
     int wx = (int)(2 * ax->support) + 3, wy = (int)(2 * ay->support) + 3;
     if ((size_t)nw * wx > LB_KX_MAX || (size_t)wy * nw * 3 > LB_RING_BYTES || nw > 4096 ||
-        rgb->width > 32767)
+        sw > 32767)
         return 0;
     int kx[LB_KX_MAX];
     short xlo[4096], xn[4096];
@@ -190,7 +144,6 @@ static int letterbox_separable(const fid_rgb_image *rgb, const axis *ax, const a
     }
     for (int k = 0; k < wy; k++)
         ring_y[k] = -1;
-    size_t stride = (size_t)rgb->width * 3;
     for (int oy = 0; oy < nh; oy++) {
         double cy, sy = 0;
         int y0, y1;
@@ -206,7 +159,7 @@ static int letterbox_separable(const fid_rgb_image *rgb, const axis *ax, const a
             uint8_t *h = ring + (size_t)(y % wy) * nw * 3;
             if (ky[y - y0] == 0 || ring_y[y % wy] == y)
                 continue;
-            const uint8_t *row = rgb->data + (size_t)y * stride;
+            const uint8_t *row = src + (size_t)y * stride;
             for (int x = 0; x < nw; x++) {
                 int r0 = 1 << (PREC_BITS - 1), r1 = r0, r2 = r0;
                 const int *k = kx + x * wx;
@@ -239,32 +192,31 @@ static int letterbox_separable(const fid_rgb_image *rgb, const axis *ax, const a
     return 1;
 }
 
-int fid_letterbox(const fid_rgb_image *rgb, int dst_w, int dst_h, float mean, float std,
-                  float *dst_nchw, float *scale_out)
+int fid_resize_to_nchw(const uint8_t *src, int sw, int sh, size_t stride, int nw, int nh,
+                       float mean, float std, float *dst, int dst_w, int dst_h)
 {
-    if (!rgb || !rgb->data || rgb->width <= 0 || rgb->height <= 0 || dst_w <= 0 || dst_h <= 0
-        || !dst_nchw || std == 0.0f)
-        return FID_ERR_INVALID_ARG;
-    int nw, nh;
-    fid_letterbox_size(rgb->width, rgb->height, dst_w, dst_h, &nw, &nh, scale_out);
-    axis ax = axis_make(rgb->width, nw), ay = axis_make(rgb->height, nh);
-    size_t plane = (size_t)dst_w * dst_h, stride = (size_t)rgb->width * 3;
+    if (!src || sw <= 0 || sh <= 0 || stride < (size_t)sw * 3 || nw <= 0 || nh <= 0 ||
+        nw > dst_w || nh > dst_h || !dst || std == 0.0f)
+        return -1;
+    axis ax = axis_make(sw, nw), ay = axis_make(sh, nh);
+    size_t plane = (size_t)dst_w * dst_h;
     float inv = 1.0f / std, pad = (0.0f - mean) * inv;
-    int fast = letterbox_separable(rgb, &ax, &ay, nw, nh, dst_nchw, dst_w, plane, mean, inv);
+    int fast = resize_nchw_separable(src, sw, stride, &ax, &ay, nw, nh, dst, dst_w, plane, mean,
+                                     inv);
     for (int y = 0; y < dst_h; y++) {
         for (int x = 0; x < dst_w; x++) {
             size_t o = (size_t)y * dst_w + x;
             if (fast && x < nw && y < nh)
                 continue;
             if (x >= nw || y >= nh) {
-                dst_nchw[o] = dst_nchw[plane + o] = dst_nchw[2 * plane + o] = pad;
+                dst[o] = dst[plane + o] = dst[2 * plane + o] = pad;
                 continue;
             }
             uint8_t px[3];
-            sample_px(rgb->data, stride, &ax, &ay, x, y, px);
+            sample_px(src, stride, &ax, &ay, x, y, px);
             for (int c = 0; c < 3; c++)
-                dst_nchw[c * plane + o] = ((float)px[c] - mean) * inv;
+                dst[c * plane + o] = ((float)px[c] - mean) * inv;
         }
     }
-    return FID_OK;
+    return 0;
 }
