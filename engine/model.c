@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fpenv.h"
 #include "graph.h"
 #include "weights.h"
 
@@ -92,7 +93,9 @@ int fid_model_run(fid_model *m)
 {
     if (!m->planned)
         return fid_errorf(&m->err, FID_ERR_INVALID_ARG, "fid_model_run: input shape not set");
+    const uint64_t fp = fid_fpenv_enter(); /* denormals flushed for the run only */
     fid_graph_run(m->g);
+    fid_fpenv_leave(fp);
     return FID_OK;
 }
 

@@ -6,6 +6,7 @@
  * before G is published; they are atomics so a late reader of a reused slot is not a data
  * race (its claim then fails). Idle workers spin briefly, then sleep on a condition. */
 #include "pool.h"
+#include "fpenv.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -75,6 +76,7 @@ static void *worker(void *arg)
     fid_pool *p = ((worker_arg *)arg)->p;
     const int id = ((worker_arg *)arg)->id;
     free(arg);
+    fid_fpenv_enter(); /* this thread only runs kernels: flush denormals for its lifetime */
     unsigned seen = atomic_load(&p->gen);
     for (;;) {
         unsigned g = atomic_load(&p->gen);
