@@ -82,7 +82,8 @@ FID_API const char *fid_cpu_isa(void);
  *
  * A pipeline handle is not thread-safe (one per thread); it allocates only at open and when
  * the detector input size changes (auto size: 320 if the image's long side <= 320, 1024 if
- * >= 2000, else 640). Buffers only grow, so once the largest size was seen a change costs the
+ * >= 2000, else 640; when that finds no face, once more at 320, which finds close-ups whose
+ * face fills the frame). Buffers only grow, so once the largest size was seen a change costs the
  * planner's small temporaries only. Fixed-shape detector exports always run at their size.
  * Errors: negative FID_STATUS_*; message from fid_pipeline_last_error(p) (NULL: the last failed
  * open / image load in this thread).

@@ -23,6 +23,12 @@ int fid_scrfd_size_ok(int w, int h);
 /* Input size for an image when the user asked for none: 320 up to 320 px on the long side,
  * 1024 from 2000 px, else 640. */
 void fid_scrfd_auto_size(int img_w, int img_h, int *dw, int *dh);
+#define FID_SCRFD_SIZE_MIN_AUTO 320
+/* Close-ups: a face filling the frame is larger than SCRFD's biggest anchors at 640 and is
+ * missed, while at 320 it fits (emotion/happy.png, crop/crop_mask.png of the shared data).
+ * When an auto-sized pass found nothing, the caller tries once more at the size this gives;
+ * 0 when the pass was already at the smallest size. */
+int fid_scrfd_retry_size(int tried_w, int tried_h, int *dw, int *dh);
 
 /* One detection; field layout matches the public fid_face's leading fields. */
 typedef struct fid_det_face {

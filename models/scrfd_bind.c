@@ -21,7 +21,15 @@ void fid_scrfd_auto_size(int img_w, int img_h, int *dw, int *dh)
     /* Small images gain nothing from upscaling to 640 (320 is 4x cheaper); very large ones
      * keep small faces detectable at 1024. */
     int l = img_w > img_h ? img_w : img_h;
-    *dw = *dh = l <= 320 ? 320 : l >= 2000 ? 1024 : 640;
+    *dw = *dh = l <= FID_SCRFD_SIZE_MIN_AUTO ? FID_SCRFD_SIZE_MIN_AUTO : l >= 2000 ? 1024 : 640;
+}
+
+int fid_scrfd_retry_size(int tried_w, int tried_h, int *dw, int *dh)
+{
+    if (tried_w <= FID_SCRFD_SIZE_MIN_AUTO && tried_h <= FID_SCRFD_SIZE_MIN_AUTO)
+        return 0;
+    *dw = *dh = FID_SCRFD_SIZE_MIN_AUTO;
+    return 1;
 }
 
 int fid_scrfd_bind(fid_scrfd_model *d, const fid_model *m, const char *path, char *err,

@@ -196,6 +196,42 @@ static void test_det_sizes(void)
     fid_image_free(&b);
 }
 
+/* Close-ups at auto size: a face filling the frame is missed at 640 and found by the retry at
+ * 320; a fixed size does not retry; t1 still gives 6 after a close-up changed the size. */
+static void test_closeups(void)
+{
+    static const char *img[] = {"insightface/inspireface_test_res/emotion/happy.png",
+                                "insightface/inspireface_test_res/crop/crop_mask.png",
+                                "insightface/sample/t1.jpg"};
+    static const int want_auto[] = {1, 1, 6};
+    fid_pipeline *pa = open_pipe("det_2.5g", "", NULL, 0), *pf = NULL;
+    fid_pipeline_options o;
+    fid_pipeline_options_default(&o);
+    o.models_dir = models;
+    o.detector = "det_2.5g";
+    o.det_w = o.det_h = 640;
+    o.need_models = 1;
+    CHECK(pa && fid_pipeline_open(&pf, &o) == 0, "open det_2.5g");
+    for (int i = 0; pa && pf && i < 3; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/data/faces/%s", shared, img[i]);
+        fid_image im;
+        if (fid_image_load(path, &im) < 0) {
+            CHECK(0, "load %s", path);
+            continue;
+        }
+        fid_face f[16];
+        int na = -1, nf = -1;
+        CHECK(fid_detect(pa, &im, f, 16, &na) == 0 && na == want_auto[i], "auto: %d faces in %s",
+              na, img[i]);
+        CHECK(fid_detect(pf, &im, f, 16, &nf) == 0 && nf == (i < 2 ? 0 : 6),
+              "fixed 640 (no retry): %d faces in %s", nf, img[i]);
+        fid_image_free(&im);
+    }
+    fid_pipeline_close(pa);
+    fid_pipeline_close(pf);
+}
+
 /* ---- identities ---- */
 
 enum { ALEX, BIDEN, KIT, OBAMA, ROSE, N_ID };
@@ -567,8 +603,10 @@ int main(void)
         test_rec_reference(json);
         free(json);
     }
-    if (!fast)
+    if (!fast) {
         test_det_sizes();
+        test_closeups();
+    }
     test_knn();
     test_lfw_aligned();
     if (!fast)

@@ -54,10 +54,9 @@ static int plan_detector(fid_pipeline *p, int dw, int dh)
     return FID_STATUS_OK;
 }
 
-static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
+static int run_detector_at(fid_pipeline *p, const fid_rgb_image *im, int dw, int dh,
+                           int *n_out)
 {
-    int dw, dh;
-    det_size(p, im->width, im->height, &dw, &dh);
     int rc = plan_detector(p, dw, dh);
     if (rc < 0)
         return rc;
@@ -83,6 +82,18 @@ static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
     if (rc < 0)
         return fid_pipe_fail(p, rc, "detector decode: %s", err);
     return FID_STATUS_OK;
+}
+
+static int run_detector(fid_pipeline *p, const fid_rgb_image *im, int *n_out)
+{
+    int dw, dh;
+    det_size(p, im->width, im->height, &dw, &dh);
+    int rc = run_detector_at(p, im, dw, dh, n_out);
+    /* Auto size found nothing: maybe a close-up too large for this size (models/scrfd.h). */
+    if (rc == FID_STATUS_OK && *n_out == 0 && !(p->o.det_w > 0 && p->o.det_h > 0) &&
+        !p->det_fixed && fid_scrfd_retry_size(p->cur_w, p->cur_h, &dw, &dh))
+        rc = run_detector_at(p, im, dw, dh, n_out);
+    return rc;
 }
 
 /* P(clear) from the occlusion classifier on the aligned crop resized to its input. */
