@@ -12,7 +12,7 @@ PY      ?= /usr/bin/python3
 
 OPT     := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes \
-           -Wno-unused-parameter -fvisibility=hidden -MMD -MP
+           -Wno-unused-parameter -fvisibility=hidden -fPIC -MMD -MP
 LDLIBS  := -lm -pthread
 ifeq ($(OMP),1)
 CFLAGS  += -fopenmp
@@ -78,26 +78,42 @@ AVX512_FLAGS := -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mf
 
 .PHONY: all lib test check asan tsan bench models golden neon clean demo fuzz
 ifeq ($(FULL),1)
-all: $(B)/faceid $(TEST_BIN) $(BENCH_BIN)
+all: $(B)/faceid $(B)/libfaceid.so $(TEST_BIN) $(BENCH_BIN)
 else
 all: $(B)/libfaceid.a
 endif
-lib: $(B)/libfaceid.a
+lib: $(B)/libfaceid.a $(B)/libfaceid.so
 
-$(B)/%.o: %.c
+# Objects are rebuilt when the compiler or flags change (the stamp is rewritten only then).
+FLAGS_STAMP := $(B)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(CFLAGS) $(PKG_CFLAGS) $(AVX512_FLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(CFLAGS) $(PKG_CFLAGS) $(AVX512_FLAGS)' > $@
+.PHONY: FORCE
+$(B)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(PKG_CFLAGS) -c $< -o $@
 # One ISA per file, selected by the file name. Never -march=native.
-$(B)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c
+$(B)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -c $< -o $@
-$(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c
+$(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -c $< -o $@
 
 $(B)/libfaceid.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+# Shared library: only FID_API symbols are visible (-fvisibility=hidden), and the version
+# script keeps the dynamic table to fid_* / faceid_*.
+VERSION := $(shell sed -n 's/^\#define FACEID_VERSION "\(.*\)"/\1/p' include/faceid.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := libfaceid.so.$(SOMAJOR)
+SOFILE  := libfaceid.so.$(basename $(VERSION))
+$(B)/libfaceid.so: $(LIB_OBJ) tools/libfaceid.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,tools/libfaceid.map -Wl,--no-undefined \
+	    $(filter -fopenmp -fsanitize=%,$(CFLAGS)) -o $@ $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
 $(B)/libkernels.a: $(KERN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -152,6 +168,34 @@ fuzz:
 
 bench: all models
 	B=$(B) SHARED=$(SHARED) bench/run.sh
+
+# Install (PREFIX, DESTDIR as usual). Installed code finds models in
+# $(PREFIX)/share/faceid/models by its own location (src/face/models_dir.c).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+DEST    := $(DESTDIR)$(PREFIX)
+.PHONY: install install-models uninstall
+install: $(B)/faceid $(B)/libfaceid.a $(B)/libfaceid.so
+	install -d $(DEST)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DEST)/include \
+	    $(DEST)/share/faceid/models
+	install -m 755 $(B)/faceid $(DEST)/bin/faceid
+	install -m 644 $(B)/libfaceid.a $(DESTDIR)$(LIBDIR)/libfaceid.a
+	install -m 755 $(B)/libfaceid.so $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libfaceid.so
+	install -m 644 include/faceid.h $(DEST)/include/faceid.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES@|$(strip $(PKGS))|; s|@LIBS@|$(filter-out -fopenmp,$(LDLIBS))$(if $(filter 1,$(OMP)), -fopenmp)|' \
+	    tools/faceid.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/faceid.pc
+# Converted models (make models first) into the directory the installed code looks in.
+install-models:
+	install -d $(DEST)/share/faceid/models
+	install -m 644 $(B)/models/*.fidw $(DEST)/share/faceid/models/
+uninstall:
+	rm -f $(DEST)/bin/faceid $(DESTDIR)$(LIBDIR)/libfaceid.a $(DESTDIR)$(LIBDIR)/$(SOFILE) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libfaceid.so \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/faceid.pc $(DEST)/include/faceid.h
+	rm -rf $(DEST)/share/faceid
 
 clean:
 	rm -rf build build-asan build-neon

@@ -23,7 +23,14 @@
 #define FID_API
 #endif
 
+/* Version of this header; faceid_version() gives the library's (they differ when a program
+ * runs against another build of libfaceid.so). The soname changes with MAJOR. */
+#define FACEID_VERSION_MAJOR 0
+#define FACEID_VERSION_MINOR 1
+#define FACEID_VERSION_PATCH 0
 #define FACEID_VERSION "0.1.0"
+/* "MAJOR.MINOR.PATCH" of the library. Thread-safe. */
+FID_API const char *faceid_version(void);
 
 /* Status codes (same numbers as the engine's). */
 enum { FID_STATUS_OK = 0, FID_STATUS_INVALID_ARG = -1, FID_STATUS_NOMEM = -2,
@@ -106,7 +113,7 @@ FID_API void fid_image_free(fid_image *img); /* NULL-safe, idempotent */
 typedef struct fid_pipeline fid_pipeline;
 
 typedef struct fid_pipeline_options {
-    const char *models_dir; /* NULL: $FACEID_MODELS, then the install default (FACEID_MODELS_DIR) */
+    const char *models_dir; /* NULL: fid_models_dir(NULL) */
     /* A model is a name looked up as <models_dir>/<name>.fidw, or a path to a .fidw file. */
     const char *detector;   /* NULL: "det_2.5g" */
     const char *recognizer; /* NULL: first present of glintr100, w600k_r50,
@@ -167,7 +174,10 @@ FID_API const char *fid_pipeline_model_path(const fid_pipeline *p, int which);
 FID_API float fid_cosine(const float *a, const float *b, int n);
 /* 1 if w x h is a valid detector input size (SCRFD: multiples of 32 in 32..4096), else 0. */
 FID_API int fid_detector_size_ok(int w, int h);
-/* The models directory that open would use with these options (for `faceid models`). */
+/* The models directory that open would use with these options: o->models_dir, else
+ * $FACEID_MODELS, else share/faceid/models beside the installed binary or library
+ * (<prefix>/bin or <prefix>/lib → <prefix>/share/faceid/models) if it exists, else the
+ * compiled-in default (FACEID_MODELS_DIR, /usr/local/share/faceid/models). Thread-safe. */
 FID_API const char *fid_models_dir(const fid_pipeline_options *o);
 
 /* ======================================================================================

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Face pipeline: options, model resolution (--models → $FACEID_MODELS → FACEID_MODELS_DIR),
+/* Face pipeline: options, model resolution (names → paths in fid_models_dir, models_dir.c),
  * opening detector / recogniser / occlusion classifier, model identities, image loading. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,6 @@
 
 #include "image/image.h"
 #include "pipe_internal.h"
-
-#ifndef FACEID_MODELS_DIR
-#define FACEID_MODELS_DIR "/usr/local/share/faceid/models"
-#endif
 
 static _Thread_local char g_err[512]; /* last failed open / image load in this thread */
 
@@ -40,14 +36,6 @@ void fid_pipeline_options_default(fid_pipeline_options *o)
     memset(o, 0, sizeof *o);
     o->det_thresh = 0.5f;
     o->nms_iou = 0.4f;
-}
-
-const char *fid_models_dir(const fid_pipeline_options *o)
-{
-    if (o && o->models_dir && *o->models_dir)
-        return o->models_dir;
-    const char *e = getenv("FACEID_MODELS");
-    return e && *e ? e : FACEID_MODELS_DIR;
 }
 
 /* ---- images ---- */

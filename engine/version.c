@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#include "faceid.h"
+
+const char *faceid_version(void)
+{
+    return FACEID_VERSION;
+}
