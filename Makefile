@@ -44,18 +44,28 @@ $(B)/src/cli/%.o: INC := $(INC_cli)
 IMAGE   ?= 1
 VIDEO   ?= 1
 GALLERY ?= 1
+# PDF pages (poppler-glib, GPL: see README) and http(s) URLs (libcurl): on when installed.
+PDF     ?= $(shell pkg-config --exists poppler-glib cairo 2>/dev/null && echo 1 || echo 0)
+URL     ?= $(shell pkg-config --exists libcurl 2>/dev/null && echo 1 || echo 0)
 PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
            $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
-           $(if $(filter 1,$(GALLERY)),sqlite3)
+           $(if $(filter 1,$(GALLERY)),sqlite3) \
+           $(if $(filter 1,$(PDF)),poppler-glib cairo) $(if $(filter 1,$(URL)),libcurl)
 PKG_LIBS := $(if $(strip $(PKGS)),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 PKG_CFLAGS := $(if $(strip $(PKGS)),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 ifneq ($(IMAGE),1)
 CFLAGS  += -DFID_NO_CODECS
 endif
+ifneq ($(PDF),1)
+CFLAGS  += -DFID_NO_PDF
+endif
+ifneq ($(URL),1)
+CFLAGS  += -DFID_NO_URL
+endif
 FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1)))
 
 # Sources are picked up by folder: every .c in a component's folders.
-SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/analysis src/util \
+SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/media src/analysis src/util \
             $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery)
 LIB_SRC := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(ARCH),x86_64)

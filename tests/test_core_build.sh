@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The core library (make lib IMAGE=0 VIDEO=0 GALLERY=0 OMP=0) builds from libc + libm +
+# The core library (make lib IMAGE=0 VIDEO=0 GALLERY=0 PDF=0 URL=0 OMP=0) builds from libc + libm +
 # pthreads alone and runs the small models against the onnxruntime goldens.
 set -u
 B=${B:-build}
@@ -10,12 +10,12 @@ ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if make -s -j2 lib B="$tmp/b" IMAGE=0 VIDEO=0 GALLERY=0 OMP=0 >"$tmp/make.log" 2>&1; then ok
+if make -s -j2 lib B="$tmp/b" IMAGE=0 VIDEO=0 GALLERY=0 PDF=0 URL=0 OMP=0 >"$tmp/make.log" 2>&1; then ok
 else bad "core library build"; tail -20 "$tmp/make.log"; fi
 lib=$tmp/b/libfaceid.a
 if [ -f "$lib" ]; then
     # No codec, video or SQLite symbol may be referenced by the core.
-    ext=$(nm "$lib" 2>/dev/null | awk '$1 == "U" {print $2}' | grep -E '^(jpeg_|png_|WebP|av|sws_|sqlite3_|omp_|GOMP_)' | sort -u)
+    ext=$(nm "$lib" 2>/dev/null | awk '$1 == "U" {print $2}' | grep -E '^(jpeg_|png_|WebP|av|sws_|sqlite3_|omp_|GOMP_|poppler_|cairo_|g_|curl_)' | sort -u)
     [ -z "$ext" ] && ok || bad "core references optional libraries: $ext"
     if cc -std=c11 -D_GNU_SOURCE -O1 -Iinclude -Isrc -Imodels -Iengine -Ikernels -Itests \
         -o "$tmp/test_models" tests/test_models.c "$lib" -lm -pthread 2>"$tmp/cc.log"; then ok

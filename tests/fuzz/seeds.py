@@ -52,6 +52,14 @@ for bo, pk in ((b"II*\x00", "<"), (b"MM\x00*", ">")):
     put("image", "exif_%s.jpg" % pk.replace("<", "le").replace(">", "be"),
         jpg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpg[2:])
 
+# --- PDF: one page holding the tiny JPEG, as img2pdf writes it (when installed)
+try:
+    subprocess.run(["img2pdf", os.path.join(tmp, "a.jpg"), "-o", os.path.join(tmp, "a.pdf")],
+                   check=True)
+    put("pdf", "a.pdf", open(os.path.join(tmp, "a.pdf"), "rb").read())
+except (OSError, subprocess.CalledProcessError):
+    print("seeds: img2pdf could not write a.pdf", file=sys.stderr)
+
 # --- FIDW: two tiny graphs covering every op the converter emits
 R = np.random.default_rng(7)
 
