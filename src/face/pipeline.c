@@ -20,20 +20,21 @@
 #define FACEID_MODELS_DIR "/usr/local/share/faceid/models"
 #endif
 
-static _Thread_local char g_err[512]; /* last failed open / image load in this thread */
-
 int fid_pipe_fail(fid_pipeline *p, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p ? p->err : g_err, sizeof g_err, fmt, ap);
+    if (p)
+        vsnprintf(p->err, sizeof p->err, fmt, ap);
+    else /* no handle yet: this thread's slot (fid_last_error) */
+        vsnprintf(fid_thread_err()->msg, sizeof fid_thread_err()->msg, fmt, ap);
     va_end(ap);
     return code;
 }
 
-const char *fid_pipeline_last_error(const fid_pipeline *p)
+const char *fid_pipeline_error(const fid_pipeline *p)
 {
-    return p ? p->err : g_err;
+    return p ? p->err : "";
 }
 
 void fid_pipeline_options_default(fid_pipeline_options *o)
@@ -58,7 +59,7 @@ int fid_image_load(const char *path, fid_image *out)
     fid_rgb_image im;
     if (!path || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_image_load: NULL argument");
-    int rc = fid_image_decode_file(path, &im, g_err, sizeof g_err);
+    int rc = fid_image_decode_file(path, &im, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     out->data = im.data;
     out->width = im.width;
     out->height = im.height;
@@ -70,7 +71,7 @@ int fid_image_load_mem(const void *buf, size_t n, fid_image *out)
     fid_rgb_image im;
     if (!buf || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_image_load_mem: NULL argument");
-    int rc = fid_image_decode_mem(buf, n, NULL, &im, g_err, sizeof g_err);
+    int rc = fid_image_decode_mem(buf, n, NULL, &im, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     out->data = im.data;
     out->width = im.width;
     out->height = im.height;
@@ -172,7 +173,7 @@ int fid_model_file_id(const char *path, char *out, size_t cap)
     uint64_t h;
     if (!path || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_model_file_id: NULL argument");
-    int rc = file_hash(path, &h, g_err, sizeof g_err);
+    int rc = file_hash(path, &h, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     if (rc == FID_STATUS_OK)
         make_id(path, h, out, cap);
     return rc;
@@ -189,7 +190,7 @@ static int open_one(fid_pipeline *p, int which, const char *name)
     fid_model_options mo = {p->o.n_threads, p->o.isa, 0};
     int rc = fid_model_open(&p->m[which], path, &mo);
     if (rc < 0)
-        return fid_pipe_fail(p, rc, "%s '%s': %s", role_name[which], name, fid_last_error(NULL));
+        return fid_pipe_fail(p, rc, "%s '%s': %s", role_name[which], name, fid_last_error());
     uint64_t h;
     rc = file_hash(path, &h, p->err, sizeof p->err);
     if (rc < 0)
@@ -270,7 +271,7 @@ static int setup_recognizer(fid_pipeline *p)
     int dims[4] = {1, 3, FID_ALIGN_SIZE, FID_ALIGN_SIZE};
     if (fid_model_set_input_shape(m, dims) < 0)
         return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer %s: needs a 1x3x112x112 "
-                             "input: %s", p->path[1], fid_last_error(m));
+                             "input: %s", p->path[1], fid_model_error(m));
     fid_tensor_info ti;
     if (fid_model_n_outputs(m) < 1 || !fid_model_output(m, 0, &ti))
         return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer %s: no output", p->path[1]);
@@ -301,7 +302,7 @@ static int setup_occlusion(fid_pipeline *p)
     int dims[4] = {1, 3, p->occ_h, p->occ_w};
     if (fid_model_set_input_shape(m, dims) < 0)
         return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "occlusion model %s: %s", p->path[2],
-                             fid_last_error(m));
+                             fid_model_error(m));
     fid_tensor_info ti;
     if (!fid_model_output(m, 0, &ti) || ti.numel != 2)
         return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "occlusion model %s: want 2 logits "
@@ -331,14 +332,15 @@ int fid_pipeline_open(fid_pipeline **out, const fid_pipeline_options *opt)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "bad pipeline options (thresholds "
                              "in [0,1], detector size a multiple of 32)");
     }
-    int need = o->need_models ? o->need_models : 3;
+    int need = o->need_models ? o->need_models
+                              : FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER);
     int rc = FID_STATUS_OK;
-    if (need & 1) {
+    if (need & FID_ROLE_BIT(FID_ROLE_DETECTOR)) {
         rc = open_one(p, 0, o->detector && *o->detector ? o->detector : "det_2.5g");
         if (rc == FID_STATUS_OK)
             rc = setup_detector(p);
     }
-    if (rc == FID_STATUS_OK && (need & 2) && !(o->recognizer && !*o->recognizer)) {
+    if (rc == FID_STATUS_OK && (need & FID_ROLE_BIT(FID_ROLE_RECOGNIZER)) && !(o->recognizer && !*o->recognizer)) {
         const char *name = o->recognizer;
         if (!name) { /* best installed default */
             static const char *pref[] = {"glintr100", "w600k_r50", "mobilefacenet_prelu_512d"};
@@ -390,12 +392,18 @@ int fid_embed_dim(const fid_pipeline *p)
     return p && p->m[1] ? p->emb_dim : 0;
 }
 
-const char *fid_pipeline_model_id(const fid_pipeline *p, int which)
+float fid_pipeline_threshold(const fid_pipeline *p)
 {
-    return p && which >= 0 && which < 3 && p->m[which] ? p->id[which] : NULL;
+    return p && p->m[FID_ROLE_RECOGNIZER] ? fid_arcface_default_threshold(p->id[FID_ROLE_RECOGNIZER])
+                                          : 0.0f;
 }
 
-const char *fid_pipeline_model_path(const fid_pipeline *p, int which)
+const char *fid_pipeline_model_id(const fid_pipeline *p, fid_model_role role)
 {
-    return p && which >= 0 && which < 3 && p->m[which] ? p->path[which] : NULL;
+    return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->id[role] : NULL;
+}
+
+const char *fid_pipeline_model_path(const fid_pipeline *p, fid_model_role role)
+{
+    return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->path[role] : NULL;
 }
