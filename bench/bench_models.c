@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     fid_model *m;
     fid_model_options o = {threads, NULL, 0};
     if (fid_model_open(&m, argv[1], &o) < 0 || fid_model_set_input_shape(m, dims) < 0) {
-        fprintf(stderr, "%s: %s\n", argv[1], fid_last_error(m ? m : NULL));
+        fprintf(stderr, "%s: %s\n", argv[1], (m ? fid_model_error(m) : fid_last_error()));
         return 3;
     }
     fid_tensor_info in;

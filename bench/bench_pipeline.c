@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         iters = 11;
     fid_image img;
     if (fid_image_load(argv[2], &img) < 0) {
-        fprintf(stderr, "%s\n", fid_pipeline_last_error(NULL));
+        fprintf(stderr, "%s\n", fid_last_error());
         return 4;
     }
     static fid_face faces[256];
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         o.n_threads = threads[k];
         fid_pipeline *p;
         if (fid_pipeline_open(&p, &o) < 0) {
-            fprintf(stderr, "%s\n", fid_pipeline_last_error(NULL));
+            fprintf(stderr, "%s\n", fid_last_error());
             rc = 3;
             break;
         }
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
             }
         }
         if (rc) {
-            fprintf(stderr, "%s\n", fid_pipeline_last_error(p));
+            fprintf(stderr, "%s\n", fid_pipeline_error(p));
             fid_pipeline_close(p);
             break;
         }
@@ -97,8 +97,8 @@ int main(int argc, char **argv)
                "\"detector\":\"%s\",\"recognizer\":\"%s\",\"threads\":%d,\"faces\":%d,"
                "\"median_ms\":%.3f,\"min_ms\":%.3f,\"detect_mean_ms\":%.3f,"
                "\"images_per_s\":%.3f,\"faces_per_s\":%.2f,\"iters\":%d}\n",
-               argv[2], img.width, img.height, fid_pipeline_model_id(p, 0),
-               fid_pipeline_model_id(p, 1), threads[k], n, med, t[0], det_ms / iters,
+               argv[2], img.width, img.height, fid_pipeline_model_id(p, FID_ROLE_DETECTOR),
+               fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER), threads[k], n, med, t[0], det_ms / iters,
                1e3 / med, n * 1e3 / med, iters);
         fflush(stdout);
         fid_pipeline_close(p);

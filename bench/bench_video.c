@@ -26,9 +26,8 @@ static long run(const char *path, fid_pipeline *p, const fid_video_options *vo, 
     static fid_track_det det[CAP];
     static float emb[CAP][FID_EMBED_MAX];
     fid_video *v;
-    char err[320];
-    if (fid_video_open(&v, path, vo, err, sizeof err) < 0) {
-        fprintf(stderr, "bench_video: %s\n", err);
+    if (fid_video_open(&v, path, vo) < 0) {
+        fprintf(stderr, "bench_video: %s\n", fid_last_error());
         return -1;
     }
     fid_track_options to;
@@ -78,7 +77,7 @@ int main(int argc, char **argv)
         po.n_threads = threads;
         fid_pipeline *p;
         if (fid_pipeline_open(&p, &po) < 0) {
-            fprintf(stderr, "bench_video: %s\n", fid_pipeline_last_error(NULL));
+            fprintf(stderr, "bench_video: %s\n", fid_last_error());
             return 3;
         }
         fid_video_options warm;

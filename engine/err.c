@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Error plumbing and small shared utilities of the engine. */
 #include "fid.h"
+#include "faceid.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,23 @@ int fid_errorf(fid_err *e, int code, const char *fmt, ...)
         va_end(ap);
         e->code = code;
     }
+    return code;
+}
+
+/* Thread-local, not shared: each thread sees the failures of its own calls only. */
+static _Thread_local fid_err thread_err;
+
+fid_err *fid_thread_err(void) { return &thread_err; }
+
+const char *fid_last_error(void) { return thread_err.msg; }
+
+int fid_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(thread_err.msg, sizeof thread_err.msg, fmt, ap);
+    va_end(ap);
+    thread_err.code = code;
     return code;
 }
 

@@ -31,6 +31,11 @@ int fid_errorf(fid_err *e, int code, const char *fmt, ...)
 int fid_errbuf(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *fid_status_name(int code);
+/* This thread's message slot for calls that have no handle (failed opens, image loads,
+ * file-level helpers); the public fid_last_error() reads it. */
+fid_err *fid_thread_err(void);
+/* fid_errorf into this thread's slot. */
+int fid_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define FID_ALIGN 64
 /* Every activation buffer has this much readable slack after its end, so SIMD kernels may

@@ -17,7 +17,6 @@ struct fid_model {
     int planned;
 };
 
-static _Thread_local fid_err open_err;
 
 _Static_assert((int)FID_STATUS_FORMAT == (int)FID_ERR_FORMAT, "status codes must match the engine");
 
@@ -25,7 +24,7 @@ int fid_model_open(fid_model **out, const char *path, const fid_model_options *o
 {
     fid_model_options def = {0, NULL, 0};
     if (!out || !path)
-        return fid_errorf(&open_err, FID_ERR_INVALID_ARG, "fid_model_open: NULL argument");
+        return fid_fail(FID_ERR_INVALID_ARG, "fid_model_open: NULL argument");
     *out = NULL;
     if (!opt)
         opt = &def;
@@ -34,19 +33,19 @@ int fid_model_open(fid_model **out, const char *path, const fid_model_options *o
     if (isa_s && *isa_s) {
         int v = fid_isa_parse(isa_s);
         if (v < 0)
-            return fid_errorf(&open_err, FID_ERR_INVALID_ARG, "unknown ISA '%s' (use ref, "
+            return fid_fail(FID_ERR_INVALID_ARG, "unknown ISA '%s' (use ref, "
                               "avx2, avx512 or neon)", isa_s);
         if (v > (int)isa)
-            return fid_errorf(&open_err, FID_ERR_UNSUPPORTED, "ISA '%s' requested but this "
+            return fid_fail(FID_ERR_UNSUPPORTED, "ISA '%s' requested but this "
                               "CPU supports at most '%s'", isa_s, fid_isa_name(isa));
         isa = (fid_isa)v;
     }
     fid_model *m = calloc(1, sizeof *m);
     if (!m)
-        return fid_errorf(&open_err, FID_ERR_NOMEM, "out of memory");
-    int rc = fid_weights_open(&m->w, path, opt->verify_weights, &open_err);
+        return fid_fail(FID_ERR_NOMEM, "out of memory");
+    int rc = fid_weights_open(&m->w, path, opt->verify_weights, fid_thread_err());
     if (rc == FID_OK)
-        rc = fid_graph_create(&m->g, m->w, isa, opt->n_threads, &open_err);
+        rc = fid_graph_create(&m->g, m->w, isa, opt->n_threads, fid_thread_err());
     if (rc != FID_OK) {
         fid_model_close(m);
         return rc;
@@ -118,9 +117,9 @@ const char *fid_model_meta(const fid_model *m, const char *key)
 const char *fid_model_isa(const fid_model *m) { return fid_isa_name(m->g->k.isa); }
 const char *fid_cpu_isa(void) { return fid_isa_name(fid_cpu_max_isa()); }
 
-const char *fid_last_error(const fid_model *m)
+const char *fid_model_error(const fid_model *m)
 {
-    return m ? m->err.msg : open_err.msg;
+    return m ? m->err.msg : "";
 }
 
 static void dims_str(const fid_tensor *t, char *s, size_t cap)

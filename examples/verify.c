@@ -9,7 +9,7 @@ static int embed_best(fid_pipeline *p, const char *path, float *emb)
 {
     fid_image img;
     if (fid_image_load(path, &img) < 0) {
-        fprintf(stderr, "%s: %s\n", path, fid_pipeline_last_error(NULL));
+        fprintf(stderr, "%s: %s\n", path, fid_last_error());
         return -1;
     }
     fid_face faces[8];
@@ -19,7 +19,7 @@ static int embed_best(fid_pipeline *p, const char *path, float *emb)
     else if (rc == 0)
         rc = fid_embed(p, &img, &faces[0], emb); /* faces come sorted by score */
     if (rc < 0)
-        fprintf(stderr, "%s: %s\n", path, fid_pipeline_last_error(p));
+        fprintf(stderr, "%s: %s\n", path, fid_pipeline_error(p));
     fid_image_free(&img);
     return rc < 0 || n == 0 ? -1 : 0;
 }
@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     o.recognizer = "mobilefacenet_prelu_512d";
     fid_pipeline *p;
     if (fid_pipeline_open(&p, &o) < 0) {
-        fprintf(stderr, "faceid %s: %s\n", faceid_version(), fid_pipeline_last_error(NULL));
+        fprintf(stderr, "faceid %s: %s\n", faceid_version(), fid_last_error());
         return 3;
     }
     static float a[FID_EMBED_MAX], b[FID_EMBED_MAX];

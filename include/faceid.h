@@ -3,15 +3,24 @@
  *
  * Generic model API (any converted FIDW model):
  *   fid_model *m;
- *   if (fid_model_open(&m, "model.fidw", NULL) < 0) { puts(fid_last_error(NULL)); ... }
+ *   if (fid_model_open(&m, "model.fidw", NULL) < 0) { puts(fid_last_error()); ... }
  *   int dims[4] = {1, 3, 112, 112};
  *   fid_model_set_input_shape(m, dims);        // plans memory; allocation happens here only
  *   memcpy(fid_model_input(m), x, sizeof x);   // NCHW float32
  *   fid_model_run(m);
  *   const float *y = fid_model_output(m, 0, &info);
  *
- * All functions return FID_OK (0) or a negative status; the message is fid_last_error(m).
- * A model handle is not thread-safe: use one per thread. */
+ * A model handle is not thread-safe: use one per thread.
+ *
+ * Errors, everywhere in this header: a call returns FID_STATUS_OK (0), a documented count, or
+ * a negative FID_STATUS_* / FID_GALLERY_* code, and leaves a one-line message in one of two
+ * places, named in each declaration's comment:
+ *   [handle]  on the handle it was called on, read with that type's getter: fid_model_error,
+ *             fid_pipeline_error, fid_gallery_error, fid_search_error, fid_video_error,
+ *             fid_tracker_error (the last failure on that handle; "" before any);
+ *   [thread]  calls without a handle (an open/create that fails, image loads, file-level
+ *             helpers) in this thread's slot, read with fid_last_error().
+ * Calls marked [none] cannot fail or report through their return value only. */
 #ifndef FACEID_H
 #define FACEID_H
 
@@ -52,27 +61,33 @@ typedef struct fid_tensor_info {
     size_t numel;
 } fid_tensor_info;
 
+/* This thread's last [thread] message ("" before any). */
+FID_API const char *fid_last_error(void);
+
+/* [thread] */
 FID_API int fid_model_open(fid_model **out, const char *path, const fid_model_options *opt);
 FID_API void fid_model_close(fid_model *m); /* NULL-safe */
-/* dims: N,C,H,W. Re-plans shapes and memory; call again to change the size. */
+/* The last [handle] message of m. */
+FID_API const char *fid_model_error(const fid_model *m);
+/* [handle] dims: N,C,H,W. Re-plans shapes and memory; call again to change the size. */
 FID_API int fid_model_set_input_shape(fid_model *m, const int dims[4]);
+/* [none] NULL before the input shape is set. */
 FID_API float *fid_model_input(fid_model *m, fid_tensor_info *info_out);
-/* Runs the model. Floating point: kernels compute with denormals flushed to zero (x86 MXCSR
+/* [handle] Runs the model. Floating point: kernels compute with denormals flushed to zero (x86 MXCSR
  * FTZ+DAZ, AArch64 FPCR FZ) — denormal activations would otherwise run ~3x slower and the
  * results differ from IEEE only below 1.2e-38. The calling thread's mode is set for the call
  * and restored before it returns; the model's worker threads keep it for their lifetime.
  * The pipeline calls (fid_detect, fid_embed, ...) run their models through this function. */
 FID_API int fid_model_run(fid_model *m);
-FID_API int fid_model_n_outputs(const fid_model *m);
+FID_API int fid_model_n_outputs(const fid_model *m); /* [none] */
+/* [none] NULL if i is out of range or no shape is set. */
 FID_API const float *fid_model_output(const fid_model *m, int i, fid_tensor_info *info_out);
-/* Metadata value written by the converter (e.g. "model.arch"), or NULL. */
+/* [none] Metadata value written by the converter (e.g. "model.arch"), or NULL. */
 FID_API const char *fid_model_meta(const fid_model *m, const char *key);
-/* Human-readable description: meta, ops histogram, params, FLOPs, I/O shapes. */
+/* [none] Human-readable description: meta, ops histogram, params, FLOPs, I/O shapes. */
 FID_API int fid_model_describe(const fid_model *m, char *buf, size_t cap);
-FID_API const char *fid_model_isa(const fid_model *m);
-/* ctx NULL: the message of the last failed fid_model_open in this thread. */
-FID_API const char *fid_last_error(const fid_model *m);
-/* Highest ISA of this CPU, e.g. "avx512". */
+FID_API const char *fid_model_isa(const fid_model *m); /* [none] */
+/* [none] Highest ISA of this CPU, e.g. "avx512". */
 FID_API const char *fid_cpu_isa(void);
 
 /* ======================================================================================
@@ -80,7 +95,7 @@ FID_API const char *fid_cpu_isa(void);
  * (L2-normalised) → quality. The faceid CLI uses only what is declared here.
  *
  *   fid_pipeline_options o; fid_pipeline_options_default(&o);
- *   fid_pipeline *p; if (fid_pipeline_open(&p, &o) < 0) puts(fid_pipeline_last_error(NULL));
+ *   fid_pipeline *p; if (fid_pipeline_open(&p, &o) < 0) puts(fid_last_error());
  *   fid_image img; fid_image_load("a.jpg", &img);            // RGB8, EXIF orientation applied
  *   fid_face faces[64]; int n;
  *   fid_detect(p, &img, faces, 64, &n);                       // sorted by score, quality filled
@@ -92,8 +107,8 @@ FID_API const char *fid_cpu_isa(void);
  * >= 2000, else 640; when that finds no face, once more at 320, which finds close-ups whose
  * face fills the frame). Buffers only grow, so once the largest size was seen a change costs the
  * planner's small temporaries only. Fixed-shape detector exports always run at their size.
- * Errors: negative FID_STATUS_*; message from fid_pipeline_last_error(p) (NULL: the last failed
- * open / image load in this thread).
+ * Errors: negative FID_STATUS_*; [handle] messages from fid_pipeline_error(p), [thread] ones
+ * (failed open, image loads) from fid_last_error().
  * ====================================================================================== */
 
 #define FID_EMBED_MAX 2048 /* no supported recogniser has a wider embedding */
@@ -105,12 +120,22 @@ typedef struct fid_image {
     int width, height;
 } fid_image;
 
-/* Decode JPEG/PNG/WebP/BMP (format from the bytes), apply EXIF orientation. */
+/* [thread] Decode JPEG/PNG/WebP/BMP (format from the bytes), apply EXIF orientation. */
 FID_API int fid_image_load(const char *path, fid_image *out);
-FID_API int fid_image_load_mem(const void *buf, size_t n, fid_image *out);
+FID_API int fid_image_load_mem(const void *buf, size_t n, fid_image *out); /* [thread] */
 FID_API void fid_image_free(fid_image *img); /* NULL-safe, idempotent */
 
 typedef struct fid_pipeline fid_pipeline;
+
+/* The models a pipeline holds, by role. */
+typedef enum fid_model_role {
+    FID_ROLE_DETECTOR = 0,   /* SCRFD face detector */
+    FID_ROLE_RECOGNIZER = 1, /* ArcFace-style embedding model */
+    FID_ROLE_OCCLUSION = 2,  /* optional occlusion classifier (quality) */
+    FID_ROLE_COUNT
+} fid_model_role;
+/* fid_pipeline_options.need_models bit of a role. */
+#define FID_ROLE_BIT(role) (1 << (role))
 
 typedef struct fid_pipeline_options {
     const char *models_dir; /* NULL: fid_models_dir(NULL) */
@@ -127,7 +152,8 @@ typedef struct fid_pipeline_options {
     float min_face;         /* px, short side of the box in the source image; 0 = off */
     int max_faces;          /* 0 = no limit */
     int flip_tta;           /* 1: embed = normalise(f(crop) + f(mirror(crop))) */
-    int need_models;        /* bit 1: detector, bit 2: recogniser (0 = both) */
+    int need_models;        /* FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER)
+                               (0 = both); the occlusion model follows `occlusion` */
 } fid_pipeline_options;
 
 typedef struct fid_face {
@@ -144,37 +170,44 @@ typedef struct fid_face {
     double laplacian_var;     /* sharpness raw value on the aligned crop */
 } fid_face;
 
-FID_API void fid_pipeline_options_default(fid_pipeline_options *o);
+FID_API void fid_pipeline_options_default(fid_pipeline_options *o); /* [none] */
+/* [thread] */
 FID_API int fid_pipeline_open(fid_pipeline **out, const fid_pipeline_options *o);
 FID_API void fid_pipeline_close(fid_pipeline *p); /* NULL-safe */
-FID_API const char *fid_pipeline_last_error(const fid_pipeline *p);
+/* The last [handle] message of p. */
+FID_API const char *fid_pipeline_error(const fid_pipeline *p);
 
-/* Detect faces in img (sorted by descending score, at most cap; *n_out = number written),
- * align each and fill its quality fields. */
+/* [handle] Detect faces in img (sorted by descending score, at most cap; *n_out = number
+ * written), align each and fill its quality fields. */
 FID_API int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, int cap,
                        int *n_out);
-/* Embedding of one detected face (aligned with its landmarks), L2-normalised, dim floats. */
+/* [handle] Embedding of one detected face (aligned with its landmarks), L2-normalised, dim
+ * floats. */
 FID_API int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *face, float *emb);
-/* Embedding of an already aligned 112x112 RGB8 crop. */
+/* [handle] Embedding of an already aligned 112x112 RGB8 crop. */
 FID_API int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb);
-/* The aligned 112x112 RGB8 crop of a face (for --crops and sharpness). */
+/* [thread] The aligned 112x112 RGB8 crop of a face (for --crops and sharpness). */
 FID_API int fid_align_face(const fid_image *img, const fid_face *face,
                            unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3]);
 
-FID_API int fid_embed_dim(const fid_pipeline *p); /* 0 if no recogniser */
-/* Identity of the loaded models: "<name>:<16 hex digits of a 64-bit content hash of the .fidw
- * file>". Stable across machines; stored with every embedding (galleries refuse others). */
-FID_API const char *fid_pipeline_model_id(const fid_pipeline *p, int which); /* 0 det, 1 rec, 2 occ */
-/* The same identity for any .fidw file without loading it (for `faceid models`): writes
- * "<name>:<hash>" into out. 0 or a negative status (message: fid_pipeline_last_error(NULL)). */
+FID_API int fid_embed_dim(const fid_pipeline *p); /* [none] 0 if no recogniser */
+/* [none] Default verification threshold of the loaded recogniser: cosine >= it means "same
+ * person" (0 without a recogniser). Measured per model; calibrate for your own data. */
+FID_API float fid_pipeline_threshold(const fid_pipeline *p);
+/* [none] Identity of the loaded model of a role: "<name>:<16 hex digits of a 64-bit content
+ * hash of the .fidw file>" (NULL if not loaded). Stable across machines; stored with every
+ * embedding (galleries refuse others). */
+FID_API const char *fid_pipeline_model_id(const fid_pipeline *p, fid_model_role role);
+/* [thread] The same identity for any .fidw file without loading it (for `faceid models`):
+ * writes "<name>:<hash>" into out. */
 FID_API int fid_model_file_id(const char *path, char *out, size_t cap);
-/* Resolved path of a loaded model (NULL if not loaded). */
-FID_API const char *fid_pipeline_model_path(const fid_pipeline *p, int which);
-/* Cosine similarity in [-1, 1] (0 for zero vectors). */
+/* [none] Resolved path of the loaded model of a role (NULL if not loaded). */
+FID_API const char *fid_pipeline_model_path(const fid_pipeline *p, fid_model_role role);
+/* [none] Cosine similarity in [-1, 1] (0 for zero vectors). */
 FID_API float fid_cosine(const float *a, const float *b, int n);
-/* 1 if w x h is a valid detector input size (SCRFD: multiples of 32 in 32..4096), else 0. */
+/* [none] 1 if w x h is a valid detector input size (SCRFD: multiples of 32 in 32..4096). */
 FID_API int fid_detector_size_ok(int w, int h);
-/* The models directory that open would use with these options: o->models_dir, else
+/* [none] The models directory that open would use with these options: o->models_dir, else
  * $FACEID_MODELS, else share/faceid/models beside the installed binary or library
  * (<prefix>/bin or <prefix>/lib → <prefix>/share/faceid/models) if it exists, else the
  * compiled-in default (FACEID_MODELS_DIR, /usr/local/share/faceid/models). Thread-safe. */
@@ -182,13 +215,15 @@ FID_API const char *fid_models_dir(const fid_pipeline_options *o);
 
 /* ======================================================================================
  * Gallery, 1:N search, clustering, calibration (gallery.c, search.c, cluster.c,
- * calibrate.c). All return 0 or a negative status; messages as documented per function.
+ * calibrate.c). All return 0 or a negative status; [handle]/[thread] as marked.
  *
- *   fid_gallery *g; char err[512];
- *   fid_gallery_open(&g, "people.db", fid_pipeline_model_id(p, 1), fid_embed_dim(p), 1, err, sizeof err);
+ *   fid_gallery *g;
+ *   if (fid_gallery_open(&g, "people.db", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER),
+ *                        fid_embed_dim(p), 1) < 0) puts(fid_last_error());
  *   fid_gallery_face f = {emb, "a.jpg", {x0, y0, x1, y1}, q};
- *   fid_gallery_enroll(g, "alice", &f, 1, FID_POLICY_ALL, &added);
- *   fid_search *s; fid_search_from_gallery(&s, g, 0, err, sizeof err);
+ *   if (fid_gallery_enroll(g, "alice", &f, 1, FID_POLICY_ALL, &added) < 0)
+ *       puts(fid_gallery_error(g));
+ *   fid_search *s; fid_search_from_gallery(&s, g, 0);
  *   fid_search_hit hits[5]; int n = fid_search_query(s, emb, 5, hits);  // caller thresholds
  * ====================================================================================== */
 
@@ -231,32 +266,35 @@ typedef struct fid_gallery_row {
 } fid_gallery_row;
 typedef int (*fid_gallery_row_fn)(void *ctx, const fid_gallery_row *row); /* non-zero: stop */
 
-/* Open (create when missing and create != 0; WAL mode, busy timeout). A new gallery adopts
- * model_id/dim; an existing one with another model id is refused (FID_GALLERY_MISMATCH).
- * model_id NULL / dim 0: accept whatever the file holds. Message in err on failure. */
+/* [thread] Open (create when missing and create != 0; WAL mode, busy timeout). A new gallery
+ * adopts model_id/dim; an existing one with another model id is refused
+ * (FID_GALLERY_MISMATCH). model_id NULL / dim 0: accept whatever the file holds. */
 FID_API int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, int dim,
-                             int create, char *err, size_t errn);
+                             int create);
 FID_API void fid_gallery_close(fid_gallery *g); /* NULL-safe */
+/* The last [handle] message of g. */
 FID_API const char *fid_gallery_error(const fid_gallery *g);
-FID_API int fid_gallery_get_info(fid_gallery *g, fid_gallery_info *info);
-/* Add faces to identity `name` (created if new) in one transaction. ALL stores each face,
+FID_API int fid_gallery_get_info(fid_gallery *g, fid_gallery_info *info); /* [handle] */
+/* [handle] Add faces to identity `name` (created if new) in one transaction. ALL stores each face,
  * BEST the highest-quality one, MEAN keeps one normalised mean template per identity
  * (weighted by how many faces it already averages). *added: rows written. */
 FID_API int fid_gallery_enroll(fid_gallery *g, const char *name, const fid_gallery_face *faces,
                                int n, int policy, int *added);
-/* Identities sorted by name; free with fid_gallery_identities_free. */
+/* [handle] Identities sorted by name; free with fid_gallery_identities_free. */
 FID_API int fid_gallery_list(fid_gallery *g, fid_gallery_identity **out, int *n);
-FID_API void fid_gallery_identities_free(fid_gallery_identity *ids, int n);
+FID_API void fid_gallery_identities_free(fid_gallery_identity *ids, int n); /* [none] */
+/* [handle] FID_GALLERY_NOT_FOUND / FID_GALLERY_EXISTS for names that are missing / taken. */
 FID_API int fid_gallery_remove(fid_gallery *g, const char *name);
-FID_API int fid_gallery_rename(fid_gallery *g, const char *from, const char *to);
-FID_API int fid_gallery_merge(fid_gallery *g, const char *from, const char *into);
-/* Every face, in identity-name then face-id order (one consistent read snapshot). */
+FID_API int fid_gallery_rename(fid_gallery *g, const char *from, const char *to); /* [handle] */
+FID_API int fid_gallery_merge(fid_gallery *g, const char *from, const char *into); /* [handle] */
+/* [handle] Every face, in identity-name then face-id order (one consistent read snapshot). */
 FID_API int fid_gallery_foreach(fid_gallery *g, fid_gallery_row_fn fn, void *ctx);
-/* JSON lines: a header {"faceid_gallery":1,"model_id":..,"dim":..} then one line per face. */
+/* [handle] JSON lines: a header {"faceid_gallery":1,"model_id":..,"dim":..} then one line per
+ * face. */
 FID_API int fid_gallery_export_jsonl(fid_gallery *g, const char *path);
-/* [n_faces, dim] float32 .npy plus one identity name per line in names_path. */
+/* [handle] [n_faces, dim] float32 .npy plus one identity name per line in names_path. */
 FID_API int fid_gallery_export_npy(fid_gallery *g, const char *npy_path, const char *names_path);
-/* Import export_jsonl output in one transaction; another model id is refused. */
+/* [handle] Import export_jsonl output in one transaction; another model id is refused. */
 FID_API int fid_gallery_import_jsonl(fid_gallery *g, const char *path, int *added);
 
 typedef struct fid_search fid_search;
@@ -267,20 +305,23 @@ typedef struct fid_search_hit {
     int row;          /* best-scoring face row */
 } fid_search_hit;
 
-/* Empty in-memory index of n rows x dim over n_ids identities (fill with set_row/set_name);
- * threads: OpenMP threads per query (0 = all cores). */
+/* [thread] Empty in-memory index of n rows x dim over n_ids identities (fill with
+ * set_row/set_name); threads: OpenMP threads per query (0 = all cores). */
 FID_API int fid_search_create(fid_search **out, int n, int dim, int n_ids, int threads);
 FID_API void fid_search_free(fid_search *s); /* NULL-safe */
-FID_API void fid_search_set_row(fid_search *s, int row, const float *emb, int identity);
-FID_API int fid_search_set_name(fid_search *s, int identity, const char *name);
-FID_API int fid_search_from_gallery(fid_search **out, fid_gallery *g, int threads, char *err,
-                                    size_t n);
-FID_API int fid_search_rows(const fid_search *s);
-FID_API int fid_search_identities(const fid_search *s);
-/* scores[i] = <row i, q> for every row. */
+/* The last [handle] message of s. */
+FID_API const char *fid_search_error(const fid_search *s);
+FID_API void fid_search_set_row(fid_search *s, int row, const float *emb, int identity); /* [none] */
+FID_API int fid_search_set_name(fid_search *s, int identity, const char *name); /* [handle] */
+/* [thread] The whole gallery as an index (the gallery's message is copied on failure). */
+FID_API int fid_search_from_gallery(fid_search **out, fid_gallery *g, int threads);
+FID_API int fid_search_rows(const fid_search *s);       /* [none] */
+FID_API int fid_search_identities(const fid_search *s); /* [none] */
+/* [none] scores[i] = <row i, q> for every row. */
 FID_API void fid_search_scores(fid_search *s, const float *q, float *scores);
-/* Top-k identities, best first (ties: lower index); returns hits written. No allocation;
- * uses the index's scratch, so one query at a time per index (threads work inside it). */
+/* [none] Top-k identities, best first (ties: lower index); returns hits written. No
+ * allocation; uses the index's scratch, so one query at a time per index (threads work
+ * inside it). */
 FID_API int fid_search_query(fid_search *s, const float *q, int k, fid_search_hit *hits);
 
 enum { FID_CLUSTER_CC = 0, FID_CLUSTER_CW = 1 };
@@ -290,12 +331,12 @@ typedef struct fid_cluster_opts {
     int iters;       /* Chinese whispers rounds (0: 30) */
     unsigned long long seed; /* Chinese whispers visiting order */
 } fid_cluster_opts;
-/* labels[i] in [0, K), clusters numbered by first member. Returns K or < 0. */
+/* [thread] labels[i] in [0, K), clusters numbered by first member. Returns K or < 0. */
 FID_API int fid_cluster(const float *emb, int n, int dim, const fid_cluster_opts *o, int *labels);
-/* rep[c] = member of cluster c with the highest quality (NaN lowest; ties: first). */
+/* [none] rep[c] = member of cluster c with the highest quality (NaN lowest; ties: first). */
 FID_API void fid_cluster_representatives(const int *labels, int n, int k, const float *quality,
                                          int *rep);
-/* Pairwise / BCubed precision, recall, F of pred against truth labels. */
+/* [thread] Pairwise / BCubed precision, recall, F of pred against truth labels. */
 FID_API int fid_cluster_pairwise(const int *truth, const int *pred, int n, double *p, double *r,
                                  double *f);
 FID_API int fid_cluster_bcubed(const int *truth, const int *pred, int n, double *p, double *r,
@@ -319,19 +360,19 @@ typedef struct fid_calib {
     float roc_thr[FID_CALIB_ROC];
     double roc_far[FID_CALIB_ROC], roc_tar[FID_CALIB_ROC];
 } fid_calib;
-/* Sorts both score lists in place (ascending); needs at least one of each. */
+/* [thread] Sorts both score lists in place (ascending); needs at least one of each. */
 FID_API int fid_calibrate(float *genuine, int ng, float *impostor, int ni, fid_calib *out);
-FID_API int fid_calibration_write(const fid_calib *c, const char *model_id, const char *path,
-                                  char *err, size_t n);
-/* Threshold for a target FAR from a calibration JSON (exact standard entry, else the lowest
- * ROC threshold with FAR <= far). Fails with a message when too few impostor pairs back it. */
-FID_API int fid_calibration_threshold(const char *json_path, double far, float *thr, char *err,
-                                      size_t n);
-/* SVG: both score histograms and the ROC; scores as sorted by fid_calibrate. */
+/* [thread] The calibration as JSON (read back by fid_calibration_threshold). */
+FID_API int fid_calibration_write(const fid_calib *c, const char *model_id, const char *path);
+/* [thread] Threshold for a target FAR from a calibration JSON (exact standard entry, else the
+ * lowest ROC threshold with FAR <= far). Fails (INVALID_ARG for a bad far, FORMAT/IO for the
+ * file) with a message when too few impostor pairs back it. */
+FID_API int fid_calibration_threshold(const char *json_path, double far, float *thr);
+/* [thread] SVG: both score histograms and the ROC; scores as sorted by fid_calibrate. */
 FID_API int fid_calibration_plot_svg(const float *genuine, int ng, const float *impostor, int ni,
-                                     const fid_calib *c, const char *path, char *err, size_t n);
+                                     const fid_calib *c, const char *path);
 
-/* Embedding records from JSON lines: `faceid embed` face records ("file", "embedding",
+/* [thread] Embedding records from JSON lines: `faceid embed` face records ("file", "embedding",
  * "quality".composite) or gallery exports ("identity" becomes the label). */
 typedef struct fid_emb_set {
     int n, dim;
@@ -341,8 +382,8 @@ typedef struct fid_emb_set {
     float *quality;   /* NaN if absent */
     char model_id[128];
 } fid_emb_set;
-FID_API int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s, char *err, size_t n);
-FID_API void fid_emb_set_free(fid_emb_set *s);
+FID_API int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s); /* [thread] */
+FID_API void fid_emb_set_free(fid_emb_set *s); /* NULL-safe */
 /* ============================ end of gallery section ================================ */
 
 /* ======================================================================================
@@ -350,8 +391,8 @@ FID_API void fid_emb_set_free(fid_emb_set *s);
  * sampled frames and deduplicate the tracks into unique faces with time ranges (track.c).
  *
  *   fid_video_options vo; fid_video_options_default(&vo); vo.fps = 2;
- *   fid_video *v; char err[256];
- *   if (fid_video_open(&v, "clip.mp4", &vo, err, sizeof err) < 0) puts(err);
+ *   fid_video *v;
+ *   if (fid_video_open(&v, "clip.mp4", &vo) < 0) puts(fid_last_error());
  *   fid_track_options to; fid_track_options_default(&to); to.dim = fid_embed_dim(p);
  *   fid_tracker *tk; fid_tracker_create(&tk, &to);
  *   fid_video_frame f;
@@ -363,7 +404,8 @@ FID_API void fid_emb_set_free(fid_emb_set *s);
  *   const fid_unique_face *u = fid_tracker_unique(tk, 0);  // ranges, screen time, best shot
  *   fid_tracker_destroy(tk); fid_video_close(v);
  *
- * Handles are not thread-safe (one per thread). Statuses are negative FID_STATUS_*.
+ * Handles are not thread-safe (one per thread). Statuses are negative FID_STATUS_*;
+ * [handle]/[thread] as marked.
  * ====================================================================================== */
 
 typedef struct fid_video fid_video;
@@ -408,18 +450,18 @@ typedef struct fid_video_info {
     long decode_errors;   /* packets the decoder rejected (concealed, decoding continued) */
 } fid_video_info;
 
-FID_API void fid_video_options_default(fid_video_options *o);
-/* Open path and prepare decoding. On failure returns a negative FID_STATUS_* (IO: missing or
- * unreadable file; FORMAT: not a media file / no video stream / zero length; UNSUPPORTED: no
- * decoder for the codec) and writes a one-line message to err (may be NULL). */
-FID_API int fid_video_open(fid_video **out, const char *path, const fid_video_options *o,
-                           char *err, size_t errlen);
-/* Next sampled frame: 1 = *out filled, 0 = end of the video (or of the window), < 0 = the
- * stream is broken here (truncated/corrupt); frames delivered before remain valid results and
- * the message is fid_video_error(v). After 0 or < 0 every further call returns the same. */
+FID_API void fid_video_options_default(fid_video_options *o); /* [none] */
+/* [thread] Open path and prepare decoding. On failure returns a negative FID_STATUS_* (IO:
+ * missing or unreadable file; FORMAT: not a media file / no video stream / zero length;
+ * UNSUPPORTED: no decoder for the codec). */
+FID_API int fid_video_open(fid_video **out, const char *path, const fid_video_options *o);
+/* [handle] Next sampled frame: 1 = *out filled, 0 = end of the video (or of the window), < 0 =
+ * the stream is broken here (truncated/corrupt); frames delivered before remain valid results.
+ * After 0 or < 0 every further call returns the same. */
 FID_API int fid_video_next(fid_video *v, fid_video_frame *out);
+/* The last [handle] message of v. */
 FID_API const char *fid_video_error(const fid_video *v);
-FID_API void fid_video_get_info(const fid_video *v, fid_video_info *out);
+FID_API void fid_video_get_info(const fid_video *v, fid_video_info *out); /* [none] */
 FID_API void fid_video_close(fid_video *v); /* NULL-safe */
 
 /* Tracker: greedy IoU + embedding-cosine linking of one sampled frame's faces to open tracks;
@@ -477,26 +519,29 @@ typedef struct fid_unique_face {
     int best_track;       /* track index holding the best shot */
 } fid_unique_face;
 
-FID_API void fid_track_options_default(fid_track_options *o);
-FID_API int fid_tracker_create(fid_tracker **out, const fid_track_options *o); /* NULL: defaults */
+FID_API void fid_track_options_default(fid_track_options *o); /* [none] */
+/* [thread] o NULL: defaults. */
+FID_API int fid_tracker_create(fid_tracker **out, const fid_track_options *o);
 FID_API void fid_tracker_destroy(fid_tracker *tk); /* NULL-safe */
-/* Link the faces of one sampled frame (frames in increasing time). ids_out[i] receives the
+/* The last [handle] message of tk. */
+FID_API const char *fid_tracker_error(const fid_tracker *tk);
+/* [handle] Link the faces of one sampled frame (frames in increasing time). ids_out[i] receives the
  * track index (0-based, for fid_tracker_track) of dets[i]; may be NULL. */
 FID_API int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_det *dets,
                                int n, int *ids_out);
-/* Close every track at the end of the video (end_t: the video/window end, end_frame: its last
+/* [handle] Close every track at the end of the video (end_t: the video/window end, end_frame: its last
  * frame; end_t <= the last sample: one nominal interval), then deduplicate with the options'
  * dedup_threshold and merge_gap. Call once, after the last update. Returns the number of
  * unique faces or a negative status. */
 FID_API int fid_tracker_finish(fid_tracker *tk, long end_frame, double end_t);
-/* Re-deduplicate after finish with another threshold / merge gap; unique faces are ordered by
+/* [handle] Re-deduplicate after finish with another threshold / merge gap; unique faces are ordered by
  * first appearance. Returns their number or a negative status. */
 FID_API int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap);
-FID_API int fid_tracker_n_tracks(const fid_tracker *tk);
-FID_API const fid_track *fid_tracker_track(const fid_tracker *tk, int i); /* NULL if out of range */
-FID_API int fid_tracker_n_unique(const fid_tracker *tk);
-FID_API const fid_unique_face *fid_tracker_unique(const fid_tracker *tk, int i);
-/* Sort ranges by start and join those that overlap or are at most gap seconds apart (frames
+FID_API int fid_tracker_n_tracks(const fid_tracker *tk); /* [none] */
+FID_API const fid_track *fid_tracker_track(const fid_tracker *tk, int i); /* [none] NULL if out of range */
+FID_API int fid_tracker_n_unique(const fid_tracker *tk); /* [none] */
+FID_API const fid_unique_face *fid_tracker_unique(const fid_tracker *tk, int i); /* [none] */
+/* [none] Sort ranges by start and join those that overlap or are at most gap seconds apart (frames
  * follow the joined ends). Returns the new count; r[0..count) is the union. */
 FID_API int fid_range_union(fid_range *r, int n, double gap);
 /* ============================= end of video section ================================= */

@@ -4,6 +4,7 @@
 #include "arcface.h"
 
 #include <math.h>
+#include <string.h>
 
 float fid_l2_normalize(float *v, int n)
 {
@@ -38,4 +39,22 @@ float fid_cosine_similarity(const float *a, const float *b, int n)
     if (!(aa > 0) || !(bb > 0) || !isfinite(c))
         return 0.0f; /* zero or non-finite input: "no similarity" rather than NaN */
     return (float)(c > 1 ? 1 : c < -1 ? -1 : c);
+}
+
+/* mobilefacenet_prelu_512d on the labelled shared data (knn_examples, small_lfw_aligned112
+ * groups, InspireFace pairs): same-person cosines 0.46..0.81, different people at most 0.29, so
+ * 0.40 sits in the gap with margin on both sides. The ResNet recognisers (glintr100, w600k_r50)
+ * have not been measured separately and share it; `faceid calibrate` gives FAR thresholds. */
+#define ARCFACE_DEFAULT_THRESHOLD 0.40f
+
+float fid_arcface_default_threshold(const char *model_id)
+{
+    static const struct { const char *name; float threshold; } measured[] = {
+        {"mobilefacenet_prelu_512d", ARCFACE_DEFAULT_THRESHOLD},
+    };
+    size_t n = model_id ? strcspn(model_id, ":") : 0;
+    for (size_t k = 0; k < sizeof measured / sizeof *measured; k++)
+        if (n == strlen(measured[k].name) && !strncmp(model_id, measured[k].name, n))
+            return measured[k].threshold;
+    return ARCFACE_DEFAULT_THRESHOLD;
 }

@@ -37,4 +37,8 @@ float fid_embed_flip_combine(const float *a, const float *b, int n, float *out);
 /* Cosine similarity in [-1, 1]; 0 if either vector is zero or non-finite. Works on unnormalised vectors. */
 float fid_cosine_similarity(const float *a, const float *b, int n);
 
+/* Default verification threshold (cosine >= it: same person) of the recogniser with model id
+ * "<name>:<hash>", by name; measured on the shared labelled data (see arcface.c). */
+float fid_arcface_default_threshold(const char *model_id);
+
 #endif

@@ -16,7 +16,7 @@ int fid_arcface_bind(fid_arcface_model *r, fid_model *m, const char *path, char 
     int dims[4] = {1, 3, FID_ARCFACE_SIZE, FID_ARCFACE_SIZE};
     if (fid_model_set_input_shape(m, dims) < 0)
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "recognizer %s: needs a "
-                          "1x3x112x112 input: %s", path, fid_last_error(m));
+                          "1x3x112x112 input: %s", path, fid_model_error(m));
     fid_tensor_info ti;
     if (fid_model_n_outputs(m) < 1 || !fid_model_output(m, 0, &ti))
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "recognizer %s: no output", path);

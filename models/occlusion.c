@@ -28,7 +28,7 @@ int fid_occlusion_bind(fid_occlusion_model *o, fid_model *m, const char *path, c
     int dims[4] = {1, 3, o->h, o->w};
     if (fid_model_set_input_shape(m, dims) < 0)
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "occlusion model %s: %s", path,
-                          fid_last_error(m));
+                          fid_model_error(m));
     fid_tensor_info ti;
     if (!fid_model_output(m, 0, &ti) || ti.numel != 2)
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "occlusion model %s: want 2 logits "

@@ -47,18 +47,17 @@ int main(void)
         return 1;
     snprintf(js, sizeof js, "%s/c.json", dir);
     snprintf(svg, sizeof svg, "%s/roc.svg", dir);
-    char err[512];
-    CHECK(fid_calibration_write(&c, "m:1", js, err, sizeof err) == 0, "write json");
+    CHECK(fid_calibration_write(&c, "m:1", js) == 0, "write json");
     float t;
-    CHECK(fid_calibration_threshold(js, 1e-2, &t, err, sizeof err) == 0 &&
-              t == c.at[1].threshold, "lookup 1e-2: %g (%s)", t, err);
-    CHECK(fid_calibration_threshold(js, 5e-3, &t, err, sizeof err) == 0 &&
+    CHECK(fid_calibration_threshold(js, 1e-2, &t) == 0 &&
+              t == c.at[1].threshold, "lookup 1e-2: %g (%s)", t, fid_last_error());
+    CHECK(fid_calibration_threshold(js, 5e-3, &t) == 0 &&
               t > c.at[1].threshold && t < c.at[2].threshold + 0.01f,
           "lookup 5e-3 from the ROC: %g", t);
-    CHECK(fid_calibration_threshold(js, 2, &t, err, sizeof err) < 0, "far out of range");
-    CHECK(fid_calibration_threshold("/nonexistent.json", 1e-2, &t, err, sizeof err) < 0 &&
-              strstr(err, "nonexistent"), "missing file");
-    CHECK(fid_calibration_plot_svg(gen, NG, imp, NI, &c, svg, err, sizeof err) == 0, "svg");
+    CHECK(fid_calibration_threshold(js, 2, &t) < 0, "far out of range");
+    CHECK(fid_calibration_threshold("/nonexistent.json", 1e-2, &t) < 0 &&
+              strstr(fid_last_error(), "nonexistent"), "missing file");
+    CHECK(fid_calibration_plot_svg(gen, NG, imp, NI, &c, svg) == 0, "svg");
     FILE *f = fopen(svg, "r");
     char buf[4096] = {0};
     if (f) {
@@ -73,9 +72,9 @@ int main(void)
     CHECK(c2.at[1].supported && !c2.at[2].supported && !c2.at[3].supported,
           "supported flags %d %d %d", c2.at[1].supported, c2.at[2].supported,
           c2.at[3].supported);
-    CHECK(fid_calibration_write(&c2, NULL, js, err, sizeof err) == 0, "write small");
-    CHECK(fid_calibration_threshold(js, 1e-4, &t, err, sizeof err) < 0 && strstr(err, "500"),
-          "unsupported FAR refused: %s", err);
+    CHECK(fid_calibration_write(&c2, NULL, js) == 0, "write small");
+    CHECK(fid_calibration_threshold(js, 1e-4, &t) < 0 && strstr(fid_last_error(), "500"),
+          "unsupported FAR refused: %s", fid_last_error());
     /* perfectly separated and fully overlapping lists */
     float g3[3] = {0.9f, 0.8f, 0.7f}, i3[3] = {0.1f, 0.2f, 0.3f};
     CHECK(fid_calibrate(g3, 3, i3, 3, &c2) == 0 && c2.eer == 0 && c2.auc == 1 &&

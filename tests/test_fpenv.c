@@ -104,7 +104,7 @@ static void check_model(const char *path, const char *isa, int threads)
     fid_model *m;
     fid_model_options o = {threads, isa, 0};
     if (fid_model_open(&m, path, &o) < 0) {
-        CHECK(0, "open denormal model (isa %s): %s", isa ? isa : "best", fid_last_error(NULL));
+        CHECK(0, "open denormal model (isa %s): %s", isa ? isa : "best", fid_last_error());
         return;
     }
     const char *tag = fid_model_isa(m);
@@ -196,7 +196,7 @@ static void check_pipeline(const char *models, const char *shared)
     o.n_threads = 2;
     fid_pipeline *p;
     if (fid_pipeline_open(&p, &o) < 0) {
-        CHECK(0, "pipeline open: %s", fid_pipeline_last_error(NULL));
+        CHECK(0, "pipeline open: %s", fid_last_error());
         return;
     }
     char path[1024];

@@ -25,11 +25,11 @@ static void check_model(const char *path)
         fid_model_options o = {1, isas[k], 0};
         fid_model *m = NULL;
         int rc = fid_model_open(&m, path, &o);
-        const char *msg = fid_last_error(m);
+        const char *msg = fid_last_error(); /* a failed open has no handle */
         if (rc == 0) {
             const int dims[4] = {1, 3, 32, 32};
             rc = fid_model_set_input_shape(m, dims);
-            msg = fid_last_error(m);
+            msg = fid_model_error(m);
             if (rc == 0)
                 fid_model_run(m);
         }
@@ -59,9 +59,8 @@ static void check_image(const char *path)
 static void check_jsonl(const char *path)
 {
     fid_emb_set s;
-    char err[512] = "";
-    int rc = fid_emb_set_load_jsonl(path, &s, err, sizeof err);
-    CHECK(rc < 0 ? strlen(err) > 5 : s.dim > 0 || s.n == 0, "%s: rc %d '%s'", path, rc, err);
+    int rc = fid_emb_set_load_jsonl(path, &s);
+    CHECK(rc < 0 ? strlen(fid_last_error()) > 5 : s.dim > 0 || s.n == 0, "%s: rc %d '%s'", path, rc, fid_last_error());
     if (rc == 0)
         fid_emb_set_free(&s);
 }
@@ -69,10 +68,9 @@ static void check_jsonl(const char *path)
 /* Gallery import into a fresh 4-d gallery: refused with a message, nothing added. */
 static void check_gallery(const char *path)
 {
-    char err[512];
     fid_gallery *g = NULL;
-    int rc = fid_gallery_open(&g, ":memory:", "fuzz:0123456789abcdef", 4, 1, err, sizeof err);
-    CHECK(rc == 0, "open in-memory gallery: %s", err);
+    int rc = fid_gallery_open(&g, ":memory:", "fuzz:0123456789abcdef", 4, 1);
+    CHECK(rc == 0, "open in-memory gallery: %s", fid_last_error());
     if (rc)
         return;
     int added = -1;
@@ -100,9 +98,8 @@ static void check_deep_json(void)
     fclose(f);
     check_jsonl(path);
     float thr = 0;
-    char err[512] = "";
-    int rc = fid_calibration_threshold(path, 0.5, &thr, err, sizeof err);
-    CHECK(rc < 0 && strlen(err) > 5, "deep calibration file refused: rc %d '%s'", rc, err);
+    int rc = fid_calibration_threshold(path, 0.5, &thr);
+    CHECK(rc < 0 && strlen(fid_last_error()) > 5, "deep calibration file refused: rc %d '%s'", rc, fid_last_error());
     remove(path);
 }
 

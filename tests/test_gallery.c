@@ -58,16 +58,15 @@ int main(void)
     snprintf(npy, sizeof npy, "%s/g.npy", dir);
     snprintf(nm, sizeof nm, "%s/g.names", dir);
     th_rng r = th_seed(7);
-    char err[1024];
     fid_gallery *g = NULL;
 
     /* opening a missing file without create fails; with create and no model too */
-    CHECK(fid_gallery_open(&g, path, "m:1", DIM, 0, err, sizeof err) < 0, "open missing");
-    CHECK(fid_gallery_open(&g, path, NULL, 0, 1, err, sizeof err) < 0 && strstr(err, "model"),
-          "create without a model must fail: %s", err);
+    CHECK(fid_gallery_open(&g, path, "m:1", DIM, 0) < 0, "open missing");
+    CHECK(fid_gallery_open(&g, path, NULL, 0, 1) < 0 && strstr(fid_last_error(), "model"),
+          "create without a model must fail: %s", fid_last_error());
     unlink(path);
-    int rc = fid_gallery_open(&g, path, "mobilefacenet:0123", DIM, 1, err, sizeof err);
-    CHECK(rc == 0, "create: %s", err);
+    int rc = fid_gallery_open(&g, path, "mobilefacenet:0123", DIM, 1);
+    CHECK(rc == 0, "create: %s", fid_last_error());
     if (rc)
         return th_summary("test_gallery");
 
@@ -152,33 +151,33 @@ int main(void)
           "npy header/size (%ld)", sz);
     /* the export doubles as labelled embedding input (cluster/calibrate --from-jsonl) */
     fid_emb_set es;
-    CHECK(fid_emb_set_load_jsonl(jl, &es, err, sizeof err) == 0 && es.n == 4 && es.dim == DIM &&
+    CHECK(fid_emb_set_load_jsonl(jl, &es) == 0 && es.n == 4 && es.dim == DIM &&
               !strcmp(es.model_id, "mobilefacenet:0123") && es.label[0] &&
               !strcmp(es.label[0], "alice") && es.source[0] && !strcmp(es.source[0], "a0.jpg") &&
               fabsf(es.quality[0] - 0.5f) < 1e-6f && isnan(es.quality[2]) &&
               !memcmp(es.emb, e[0], sizeof e[0]),
-          "emb_set from export: n %d dim %d (%s)", es.n, es.dim, err);
+          "emb_set from export: n %d dim %d (%s)", es.n, es.dim, fid_last_error());
     fid_emb_set_free(&es);
     FILE *bad = fopen(nm, "w");
     if (bad) {
         fputs("{\"file\":\"x\",\"embedding\":[1,2,3]}\n{\"file\":\"y\",\"embedding\":[1,2]}\n", bad);
         fclose(bad);
     }
-    CHECK(fid_emb_set_load_jsonl(nm, &es, err, sizeof err) < 0 && strstr(err, ":2:"),
-          "dimension change is an error with the line number: %s", err);
+    CHECK(fid_emb_set_load_jsonl(nm, &es) < 0 && strstr(fid_last_error(), ":2:"),
+          "dimension change is an error with the line number: %s", fid_last_error());
     bad = fopen(nm, "w");
     if (bad) {
         fputs("{\"file\":\"a/p/x.jpg\",\"quality\":{\"size\":1,\"composite\":0.25},"
               "\"note\":\"\\\"embedding\\\": [9]\",\"embedding\":[0.5,-1e-3]}\n", bad);
         fclose(bad);
     }
-    CHECK(fid_emb_set_load_jsonl(nm, &es, err, sizeof err) == 0 && es.n == 1 && es.dim == 2 &&
+    CHECK(fid_emb_set_load_jsonl(nm, &es) == 0 && es.n == 1 && es.dim == 2 &&
               es.emb[1] == -1e-3f && fabsf(es.quality[0] - 0.25f) < 1e-6f &&
               !strcmp(es.source[0], "a/p/x.jpg") && !es.label[0],
-          "nested quality, key text inside a string is not a key: %s", err);
+          "nested quality, key text inside a string is not a key: %s", fid_last_error());
     fid_emb_set_free(&es);
     fid_gallery *g2;
-    CHECK(fid_gallery_open(&g2, path2, "mobilefacenet:0123", DIM, 1, err, sizeof err) == 0,
+    CHECK(fid_gallery_open(&g2, path2, "mobilefacenet:0123", DIM, 1) == 0,
           "open g2");
     CHECK(fid_gallery_import_jsonl(g2, jl, &added) == 0 && added == 4, "import %d: %s", added,
           fid_gallery_error(g2));
@@ -191,14 +190,14 @@ int main(void)
     fid_gallery_close(g2);
 
     /* another model: refused on open and on import */
-    rc = fid_gallery_open(&g2, path, "iresnet100:ffff", DIM, 0, err, sizeof err);
-    CHECK(rc == FID_GALLERY_MISMATCH && strstr(err, "mobilefacenet:0123") &&
-              strstr(err, "iresnet100:ffff"),
-          "mismatched model refused: rc %d '%s'", rc, err);
-    rc = fid_gallery_open(&g2, path, "mobilefacenet:0123", 512, 0, err, sizeof err);
+    rc = fid_gallery_open(&g2, path, "iresnet100:ffff", DIM, 0);
+    CHECK(rc == FID_GALLERY_MISMATCH && strstr(fid_last_error(), "mobilefacenet:0123") &&
+              strstr(fid_last_error(), "iresnet100:ffff"),
+          "mismatched model refused: rc %d '%s'", rc, fid_last_error());
+    rc = fid_gallery_open(&g2, path, "mobilefacenet:0123", 512, 0);
     CHECK(rc == FID_GALLERY_MISMATCH, "mismatched dim refused");
     unlink(path2);
-    CHECK(fid_gallery_open(&g2, path2, "other:1", DIM, 1, err, sizeof err) == 0, "open other");
+    CHECK(fid_gallery_open(&g2, path2, "other:1", DIM, 1) == 0, "open other");
     rc = fid_gallery_import_jsonl(g2, jl, &added);
     CHECK(rc == FID_GALLERY_MISMATCH && added == 0 && strstr(fid_gallery_error(g2), "other:1"),
           "import from another model refused: %s", fid_gallery_error(g2));
@@ -206,7 +205,7 @@ int main(void)
     fid_gallery_close(g2);
 
     /* a reader sees the data while the writer stays open (WAL) */
-    CHECK(fid_gallery_open(&g2, path, NULL, 0, 0, err, sizeof err) == 0, "second handle");
+    CHECK(fid_gallery_open(&g2, path, NULL, 0, 0) == 0, "second handle");
     CHECK(fid_gallery_enroll(g, "dave", f, 1, FID_POLICY_ALL, &added) == 0, "write");
     CHECK(fid_gallery_get_info(g2, &info) == 0 && info.n_identities == 2, "reader sees commit");
     fid_gallery_close(g2);

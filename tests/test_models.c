@@ -81,13 +81,13 @@ static float *run_case(const char *models, const char *golden, const gcase *c, c
     fid_model *m;
     fid_model_options o = {threads, isa, 0};
     if (fid_model_open(&m, p, &o) < 0) {
-        CHECK(0, "%s: %s", c->model, fid_last_error(NULL));
+        CHECK(0, "%s: %s", c->model, fid_last_error());
         return NULL;
     }
     int dims[4] = {c->in.dims[0], c->in.dims[1], c->in.dims[2], c->in.dims[3]};
     float *x = read_f32(golden, c->in.file, c->in.numel), *all = NULL;
     int ok = x && fid_model_set_input_shape(m, dims) == 0;
-    CHECK(ok, "%s: input %s: %s", c->model, c->in.file, x ? fid_last_error(m) : "unreadable");
+    CHECK(ok, "%s: input %s: %s", c->model, c->in.file, x ? fid_model_error(m) : "unreadable");
     CHECK(!ok || fid_model_n_outputs(m) == c->n_out, "%s: %d outputs, golden has %d", c->model,
           fid_model_n_outputs(m), c->n_out);
     if (ok && fid_model_n_outputs(m) == c->n_out) {
@@ -226,7 +226,7 @@ static void check_fusion(const char *models, const char *golden, const gcase *c,
         memcpy(in + c->in.numel, x, c->in.numel * sizeof *x);
         ok = fid_model_run(m) == 0;
     }
-    CHECK(ok, "%s: batch 2: %s", c->model, fid_last_error(m));
+    CHECK(ok, "%s: batch 2: %s", c->model, fid_model_error(m));
     size_t k = 0;
     for (int i = 0; ok && i < c->n_out; i++) {
         fid_tensor_info ti;
@@ -252,7 +252,7 @@ static void check_fusion(const char *models, const char *golden, const gcase *c,
         memcpy(fid_model_input(m, NULL), x, c->in.numel * sizeof *x);
         ok = fid_model_run(m) == 0;
     }
-    CHECK(ok, "%s: back to batch 1: %s", c->model, fid_last_error(m));
+    CHECK(ok, "%s: back to batch 1: %s", c->model, fid_model_error(m));
     k = 0;
     for (int i = 0; ok && i < c->n_out; i++) {
         const float *y = fid_model_output(m, i, NULL);

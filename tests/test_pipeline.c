@@ -3,6 +3,7 @@
  * (boxes and landmarks within 2 px), identity separation on the labelled shared images, aligned
  * LFW pairs, flip-TTA, occlusion quality, and bad inputs (error status + message, no crash). */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ static fid_pipeline *open_pipe(const char *det, const char *rec, const char *occ
     o.n_threads = 2;
     fid_pipeline *p = NULL;
     int rc = fid_pipeline_open(&p, &o);
-    CHECK(rc == 0 && p, "open %s/%s: %s", det, rec ? rec : "-", fid_pipeline_last_error(NULL));
+    CHECK(rc == 0 && p, "open %s/%s: %s", det, rec ? rec : "-", fid_last_error());
     return p;
 }
 
@@ -113,7 +114,7 @@ static void test_reference(const char *json, const char *det, const char *ref_ke
     fid_pipeline *p = open_pipe(det, "", NULL, 0);
     fid_image img;
     if (!p || fid_image_load(path, &img) < 0) {
-        CHECK(0, "load %s: %s", path, fid_pipeline_last_error(NULL));
+        CHECK(0, "load %s: %s", path, fid_last_error());
         fid_pipeline_close(p);
         return;
     }
@@ -176,10 +177,10 @@ static void test_det_sizes(void)
         o.detector = cs[c].det;
         o.det_w = cs[c].w;
         o.det_h = cs[c].h;
-        o.need_models = 1;
+        o.need_models = FID_ROLE_BIT(FID_ROLE_DETECTOR);
         fid_pipeline *p = NULL;
         if (fid_pipeline_open(&p, &o) < 0) {
-            CHECK(0, "open %s: %s", cs[c].det, fid_pipeline_last_error(NULL));
+            CHECK(0, "open %s: %s", cs[c].det, fid_last_error());
             continue;
         }
         fid_face f[16];
@@ -243,7 +244,7 @@ static int faces_lr(fid_pipeline *p, const char *path, int keep, float (*emb)[FI
 {
     fid_image img;
     if (fid_image_load(path, &img) < 0) {
-        CHECK(0, "load %s: %s", path, fid_pipeline_last_error(NULL));
+        CHECK(0, "load %s: %s", path, fid_last_error());
         return 0;
     }
     fid_face f[16];
@@ -272,7 +273,7 @@ static int faces_lr(fid_pipeline *p, const char *path, int keep, float (*emb)[FI
             }
     for (int i = 0; i < n; i++)
         CHECK(fid_embed(p, &img, &f[i], emb[i]) == 0, "embed %s: %s", path,
-              fid_pipeline_last_error(p));
+              fid_pipeline_error(p));
     fid_image_free(&img);
     return n;
 }
@@ -286,7 +287,7 @@ static void test_knn(void)
         return;
     int dim = fid_embed_dim(p);
     CHECK(dim == 512, "embedding dim %d", dim);
-    const char *rid = fid_pipeline_model_id(p, 1);
+    const char *rid = fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER);
     CHECK(rid && !strncmp(rid, "mobilefacenet_prelu_512d:", 25) && strlen(rid) == 25 + 16,
           "recognizer id '%s'", rid ? rid : "(null)");
     static const struct { const char *file; int id; } train[] = {
@@ -361,12 +362,20 @@ static void test_lfw_aligned(void)
     fid_pipeline_options_default(&o);
     o.models_dir = models;
     o.recognizer = "mobilefacenet_prelu_512d";
-    o.need_models = 2; /* recogniser only */
+    o.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER); /* recogniser only */
     fid_pipeline *p = NULL;
-    CHECK(fid_pipeline_open(&p, &o) == 0, "open rec only: %s", fid_pipeline_last_error(NULL));
+    CHECK(fid_pipeline_open(&p, &o) == 0, "open rec only: %s", fid_last_error());
     if (!p)
         return;
-    CHECK(fid_pipeline_model_id(p, 0) == NULL, "no detector expected");
+    CHECK(fid_pipeline_model_id(p, FID_ROLE_DETECTOR) == NULL, "no detector expected");
+    CHECK(fid_pipeline_model_id(p, FID_ROLE_OCCLUSION) == NULL &&
+          fid_pipeline_model_id(p, FID_ROLE_COUNT) == NULL &&
+          fid_pipeline_model_path(p, (fid_model_role)-1) == NULL, "unloaded / bad roles: NULL");
+    CHECK(!strncmp(fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER), "mobilefacenet_prelu_512d:", 25),
+          "recogniser id %s", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
+    /* the threshold the CLI defaults to comes from the recogniser (measured for this one) */
+    CHECK(fabsf(fid_pipeline_threshold(p) - 0.40f) < 1e-6f, "threshold %g",
+          fid_pipeline_threshold(p));
     static float e[20][FID_EMBED_MAX];
     char path[1024];
     for (int i = 0; i < 20; i++) {
@@ -419,10 +428,10 @@ static void test_rec_reference(const char *json)
         fid_pipeline_options_default(&o);
         o.models_dir = models;
         o.recognizer = recs[r];
-        o.need_models = 2;
+        o.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER);
         fid_pipeline *p = NULL;
         if (!s || fid_pipeline_open(&p, &o) < 0) {
-            CHECK(0, "%s: reference or model missing: %s", recs[r], fid_pipeline_last_error(NULL));
+            CHECK(0, "%s: reference or model missing: %s", recs[r], fid_last_error());
             continue;
         }
         int dim = fid_embed_dim(p);
@@ -456,10 +465,18 @@ static void test_occlusion(void)
                   0.25f * f[0].q_sharpness;
         CHECK(fabsf(w - f[0].q_composite) < 1e-3f, "composite %f, want %f", f[0].q_composite, w);
     }
-    const char *oid = fid_pipeline_model_id(p, 2);
+    const char *oid = fid_pipeline_model_id(p, FID_ROLE_OCCLUSION);
     CHECK(oid && !strncmp(oid, "resnet18_occlusion:", 19), "occlusion id");
     fid_image_free(&img);
     fid_pipeline_close(p);
+}
+
+static void *fail_in_thread(void *out)
+{
+    fid_image img;
+    if (fid_image_load("/nonexistent/nowhere.jpg", &img) < 0)
+        snprintf(out, 512, "%s", fid_last_error());
+    return NULL;
 }
 
 static void test_bad_inputs(void)
@@ -507,7 +524,7 @@ static void test_bad_inputs(void)
         }
         fid_image img = {(unsigned char *)1, 7, 7};
         int rc = fid_image_load(path, &img);
-        const char *msg = fid_pipeline_last_error(NULL);
+        const char *msg = fid_last_error();
         CHECK(rc < 0 && msg && *msg, "%s: rc %d, message '%s'", cases[c].name, rc, msg);
         CHECK(img.data == NULL, "%s: data not cleared", cases[c].name);
         fid_image_free(&img);
@@ -522,7 +539,7 @@ static void test_bad_inputs(void)
     snprintf(path, sizeof path, "%s/junk.jpg", dir);
     write_file(path, junk, sizeof junk);
     fid_image img = {0};
-    CHECK(fid_image_load(path, &img) < 0 && *fid_pipeline_last_error(NULL), "garbage JPEG");
+    CHECK(fid_image_load(path, &img) < 0 && *fid_last_error(), "garbage JPEG");
     unlink(path);
     /* corrupted entropy-coded data: the decoder may refuse or recover; either way no crash,
      * and a recovered image goes through detection */
@@ -539,15 +556,15 @@ static void test_bad_inputs(void)
         CHECK(p && fid_detect(p, &img, fc, 32, &nc) == 0 && nc >= 0, "detect on recovered JPEG");
         fid_image_free(&img);
     } else {
-        CHECK(*fid_pipeline_last_error(NULL), "corrupt JPEG without a message");
+        CHECK(*fid_last_error(), "corrupt JPEG without a message");
     }
     unlink(path);
     CHECK(fid_image_load("/nonexistent/x.jpg", &img) < 0 &&
-          strstr(fid_pipeline_last_error(NULL), "x.jpg"), "missing file message '%s'",
-          fid_pipeline_last_error(NULL));
+          strstr(fid_last_error(), "x.jpg"), "missing file message '%s'",
+          fid_last_error());
     CHECK(fid_image_load_mem("", 0, &img) < 0, "empty buffer");
     int nf = 0;
-    CHECK(p && fid_detect(p, &img, NULL, 0, &nf) < 0 && *fid_pipeline_last_error(p),
+    CHECK(p && fid_detect(p, &img, NULL, 0, &nf) < 0 && *fid_pipeline_error(p),
           "empty image must fail with a message");
     /* a tiny valid image: no faces, no error */
     static unsigned char px[16 * 16 * 3];
@@ -560,18 +577,30 @@ static void test_bad_inputs(void)
     o.models_dir = dir;
     fid_pipeline *q = NULL;
     CHECK(fid_pipeline_open(&q, &o) < 0 && q == NULL &&
-          strstr(fid_pipeline_last_error(NULL), "det_2.5g"), "missing model: '%s'",
-          fid_pipeline_last_error(NULL));
+          strstr(fid_last_error(), "det_2.5g"), "missing model: '%s'",
+          fid_last_error());
     snprintf(path, sizeof path, "%s/junk.fidw", dir);
     write_file(path, "FIDWjunk", 8);
     o.detector = path;
-    CHECK(fid_pipeline_open(&q, &o) < 0 && *fid_pipeline_last_error(NULL), "corrupt model");
+    CHECK(fid_pipeline_open(&q, &o) < 0 && *fid_last_error(), "corrupt model");
     unlink(path);
     o.detector = NULL;
     o.models_dir = models;
     o.det_w = 100; /* not a multiple of 32 */
     o.det_h = 100;
     CHECK(fid_pipeline_open(&q, &o) < 0, "bad det size accepted");
+    /* one slot per thread: another thread's failure leaves this thread's message alone */
+    char mine[512];
+    snprintf(mine, sizeof mine, "%s", fid_last_error());
+    pthread_t th;
+    char theirs[512] = "";
+    CHECK(pthread_create(&th, NULL, fail_in_thread, theirs) == 0 && pthread_join(th, NULL) == 0,
+          "thread");
+    CHECK(strstr(theirs, "nowhere.jpg") && !strcmp(mine, fid_last_error()),
+          "thread-local messages: theirs '%s', mine '%s' -> '%s'", theirs, mine, fid_last_error());
+    /* a failure on a handle goes to the handle, not to the thread's slot */
+    CHECK(p && fid_embed_aligned(p, NULL, NULL) < 0 && *fid_pipeline_error(p) &&
+          !strcmp(mine, fid_last_error()), "handle message '%s'", p ? fid_pipeline_error(p) : "");
     rmdir(dir);
     free(jpg);
     fid_pipeline_close(p);

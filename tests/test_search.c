@@ -112,6 +112,12 @@ int main(void)
     fid_search *e;
     CHECK(fid_search_create(&e, 0, 512, 0, 1) == 0 && fid_search_query(e, q, 5, h) == 0,
           "empty index");
+    CHECK(fid_search_set_name(e, 3, "x") == FID_STATUS_INVALID_ARG && *fid_search_error(e),
+          "identity out of range: message on the handle '%s'", fid_search_error(e));
     fid_search_free(e);
+    e = NULL;
+    CHECK(fid_search_create(&e, -1, 512, 0, 1) == FID_STATUS_INVALID_ARG && !e &&
+          strstr(fid_last_error(), "fid_search_create"), "bad size: thread message '%s'",
+          fid_last_error());
     return th_summary("test_search");
 }

@@ -189,7 +189,13 @@ static void test_crop(void)
     fid_tracker_finish(tk, 2, 3);
     const fid_track *t = fid_tracker_track(tk, 0);
     CHECK(t && t->best_crop && t->best_crop[0] == 'b' && t->best_frame == 1, "best crop");
-    CHECK(fid_tracker_update(tk, 3, 3, NULL, 1, NULL) < 0, "bad args rejected");
+    CHECK(fid_tracker_update(tk, 3, 3, NULL, 1, NULL) < 0 && *fid_tracker_error(tk),
+          "bad args rejected with a message on the handle");
+    o.sample_dt = 0;
+    fid_tracker *bad = NULL;
+    CHECK(fid_tracker_create(&bad, &o) == FID_STATUS_INVALID_ARG && !bad &&
+          strstr(fid_last_error(), "tracker"), "bad options: thread message '%s'",
+          fid_last_error());
     fid_tracker_destroy(tk);
 }
 

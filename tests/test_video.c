@@ -30,8 +30,7 @@ static int run(const char *file, const fid_video_options *o, long *frames, doubl
                unsigned *sum, int *last_rc)
 {
     fid_video *v;
-    char err[320];
-    int rc = fid_video_open(&v, file, o, err, sizeof err);
+    int rc = fid_video_open(&v, file, o);
     if (rc < 0)
         return rc;
     fid_video_frame f;
@@ -117,9 +116,8 @@ static void test_sampling(void)
     CHECK(n == FID_STATUS_INVALID_ARG, "start past the end: %d", n);
 
     fid_video *v;
-    char err[320];
     fid_video_options_default(&o);
-    if (fid_video_open(&v, mp4, &o, err, sizeof err) == 0) {
+    if (fid_video_open(&v, mp4, &o) == 0) {
         fid_video_frame f;
         CHECK(fid_video_next(v, &f) == 1 && f.img.width == 67 && f.img.height == 45,
               "odd frame size");
@@ -129,7 +127,7 @@ static void test_sampling(void)
               && !strcmp(in.codec, "h264"), "info: dur %.3f fps %.3f", in.duration, in.fps);
         fid_video_close(v);
     } else {
-        CHECK(0, "open: %s", err);
+        CHECK(0, "open: %s", fid_last_error());
     }
 }
 
@@ -149,9 +147,8 @@ static void test_pixels(void)
     const char *files[2] = {raw, rot};
     for (int k = 0; k < 2; k++) {
         fid_video *v;
-        char err[320];
-        if (fid_video_open(&v, files[k], &o, err, sizeof err) < 0) {
-            CHECK(0, "open %s: %s", files[k], err);
+        if (fid_video_open(&v, files[k], &o) < 0) {
+            CHECK(0, "open %s: %s", files[k], fid_last_error());
             continue;
         }
         fid_video_frame f;
@@ -179,10 +176,9 @@ static void test_pixels(void)
 static void expect_open_error(const char *file, int want, const char *what)
 {
     fid_video *v = (fid_video *)1;
-    char err[320] = "";
-    int rc = fid_video_open(&v, file, NULL, err, sizeof err);
-    CHECK(rc == want && v == NULL && strlen(err) > 10, "%s: rc %d (want %d) '%s'", what, rc, want,
-          err);
+    int rc = fid_video_open(&v, file, NULL);
+    CHECK(rc == want && v == NULL && strlen(fid_last_error()) > 10, "%s: rc %d (want %d) '%s'", what, rc, want,
+          fid_last_error());
 }
 
 static void test_errors(const char *shared)

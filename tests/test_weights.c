@@ -38,8 +38,8 @@ static void expect_fail(const uint8_t *buf, size_t n, const char *want, const ch
     fid_model_options o = {1, "ref", 1};
     int rc = fid_model_open(&m, tmp_path, &o);
     CHECK(rc < 0 && m == NULL, "%s: expected failure, got %d", what, rc);
-    CHECK(strstr(fid_last_error(NULL), want) != NULL, "%s: message '%s' lacks '%s'", what,
-          fid_last_error(NULL), want);
+    CHECK(strstr(fid_last_error(), want) != NULL, "%s: message '%s' lacks '%s'", what,
+          fid_last_error(), want);
     fid_model_close(m);
 }
 
@@ -79,7 +79,7 @@ int main(void)
 
     fid_model *m = NULL;
     fid_model_options o = {1, "ref", 1};
-    CHECK(fid_model_open(&m, path, &o) == 0, "good file: %s", fid_last_error(NULL));
+    CHECK(fid_model_open(&m, path, &o) == 0, "good file: %s", fid_last_error());
     fid_model_close(m);
 
     CHECK(fid_model_open(&m, "/nonexistent/x.fidw", &o) == FID_STATUS_IO, "missing file");

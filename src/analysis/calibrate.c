@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fid.h"
 #include "util/json_scan.h"
 
 static const double FARS[FID_CALIB_NFAR] = {1e-1, 1e-2, 1e-3, 1e-4};
@@ -32,7 +33,8 @@ int fid_calibrate(float *gen, int ng, float *imp, int ni, fid_calib *c)
 {
     memset(c, 0, sizeof *c);
     if (ng <= 0 || ni <= 0)
-        return -1;
+        return fid_fail(FID_STATUS_INVALID_ARG, "calibration needs genuine and impostor scores "
+                        "(got %d and %d)", ng, ni);
     qsort(gen, (size_t)ng, sizeof *gen, cmpf);
     qsort(imp, (size_t)ni, sizeof *imp, cmpf);
     c->n_genuine = ng, c->n_impostor = ni;
@@ -108,8 +110,8 @@ int fid_calibrate(float *gen, int ng, float *imp, int ni, fid_calib *c)
     return 0;
 }
 
-int fid_calibration_write(const fid_calib *c, const char *model_id, const char *path,
-                          char *err, size_t n)
+static int calib_write(const fid_calib *c, const char *model_id, const char *path, char *err,
+                       size_t n)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
     if (!f) {
@@ -177,8 +179,7 @@ static char *slurp(const char *path, char *err, size_t n)
     return buf;
 }
 
-int fid_calibration_threshold(const char *json_path, double far, float *thr, char *err,
-                              size_t n)
+static int calib_threshold(const char *json_path, double far, float *thr, char *err, size_t n)
 {
     if (!(far > 0 && far < 1)) {
         snprintf(err, n, "--far must be in (0, 1), got %g", far);
@@ -241,4 +242,17 @@ int fid_calibration_threshold(const char *json_path, double far, float *thr, cha
 done:
     free(js);
     return rc;
+}
+
+/* The public calls report into this thread's slot (the helpers above take a buffer). */
+int fid_calibration_write(const fid_calib *c, const char *model_id, const char *path)
+{
+    fid_err *e = fid_thread_err();
+    return e->code = calib_write(c, model_id, path, e->msg, sizeof e->msg);
+}
+
+int fid_calibration_threshold(const char *json_path, double far, float *thr)
+{
+    fid_err *e = fid_thread_err();
+    return e->code = calib_threshold(json_path, far, thr, e->msg, sizeof e->msg);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fid.h"
 #include "kernels.h"
 
 typedef struct graph {
@@ -153,16 +154,16 @@ int fid_cluster(const float *emb, int n, int dim, const fid_cluster_opts *o, int
     if (n <= 0)
         return 0;
     if (dim <= 0 || !o || (o->method != FID_CLUSTER_CC && o->method != FID_CLUSTER_CW))
-        return -1;
+        return fid_fail(FID_STATUS_INVALID_ARG, "fid_cluster: bad dim %d or method", dim);
     graph g;
     if (build_graph(emb, n, dim, o->threshold, &g) < 0)
-        return -2;
+        return fid_fail(FID_STATUS_NOMEM, "out of memory for the graph of %d faces", n);
     int *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
     float *acc = malloc((size_t)n * sizeof *acc);
     if (!a || !b || !acc) {
         free(a), free(b), free(acc);
         graph_free(&g);
-        return -2;
+        return fid_fail(FID_STATUS_NOMEM, "out of memory clustering %d faces", n);
     }
     if (o->method == FID_CLUSTER_CC) {
         for (int i = 0; i < n; i++)
@@ -245,7 +246,7 @@ static int metrics(const int *truth, const int *pred, int n, int bcubed, double 
     int *st = malloc(((size_t)n + 1) * sizeof *st), *sp = malloc(((size_t)n + 1) * sizeof *sp);
     if (!c || !st || !sp) {
         free(c), free(st), free(sp);
-        return -2;
+        return fid_fail(FID_STATUS_NOMEM, "out of memory scoring %d faces", n);
     }
     for (int i = 0; i < n; i++)
         c[i].t = st[i] = truth[i], c[i].p = sp[i] = pred[i];

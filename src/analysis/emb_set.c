@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "faceid.h"
+#include "fid.h"
 #include "util/json_scan.h"
 
 void fid_emb_set_free(fid_emb_set *s)
@@ -52,7 +53,8 @@ static int grow(fid_emb_set *s, int *cap)
     return 0;
 }
 
-int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s, char *err, size_t n)
+/* Message into (err, n) on failure; the public call passes this thread's slot. */
+static int load_jsonl(const char *path, fid_emb_set *s, char *err, size_t n)
 {
     memset(s, 0, sizeof *s);
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -120,4 +122,10 @@ int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s, char *err, size_t n
     if (rc < 0)
         fid_emb_set_free(s);
     return rc;
+}
+
+int fid_emb_set_load_jsonl(const char *path, fid_emb_set *s)
+{
+    fid_err *e = fid_thread_err();
+    return e->code = load_jsonl(path, s, e->msg, sizeof e->msg);
 }

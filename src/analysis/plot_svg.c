@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "calibrate.h"
+#include "fid.h"
 
 #define NB 50
 
@@ -31,12 +32,11 @@ static void poly_hist(FILE *f, const double *h, double peak, const char *col, fl
 }
 
 int fid_calibration_plot_svg(const float *gen, int ng, const float *imp, int ni,
-                             const fid_calib *c, const char *path, char *err, size_t n)
+                             const fid_calib *c, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        snprintf(err, n, "cannot write %s", path);
-        return -3;
+        return fid_fail(FID_STATUS_IO, "cannot write %s", path);
     }
     float lo = fminf(gen[0], imp[0]), hi = fmaxf(gen[ng - 1], imp[ni - 1]);
     if (!(hi > lo))
@@ -99,8 +99,7 @@ int fid_calibration_plot_svg(const float *gen, int ng, const float *imp, int ni,
     int bad = ferror(f);
     bad |= fclose(f);
     if (bad) {
-        snprintf(err, n, "write error on %s", path);
-        return -3;
+        return fid_fail(FID_STATUS_IO, "write error on %s", path);
     }
     return 0;
 }

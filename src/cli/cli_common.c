@@ -186,7 +186,7 @@ void cli_opts_free(cli_opts *o)
 int cli_open_pipeline(const cli_opts *o, fid_pipeline **p)
 {
     if (fid_pipeline_open(p, &o->po) < 0) {
-        cli_err("%s", fid_pipeline_last_error(NULL));
+        cli_err("%s", fid_last_error());
         return CLI_MODEL;
     }
     return CLI_OK;

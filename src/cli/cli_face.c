@@ -85,9 +85,9 @@ static void face_csv(const cli_face_job *j, const char *path, int i, const fid_f
     for (size_t k = 0; k < 8; k++)
         cli_csv_num(f, 0, q[k]);
     cli_csv_str(f, 0, fc->pose_class);
-    cli_csv_str(f, 0, fid_pipeline_model_id(j->p, 0));
+    cli_csv_str(f, 0, fid_pipeline_model_id(j->p, FID_ROLE_DETECTOR));
     if (j->embed) {
-        cli_csv_str(f, 0, fid_pipeline_model_id(j->p, 1));
+        cli_csv_str(f, 0, fid_pipeline_model_id(j->p, FID_ROLE_RECOGNIZER));
         for (int k = 0; k < fid_embed_dim(j->p); k++)
             cli_csv_num(f, 0, j->emb[k]);
     }
@@ -134,11 +134,11 @@ static void face_json(const cli_face_job *j, const char *path, int i, const fid_
     cli_json_str(&js, "pose_class", fc->pose_class);
     cli_json_num(&js, "laplacian_var", fc->laplacian_var);
     cli_json_obj_end(&js);
-    cli_json_str(&js, "det_model", fid_pipeline_model_id(j->p, 0));
+    cli_json_str(&js, "det_model", fid_pipeline_model_id(j->p, FID_ROLE_DETECTOR));
     if (crop)
         cli_json_str(&js, "crop", crop);
     if (j->embed) {
-        cli_json_str(&js, "model", fid_pipeline_model_id(j->p, 1));
+        cli_json_str(&js, "model", fid_pipeline_model_id(j->p, FID_ROLE_RECOGNIZER));
         cli_json_arr(&js, "embedding");
         for (int k = 0; k < fid_embed_dim(j->p); k++)
             cli_json_num(&js, NULL, j->emb[k]);
@@ -177,12 +177,12 @@ int cli_face_process(cli_face_job *j, const char *path, FILE *f)
     double t0 = cli_now_ms();
     fid_image img = {0};
     if (fid_image_load(path, &img) < 0) {
-        input_failed(j, path, fid_pipeline_last_error(NULL), f);
+        input_failed(j, path, fid_last_error(), f);
         return -1;
     }
     int n = 0, kept = 0, rc = 0;
     if (fid_detect(j->p, &img, j->faces, j->cap, &n) < 0) {
-        input_failed(j, path, fid_pipeline_last_error(j->p), f);
+        input_failed(j, path, fid_pipeline_error(j->p), f);
         fid_image_free(&img);
         return -1;
     }
@@ -207,7 +207,7 @@ int cli_face_process(cli_face_job *j, const char *path, FILE *f)
             continue;
         }
         if (j->embed && fid_embed(j->p, &img, fc, j->emb) < 0) {
-            input_failed(j, path, fid_pipeline_last_error(j->p), f);
+            input_failed(j, path, fid_pipeline_error(j->p), f);
             rc = -1;
             break;
         }

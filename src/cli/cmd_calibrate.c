@@ -207,11 +207,9 @@ static int from_dirs(fid_pipeline *p, const cli_opts *o, const kopts *k, fid_emb
 
 static int report(fid_calib *c, scores *gen, scores *imp, const kopts *k, const char *model)
 {
-    char err[1024];
-    if (fid_calibration_write(c, model, k->out, err, sizeof err) < 0 ||
-        (k->plot && fid_calibration_plot_svg(gen->v, gen->n, imp->v, imp->n, c, k->plot, err,
-                                             sizeof err) < 0)) {
-        cli_err("%s", err);
+    if (fid_calibration_write(c, model, k->out) < 0 ||
+        (k->plot && fid_calibration_plot_svg(gen->v, gen->n, imp->v, imp->n, c, k->plot) < 0)) {
+        cli_err("%s", fid_last_error());
         return CLI_IO;
     }
     cli_json js;
@@ -266,9 +264,8 @@ int cmd_calibrate(int argc, char **argv)
     int failed = 0;
     char model[160] = "";
     if (rc == CLI_OK && k.from) {
-        char err[1024];
-        if (fid_emb_set_load_jsonl(k.from, &es, err, sizeof err) < 0) {
-            cli_err("%s", err);
+        if (fid_emb_set_load_jsonl(k.from, &es) < 0) {
+            cli_err("%s", fid_last_error());
             rc = CLI_IO;
         }
         for (int i = 0; rc == CLI_OK && i < es.n; i++)
@@ -278,10 +275,11 @@ int cmd_calibrate(int argc, char **argv)
             }
         snprintf(model, sizeof model, "%s", es.model_id);
     } else if (rc == CLI_OK) {
-        o.po.need_models = k.aligned ? 2 : 3;
+        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
+            (k.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
         rc = cli_open_pipeline(&o, &p);
         if (rc == CLI_OK) {
-            snprintf(model, sizeof model, "%s", fid_pipeline_model_id(p, 1));
+            snprintf(model, sizeof model, "%s", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
             rc = k.pairs ? from_pairs(p, &k, &gen, &imp, &failed)
                          : from_dirs(p, &o, &k, &es, &failed);
         }

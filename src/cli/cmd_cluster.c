@@ -118,13 +118,14 @@ static int from_images(const cli_opts *o, const copts *c, items *it, int *failed
     int rc = gal_collect_inputs(o, 0, &in);
     fid_pipeline *p = NULL;
     cli_opts po = *o;
-    po.po.need_models = c->aligned ? 2 : 3;
+    po.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
+            (c->aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
     if (rc == CLI_OK)
         rc = cli_open_pipeline(&po, &p);
     gal_img im = {0};
     if (rc == CLI_OK) {
         it->es.dim = fid_embed_dim(p);
-        snprintf(it->es.model_id, sizeof it->es.model_id, "%s", fid_pipeline_model_id(p, 1));
+        snprintf(it->es.model_id, sizeof it->es.model_id, "%s", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
         if (gal_img_init(&im, it->es.dim) < 0)
             rc = CLI_IO;
     }
@@ -242,9 +243,8 @@ int cmd_cluster(int argc, char **argv)
     items it = {0};
     int failed = 0;
     if (rc == CLI_OK && c.from) {
-        char err[1024];
-        if (fid_emb_set_load_jsonl(c.from, &it.es, err, sizeof err) < 0) {
-            cli_err("%s", err);
+        if (fid_emb_set_load_jsonl(c.from, &it.es) < 0) {
+            cli_err("%s", fid_last_error());
             rc = CLI_IO;
         } else if (c.labels) { /* truth from the directory of each record's file */
             for (int i = 0; i < it.es.n; i++) {

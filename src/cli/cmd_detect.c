@@ -57,7 +57,7 @@ int cli_face_command(int argc, char **argv, int embed)
         return rc;
     }
     if (!embed)
-        o.po.need_models = 1; /* detector only */
+        o.po.need_models = FID_ROLE_BIT(FID_ROLE_DETECTOR); /* detector only */
     if (crops && mkdir(crops, 0777) < 0 && errno != EEXIST) {
         cli_err("--crops %s: %s", crops, strerror(errno));
         cli_opts_free(&o);

@@ -127,15 +127,15 @@ int cmd_doctor(int argc, char **argv)
     if (d)
         closedir(d);
     cli_json_arr_end(&js);
-    cli_json_str(&js, "detector", open_ok ? fid_pipeline_model_id(p, 0) : NULL);
-    cli_json_str(&js, "recognizer", open_ok ? fid_pipeline_model_id(p, 1) : NULL);
-    cli_json_str(&js, "occlusion", open_ok ? fid_pipeline_model_id(p, 2) : NULL);
+    cli_json_str(&js, "detector", open_ok ? fid_pipeline_model_id(p, FID_ROLE_DETECTOR) : NULL);
+    cli_json_str(&js, "recognizer", open_ok ? fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER) : NULL);
+    cli_json_str(&js, "occlusion", open_ok ? fid_pipeline_model_id(p, FID_ROLE_OCCLUSION) : NULL);
     cli_json_int(&js, "embedding_dim", open_ok ? fid_embed_dim(p) : 0);
     cli_json_arr(&js, "problems");
     if (!dir_ok)
         cli_json_str(&js, NULL, "models directory missing: set --models or $FACEID_MODELS");
     if (!open_ok)
-        cli_json_str(&js, NULL, fid_pipeline_last_error(NULL));
+        cli_json_str(&js, NULL, fid_last_error());
     cli_json_arr_end(&js);
     cli_json_bool(&js, "ok", dir_ok && open_ok);
     cli_json_end(&js);

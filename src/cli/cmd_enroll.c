@@ -250,7 +250,8 @@ int cmd_enroll(int argc, char **argv)
     fid_pipeline *p = NULL;
     fid_gallery *g = NULL;
     if (rc == CLI_OK) {
-        o.po.need_models = e.aligned ? 2 : 3;
+        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
+            (e.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
         rc = cli_open_pipeline(&o, &p);
     }
     if (rc == CLI_OK)

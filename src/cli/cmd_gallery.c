@@ -81,9 +81,8 @@ static int do_import(const char *db, const char *in)
 {
     /* The file's header names the model, so a missing gallery can be created from it. */
     fid_emb_set es;
-    char err[1024];
-    if (fid_emb_set_load_jsonl(in, &es, err, sizeof err) < 0) {
-        cli_err("%s", err);
+    if (fid_emb_set_load_jsonl(in, &es) < 0) {
+        cli_err("%s", fid_last_error());
         return CLI_IO;
     }
     if (!es.model_id[0] || es.dim <= 0) {
@@ -93,10 +92,10 @@ static int do_import(const char *db, const char *in)
         return CLI_USAGE;
     }
     fid_gallery *g;
-    int rc = fid_gallery_open(&g, db, es.model_id, es.dim, 1, err, sizeof err);
+    int rc = fid_gallery_open(&g, db, es.model_id, es.dim, 1);
     fid_emb_set_free(&es);
     if (rc < 0) {
-        cli_err("%s", err);
+        cli_err("%s", fid_last_error());
         return rc == FID_GALLERY_MISMATCH ? CLI_MODEL : CLI_IO;
     }
     int added = 0;
@@ -160,9 +159,8 @@ int cmd_gallery(int argc, char **argv)
         return rc;
     }
     fid_gallery *g;
-    char err[1024];
-    if ((rc = fid_gallery_open(&g, db, NULL, 0, 0, err, sizeof err)) < 0) {
-        cli_err("%s", err);
+    if ((rc = fid_gallery_open(&g, db, NULL, 0, 0)) < 0) {
+        cli_err("%s", fid_last_error());
         cli_opts_free(&o);
         return CLI_IO;
     }

@@ -150,16 +150,16 @@ int cmd_identify(int argc, char **argv)
     fid_gallery *g = NULL;
     fid_search *s = NULL;
     if (rc == CLI_OK) {
-        o.po.need_models = io.aligned ? 2 : 3;
+        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
+            (io.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
         rc = cli_open_pipeline(&o, &p);
     }
     if (rc == CLI_OK)
         rc = gal_open(o.pos[0], p, 0, &g);
     if (rc == CLI_OK) {
-        char err[1024];
         double t0 = cli_now_ms();
-        if (fid_search_from_gallery(&s, g, o.po.n_threads, err, sizeof err) < 0) {
-            cli_err("%s", err);
+        if (fid_search_from_gallery(&s, g, o.po.n_threads) < 0) {
+            cli_err("%s", fid_last_error());
             rc = CLI_IO;
         } else {
             cli_info("gallery: %d faces of %d identities loaded in %.1f ms",

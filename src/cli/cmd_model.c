@@ -79,7 +79,7 @@ static int open_model(const opts *o, int verify, fid_model **m)
     fid_model_options mo = {o->threads, o->isa, verify};
     int rc = fid_model_open(m, o->model, &mo);
     if (rc < 0) {
-        fprintf(stderr, "faceid: %s\n", fid_last_error(NULL));
+        fprintf(stderr, "faceid: %s\n", fid_last_error());
         return rc == FID_STATUS_INVALID_ARG ? CLI_USAGE : CLI_MODEL;
     }
     return CLI_OK;
@@ -138,7 +138,7 @@ int cmd_infer(int argc, char **argv)
         return rc;
     fid_tensor_info in;
     if (fid_model_set_input_shape(m, dims) < 0) {
-        fprintf(stderr, "faceid: %s\n", fid_last_error(m));
+        fprintf(stderr, "faceid: %s\n", fid_model_error(m));
         fid_model_close(m);
         return CLI_IO;
     }
@@ -184,7 +184,7 @@ static int inspect_or_check(int argc, char **argv, int verify)
         return verify ? CLI_NEG : rc;
     int dims[4];
     if (o.shape && (!parse_shape(o.shape, dims) || fid_model_set_input_shape(m, dims) < 0)) {
-        fprintf(stderr, "faceid: bad --shape: %s\n", fid_last_error(m));
+        fprintf(stderr, "faceid: bad --shape: %s\n", fid_model_error(m));
         fid_model_close(m);
         return CLI_USAGE;
     }

@@ -28,7 +28,7 @@ static int model_record(const char *path, int info)
     }
     fid_model_options mo = {1, NULL, 0};
     if (fid_model_open(&m, path, &mo) < 0) {
-        cli_json_error(stdout, path, fid_last_error(NULL));
+        cli_json_error(stdout, path, fid_last_error());
         return -1;
     }
     const char *base = strrchr(path, '/');

@@ -112,19 +112,19 @@ static const float *embed_path(fid_pipeline *p, const vopts *v, emb_cache *c, co
     fid_face faces[64];
     int n = 0;
     if (fid_image_load(path, &img) < 0) {
-        snprintf(msg, sizeof msg, "%s", fid_pipeline_last_error(NULL));
+        snprintf(msg, sizeof msg, "%s", fid_last_error());
     } else if (v->aligned) {
         if (img.width != FID_ALIGNED_SIZE || img.height != FID_ALIGNED_SIZE)
             snprintf(msg, sizeof msg, "--aligned wants a 112x112 crop, got %dx%d", img.width,
                      img.height);
         else if (fid_embed_aligned(p, img.data, e) < 0)
-            snprintf(msg, sizeof msg, "%s", fid_pipeline_last_error(p));
+            snprintf(msg, sizeof msg, "%s", fid_pipeline_error(p));
     } else if (fid_detect(p, &img, faces, 64, &n) < 0) {
-        snprintf(msg, sizeof msg, "%s", fid_pipeline_last_error(p));
+        snprintf(msg, sizeof msg, "%s", fid_pipeline_error(p));
     } else if (n == 0) {
         snprintf(msg, sizeof msg, "no face found");
     } else if (fid_embed(p, &img, &faces[cli_largest_face(faces, n)], e) < 0) {
-        snprintf(msg, sizeof msg, "%s", fid_pipeline_last_error(p));
+        snprintf(msg, sizeof msg, "%s", fid_pipeline_error(p));
     }
     fid_image_free(&img);
     c->path[k] = strdup(path);
@@ -165,7 +165,7 @@ static int one_pair(fid_pipeline *p, const vopts *v, emb_cache *c, const char *a
     cli_json_num(&js, "cosine", cs);
     cli_json_num(&js, "threshold", v->threshold);
     cli_json_bool(&js, "match", match);
-    cli_json_str(&js, "model", fid_pipeline_model_id(p, 1));
+    cli_json_str(&js, "model", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
     if (label)
         cli_json_int(&js, "label", atoi(label));
     cli_json_end(&js);
@@ -250,7 +250,8 @@ int cmd_verify(int argc, char **argv)
         cli_opts_free(&o);
         return rc;
     }
-    o.po.need_models = v.aligned ? 2 : 3;
+    o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
+            (v.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
     fid_pipeline *p = NULL;
     rc = cli_open_pipeline(&o, &p);
     if (rc == CLI_OK) {

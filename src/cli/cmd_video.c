@@ -110,7 +110,7 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
 {
     int n = 0, m = 0;
     if (fid_detect(j->p, &f->img, j->faces, j->cap, &n) < 0) {
-        snprintf(err, errlen, "frame %ld: %s", f->frame, fid_pipeline_last_error(j->p));
+        snprintf(err, errlen, "frame %ld: %s", f->frame, fid_pipeline_error(j->p));
         return -1;
     }
     for (int i = 0; i < n; i++) {
@@ -119,7 +119,7 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
             continue;
         float *e = j->dim ? j->embs + (size_t)m * j->dim : NULL;
         if (e && fid_embed(j->p, &f->img, fc, e) < 0) {
-            snprintf(err, errlen, "frame %ld: %s", f->frame, fid_pipeline_last_error(j->p));
+            snprintf(err, errlen, "frame %ld: %s", f->frame, fid_pipeline_error(j->p));
             return -1;
         }
         unsigned char *crop = NULL;
@@ -131,7 +131,7 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
         m++;
     }
     if (fid_tracker_update(tk, f->frame, f->t, j->dets, m, j->ids) < 0) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s", fid_tracker_error(tk));
         return -1;
     }
     *n_faces += m;
@@ -160,8 +160,8 @@ static int do_video(vjob *j, const char *file, int vindex)
     double t_start = cli_now_ms();
     char err[400];
     fid_video *vd = NULL;
-    if (fid_video_open(&vd, file, &j->v->vo, err, sizeof err) < 0) {
-        cli_json_error(stdout, file, err);
+    if (fid_video_open(&vd, file, &j->v->vo) < 0) {
+        cli_json_error(stdout, file, fid_last_error());
         return -1;
     }
     fid_video_info in;
@@ -179,7 +179,7 @@ static int do_video(vjob *j, const char *file, int vindex)
     fid_tracker *tk = NULL;
     if (fid_tracker_create(&tk, &to) < 0) {
         fid_video_close(vd);
-        cli_json_error(stdout, file, "out of memory");
+        cli_json_error(stdout, file, fid_last_error());
         return -1;
     }
     double end = j->v->vo.end > 0 ? j->v->vo.end : in.duration;
@@ -218,7 +218,7 @@ static int do_video(vjob *j, const char *file, int vindex)
         end_frame = last_frame;
     int n_unique = fid_tracker_finish(tk, end_frame, end_t), n_ids = 0, out_rc = 0;
     if (n_unique < 0) {
-        snprintf(err, sizeof err, "out of memory");
+        snprintf(err, sizeof err, "%s", fid_tracker_error(tk));
         failed = 1;
         n_unique = 0;
     }
@@ -292,16 +292,14 @@ int cmd_video(int argc, char **argv)
     vjob j = {&o, &v, p, 0, VID_MAX_FACES, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if (rc == CLI_OK && v.gallery) {
         fid_gallery *g = NULL;
-        char err[1024];
         if (!fid_embed_dim(p)) {
             cli_err("video: -g needs a recogniser");
             rc = CLI_USAGE;
         }
         if (rc == CLI_OK)
             rc = gal_open(v.gallery, p, 0, &g);
-        if (rc == CLI_OK && fid_search_from_gallery(&j.gallery, g, o.po.n_threads, err,
-                                                    sizeof err) < 0) {
-            cli_err("%s", err);
+        if (rc == CLI_OK && fid_search_from_gallery(&j.gallery, g, o.po.n_threads) < 0) {
+            cli_err("%s", fid_last_error());
             rc = CLI_IO;
         }
         fid_gallery_close(g);

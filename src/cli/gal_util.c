@@ -27,7 +27,7 @@ int gal_process(fid_pipeline *p, const char *path, int aligned, int largest, flo
     fid_image img = {0};
     int rc = 0;
     if (fid_image_load(path, &img) < 0) {
-        snprintf(msg, n, "%s", fid_pipeline_last_error(NULL));
+        snprintf(msg, n, "%s", fid_last_error());
         return -1;
     }
     if (aligned) {
@@ -35,7 +35,7 @@ int gal_process(fid_pipeline *p, const char *path, int aligned, int largest, flo
             snprintf(msg, n, "--aligned wants a 112x112 crop, got %dx%d", img.width, img.height);
             rc = -1;
         } else if (fid_embed_aligned(p, img.data, g->emb) < 0) {
-            snprintf(msg, n, "%s", fid_pipeline_last_error(p));
+            snprintf(msg, n, "%s", fid_pipeline_error(p));
             rc = -1;
         } else {
             fid_face *f = &g->faces[0];
@@ -51,7 +51,7 @@ int gal_process(fid_pipeline *p, const char *path, int aligned, int largest, flo
     }
     int nd = 0;
     if (fid_detect(p, &img, g->faces, GAL_MAX_FACES, &nd) < 0) {
-        snprintf(msg, n, "%s", fid_pipeline_last_error(p));
+        snprintf(msg, n, "%s", fid_pipeline_error(p));
         fid_image_free(&img);
         return -1;
     }
@@ -65,7 +65,7 @@ int gal_process(fid_pipeline *p, const char *path, int aligned, int largest, flo
             continue;
         }
         if (fid_embed(p, &img, &g->faces[i], g->emb + (size_t)g->n * g->dim) < 0) {
-            snprintf(msg, n, "%s", fid_pipeline_last_error(p));
+            snprintf(msg, n, "%s", fid_pipeline_error(p));
             rc = -1;
             break;
         }
@@ -94,12 +94,11 @@ const char *gal_parent_name(const char *path, char *buf, size_t n)
 
 int gal_open(const char *path, fid_pipeline *p, int create, fid_gallery **g)
 {
-    char err[1024];
-    int rc = fid_gallery_open(g, path, fid_pipeline_model_id(p, 1), fid_embed_dim(p), create,
-                              err, sizeof err);
+    int rc = fid_gallery_open(g, path, fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER),
+                              fid_embed_dim(p), create);
     if (rc == 0)
         return CLI_OK;
-    cli_err("%s", err);
+    cli_err("%s", fid_last_error());
     return rc == FID_GALLERY_MISMATCH ? CLI_MODEL : CLI_IO;
 }
 
@@ -131,10 +130,9 @@ int gal_threshold(const char *calib, double far, int have_thr, float *thr)
     }
     if (far <= 0)
         return CLI_OK;
-    char err[1024];
-    int rc = fid_calibration_threshold(calib, far, thr, err, sizeof err);
+    int rc = fid_calibration_threshold(calib, far, thr);
     if (rc < 0) {
-        cli_err("%s", err);
+        cli_err("%s", fid_last_error());
         return rc == -1 ? CLI_USAGE : CLI_IO;
     }
     cli_info("FAR %g -> threshold %.4f (from %s)", far, *thr, calib);

@@ -35,7 +35,7 @@ static int plan_detector(fid_pipeline *p, int dw, int dh)
     p->cur_w = p->cur_h = 0; /* a failed re-plan leaves the model unplanned */
     if (fid_model_set_input_shape(m, dims) < 0) {
         if (dw == p->det.fixed_w && dh == p->det.fixed_h)
-            return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector: %s", fid_last_error(m));
+            return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "detector: %s", fid_model_error(m));
         p->det_fixed = 1; /* static-shape export: only its own size works */
         return plan_detector(p, p->det.fixed_w, p->det.fixed_h);
     }
@@ -67,7 +67,7 @@ static int run_detector_at(fid_pipeline *p, const fid_rgb_image *im, int dw, int
         return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "letterbox failed (%dx%d image)",
                              im->width, im->height);
     if ((rc = fid_model_run(m)) < 0)
-        return fid_pipe_fail(p, rc, "detector: %s", fid_last_error(m));
+        return fid_pipe_fail(p, rc, "detector: %s", fid_model_error(m));
     fid_scrfd_params sp = fid_scrfd_params_default();
     sp.input_w = p->cur_w;
     sp.input_h = p->cur_h;
@@ -104,7 +104,7 @@ static int occlusion_score(fid_pipeline *p, const uint8_t *crop, float *out)
                         fid_model_input(m, NULL));
     int rc = fid_model_run(m);
     if (rc < 0)
-        return fid_pipe_fail(p, rc, "occlusion model: %s", fid_last_error(m));
+        return fid_pipe_fail(p, rc, "occlusion model: %s", fid_model_error(m));
     *out = fid_occlusion_p_clear(fid_model_output(m, 0, NULL));
     return FID_STATUS_OK;
 }
@@ -113,9 +113,12 @@ int fid_align_face(const fid_image *img, const fid_face *face,
                    unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3])
 {
     if (!img || !img->data || !face || !crop)
-        return FID_STATUS_INVALID_ARG;
+        return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_align_face: NULL argument");
     fid_rgb_image im = {img->data, img->width, img->height};
-    return fid_align_crop(&im, face->kps, crop);
+    int rc = fid_align_crop(&im, face->kps, crop);
+    if (rc < 0)
+        fid_pipe_fail(NULL, rc, "cannot align the face: degenerate landmarks");
+    return rc;
 }
 
 static int check_image(fid_pipeline *p, const fid_image *img)
@@ -189,7 +192,7 @@ static int run_rec(fid_pipeline *p, const unsigned char *crop, int flip, float *
     fid_arcface_input(&p->rec, crop, flip, fid_model_input(m, NULL));
     int rc = fid_model_run(m);
     if (rc < 0)
-        return fid_pipe_fail(p, rc, "recognizer: %s", fid_last_error(m));
+        return fid_pipe_fail(p, rc, "recognizer: %s", fid_model_error(m));
     memcpy(out, fid_model_output(m, 0, NULL), (size_t)p->rec.dim * sizeof *out);
     return FID_STATUS_OK;
 }

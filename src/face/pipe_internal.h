@@ -10,6 +10,7 @@
 #include "arcface.h"
 #include "faceid.h"
 #include "occlusion.h"
+#include "fid.h"
 #include "scrfd.h"
 
 #define FID_PIPE_MAX_DET 1024 /* faces decoded per image before the caller's cap */
@@ -36,7 +37,7 @@ struct fid_pipeline {
     uint8_t crop[FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3];
 };
 
-/* Set p->err and return code. */
+/* Set p->err (p NULL: this thread's fid_last_error slot) and return code. */
 int fid_pipe_fail(fid_pipeline *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

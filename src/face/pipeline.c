@@ -15,20 +15,21 @@
 #include "image/image.h"
 #include "pipe_internal.h"
 
-static _Thread_local char g_err[512]; /* last failed open / image load in this thread */
-
 int fid_pipe_fail(fid_pipeline *p, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p ? p->err : g_err, sizeof g_err, fmt, ap);
+    if (p)
+        vsnprintf(p->err, sizeof p->err, fmt, ap);
+    else /* no handle yet: this thread's slot (fid_last_error) */
+        vsnprintf(fid_thread_err()->msg, sizeof fid_thread_err()->msg, fmt, ap);
     va_end(ap);
     return code;
 }
 
-const char *fid_pipeline_last_error(const fid_pipeline *p)
+const char *fid_pipeline_error(const fid_pipeline *p)
 {
-    return p ? p->err : g_err;
+    return p ? p->err : "";
 }
 
 void fid_pipeline_options_default(fid_pipeline_options *o)
@@ -45,7 +46,7 @@ int fid_image_load(const char *path, fid_image *out)
     fid_rgb_image im;
     if (!path || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_image_load: NULL argument");
-    int rc = fid_image_decode_file(path, &im, g_err, sizeof g_err);
+    int rc = fid_image_decode_file(path, &im, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     out->data = im.data;
     out->width = im.width;
     out->height = im.height;
@@ -57,7 +58,7 @@ int fid_image_load_mem(const void *buf, size_t n, fid_image *out)
     fid_rgb_image im;
     if (!buf || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_image_load_mem: NULL argument");
-    int rc = fid_image_decode_mem(buf, n, NULL, &im, g_err, sizeof g_err);
+    int rc = fid_image_decode_mem(buf, n, NULL, &im, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     out->data = im.data;
     out->width = im.width;
     out->height = im.height;
@@ -159,7 +160,7 @@ int fid_model_file_id(const char *path, char *out, size_t cap)
     uint64_t h;
     if (!path || !out)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "fid_model_file_id: NULL argument");
-    int rc = file_hash(path, &h, g_err, sizeof g_err);
+    int rc = file_hash(path, &h, fid_thread_err()->msg, sizeof fid_thread_err()->msg);
     if (rc == FID_STATUS_OK)
         make_id(path, h, out, cap);
     return rc;
@@ -176,7 +177,7 @@ static int open_one(fid_pipeline *p, int which, const char *name)
     fid_model_options mo = {p->o.n_threads, p->o.isa, 0};
     int rc = fid_model_open(&p->m[which], path, &mo);
     if (rc < 0)
-        return fid_pipe_fail(p, rc, "%s '%s': %s", role_name[which], name, fid_last_error(NULL));
+        return fid_pipe_fail(p, rc, "%s '%s': %s", role_name[which], name, fid_last_error());
     uint64_t h;
     rc = file_hash(path, &h, p->err, sizeof p->err);
     if (rc < 0)
@@ -226,14 +227,15 @@ int fid_pipeline_open(fid_pipeline **out, const fid_pipeline_options *opt)
         return fid_pipe_fail(NULL, FID_STATUS_INVALID_ARG, "bad pipeline options (thresholds "
                              "in [0,1], detector size multiples of 32 in 32..4096)");
     }
-    int need = o->need_models ? o->need_models : 3;
+    int need = o->need_models ? o->need_models
+                              : FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER);
     int rc = FID_STATUS_OK;
-    if (need & 1) {
+    if (need & FID_ROLE_BIT(FID_ROLE_DETECTOR)) {
         rc = open_one(p, 0, o->detector && *o->detector ? o->detector : "det_2.5g");
         if (rc == FID_STATUS_OK)
             rc = setup_detector(p);
     }
-    if (rc == FID_STATUS_OK && (need & 2) && !(o->recognizer && !*o->recognizer)) {
+    if (rc == FID_STATUS_OK && (need & FID_ROLE_BIT(FID_ROLE_RECOGNIZER)) && !(o->recognizer && !*o->recognizer)) {
         const char *name = o->recognizer;
         if (!name) { /* best installed default */
             static const char *pref[] = {"glintr100", "w600k_r50", "mobilefacenet_prelu_512d"};
@@ -290,12 +292,18 @@ int fid_detector_size_ok(int w, int h)
     return fid_scrfd_size_ok(w, h);
 }
 
-const char *fid_pipeline_model_id(const fid_pipeline *p, int which)
+float fid_pipeline_threshold(const fid_pipeline *p)
 {
-    return p && which >= 0 && which < 3 && p->m[which] ? p->id[which] : NULL;
+    return p && p->m[FID_ROLE_RECOGNIZER] ? fid_arcface_default_threshold(p->id[FID_ROLE_RECOGNIZER])
+                                          : 0.0f;
 }
 
-const char *fid_pipeline_model_path(const fid_pipeline *p, int which)
+const char *fid_pipeline_model_id(const fid_pipeline *p, fid_model_role role)
 {
-    return p && which >= 0 && which < 3 && p->m[which] ? p->path[which] : NULL;
+    return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->id[role] : NULL;
+}
+
+const char *fid_pipeline_model_path(const fid_pipeline *p, fid_model_role role)
+{
+    return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->path[role] : NULL;
 }

@@ -4,6 +4,8 @@
 #include "gallery.h"
 #include "gallery_priv.h"
 
+#include "fid.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -138,14 +140,14 @@ static int init_schema(fid_gallery *g, const char *model_id, int dim)
 }
 
 int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, int dim,
-                     int create, char *err, size_t errn)
+                     int create)
 {
+    if (!out || !path)
+        return fid_fail(FID_STATUS_INVALID_ARG, "fid_gallery_open: NULL argument");
     *out = NULL;
     fid_gallery *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(err, errn, "out of memory");
-        return FID_STATUS_NOMEM;
-    }
+    if (!g)
+        return fid_fail(FID_STATUS_NOMEM, "out of memory");
     snprintf(g->path, sizeof g->path, "%s", path);
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = 0;
@@ -189,7 +191,7 @@ int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, 
     *out = g;
     return 0;
 fail:
-    snprintf(err, errn, "%s", g->err);
+    fid_fail(rc, "%s", g->err); /* no handle for the caller: the thread's slot */
     fid_gallery_close(g);
     return rc;
 }

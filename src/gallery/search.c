@@ -10,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "fid.h"
 #include "kernels.h"
 
 #define CHUNK 2048 /* rows per work item: 4 MiB of 512-d rows, plenty to amortise scheduling */
@@ -23,6 +24,7 @@ struct fid_search {
     float *id_best; /* [n_ids] scratch */
     int *id_row;    /* [n_ids] scratch: row of id_best */
     fid_kernels k;
+    char err[256];
 };
 
 static void *alloc64(size_t bytes)
@@ -35,10 +37,11 @@ int fid_search_create(fid_search **out, int n, int dim, int n_ids, int threads)
 {
     *out = NULL;
     if (n < 0 || dim <= 0 || n_ids < 0)
-        return -1;
+        return fid_fail(FID_STATUS_INVALID_ARG, "fid_search_create: bad size %d x %d, %d "
+                        "identities", n, dim, n_ids);
     fid_search *s = calloc(1, sizeof *s);
     if (!s)
-        return -2;
+        return fid_fail(FID_STATUS_NOMEM, "out of memory");
     s->n = n, s->dim = dim, s->n_ids = n_ids, s->threads = threads;
     s->mat = alloc64((size_t)n * dim * sizeof(float));
     s->row_id = calloc((size_t)n + 1, sizeof *s->row_id);
@@ -48,7 +51,7 @@ int fid_search_create(fid_search **out, int n, int dim, int n_ids, int threads)
     s->id_row = malloc(((size_t)n_ids + 1) * sizeof(int));
     if (!s->mat || !s->row_id || !s->names || !s->scores || !s->id_best || !s->id_row) {
         fid_search_free(s);
-        return -2;
+        return fid_fail(FID_STATUS_NOMEM, "out of memory for a %d x %d search index", n, dim);
     }
     fid_kernels_init(&s->k, fid_cpu_max_isa());
     *out = s;
@@ -70,6 +73,8 @@ void fid_search_free(fid_search *s)
     free(s);
 }
 
+const char *fid_search_error(const fid_search *s) { return s ? s->err : ""; }
+
 void fid_search_set_isa(fid_search *s, int isa)
 {
     fid_isa max = fid_cpu_max_isa();
@@ -84,9 +89,18 @@ void fid_search_set_row(fid_search *s, int row, const float *emb, int identity)
 
 int fid_search_set_name(fid_search *s, int identity, const char *name)
 {
+    if (identity < 0 || identity >= s->n_ids) {
+        snprintf(s->err, sizeof s->err, "identity %d out of range (index has %d)", identity,
+                 s->n_ids);
+        return FID_STATUS_INVALID_ARG;
+    }
     free(s->names[identity]);
     s->names[identity] = strdup(name ? name : "");
-    return s->names[identity] ? 0 : -2;
+    if (!s->names[identity]) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        return FID_STATUS_NOMEM;
+    }
+    return 0;
 }
 
 void fid_search_set_threads(fid_search *s, int threads) { s->threads = threads; }
@@ -171,7 +185,7 @@ static int load_row(void *c, const fid_gallery_row *r)
         if (l->ident >= l->s->n_ids)
             return 1;
         if (fid_search_set_name(l->s, l->ident++, r->name) < 0) {
-            l->err = -2;
+            l->err = FID_STATUS_NOMEM;
             return 1;
         }
         l->last_id = r->identity_id;
@@ -180,25 +194,21 @@ static int load_row(void *c, const fid_gallery_row *r)
     return 0;
 }
 
-int fid_search_from_gallery(fid_search **out, fid_gallery *g, int threads, char *err, size_t n)
+int fid_search_from_gallery(fid_search **out, fid_gallery *g, int threads)
 {
     *out = NULL;
     fid_gallery_info info;
     int rc = fid_gallery_get_info(g, &info);
-    if (rc < 0) {
-        snprintf(err, n, "%s", fid_gallery_error(g));
-        return rc;
-    }
+    if (rc < 0)
+        return fid_fail(rc, "%s", fid_gallery_error(g));
     fid_search *s;
-    if (fid_search_create(&s, info.n_faces, info.dim, info.n_identities, threads) < 0) {
-        snprintf(err, n, "out of memory loading %d faces", info.n_faces);
-        return -2;
-    }
+    if ((rc = fid_search_create(&s, info.n_faces, info.dim, info.n_identities, threads)) < 0)
+        return fid_fail(rc, "out of memory loading %d faces", info.n_faces);
     /* foreach is one read statement: a consistent snapshot under WAL. */
     load_ctx l = {s, 0, 0, -1, 0};
     rc = fid_gallery_foreach(g, load_row, &l);
     if (rc < 0 || l.err < 0) {
-        snprintf(err, n, "%s", rc < 0 ? fid_gallery_error(g) : "out of memory");
+        fid_fail(rc < 0 ? rc : l.err, "%s", rc < 0 ? fid_gallery_error(g) : "out of memory");
         fid_search_free(s);
         return rc < 0 ? rc : l.err;
     }

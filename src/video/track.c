@@ -30,7 +30,10 @@ struct fid_tracker {
     fid_unique_face *ids;
     int n_ids;
     int *uf;
+    fid_err err; /* fid_tracker_error */
 };
+
+const char *fid_tracker_error(const fid_tracker *tk) { return tk ? tk->err.msg : ""; }
 
 void fid_track_options_default(fid_track_options *o)
 {
@@ -54,10 +57,11 @@ int fid_tracker_create(fid_tracker **out, const fid_track_options *o)
         o = &def;
     }
     if (o->dim < 0 || o->dim > 65536 || o->crop_bytes < 0 || !(o->sample_dt > 0))
-        return FID_ERR_INVALID_ARG;
+        return fid_fail(FID_ERR_INVALID_ARG, "tracker: bad options (dim %d, crop_bytes %d, "
+                        "sample_dt %g)", o->dim, o->crop_bytes, o->sample_dt);
     fid_tracker *tk = calloc(1, sizeof *tk);
     if (!tk)
-        return FID_ERR_NOMEM;
+        return fid_fail(FID_ERR_NOMEM, "out of memory");
     tk->o = *o;
     *out = tk;
     return FID_OK;
@@ -222,7 +226,7 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
                        int *ids_out)
 {
     if (n < 0 || (n > 0 && !dets))
-        return FID_ERR_INVALID_ARG;
+        return fid_errorf(&tk->err, FID_ERR_INVALID_ARG, "tracker update: %d detections", n);
     for (int i = 0; i < tk->n; i++) {
         trk *st = &tk->tracks[i];
         fid_track *tr = &st->pub;
@@ -241,7 +245,7 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
     if (n > tk->det_cap) {
         unsigned char *u = realloc(tk->det_used, (size_t)n);
         if (!u)
-            return FID_ERR_NOMEM;
+            return fid_errorf(&tk->err, FID_ERR_NOMEM, "out of memory");
         tk->det_used = u;
         tk->det_cap = n;
     }
@@ -266,7 +270,7 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
                 int cap = tk->pairs_cap ? 2 * tk->pairs_cap : 64;
                 struct pair *p = realloc(tk->pairs, (size_t)cap * sizeof *p);
                 if (!p)
-                    return FID_ERR_NOMEM;
+                    return fid_errorf(&tk->err, FID_ERR_NOMEM, "out of memory");
                 tk->pairs = p;
                 tk->pairs_cap = cap;
             }
@@ -290,7 +294,7 @@ int fid_tracker_update(fid_tracker *tk, long frame, double t, const fid_track_de
             continue;
         trk *st = new_track(tk);
         if (!st)
-            return FID_ERR_NOMEM;
+            return fid_errorf(&tk->err, FID_ERR_NOMEM, "out of memory for a new track");
         observe(tk, st, frame, t, &dets[j]);
         if (ids_out)
             ids_out[j] = tk->n - 1;
@@ -370,7 +374,7 @@ static int dedup_failed(fid_tracker *tk)
     free_ids(tk);
     for (int i = 0; i < tk->n; i++)
         tk->tracks[i].pub.unique = -1;
-    return FID_ERR_NOMEM;
+    return fid_errorf(&tk->err, FID_ERR_NOMEM, "out of memory merging tracks");
 }
 
 int fid_tracker_dedup(fid_tracker *tk, float threshold, double merge_gap)

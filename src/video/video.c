@@ -189,10 +189,12 @@ static void stream_timing(fid_video *v)
 
 static void *worker(void *arg);
 
-int fid_video_open(fid_video **out, const char *path, const fid_video_options *o, char *err,
-                   size_t errlen)
+int fid_video_open(fid_video **out, const char *path, const fid_video_options *o)
 {
     char eb[256];
+    /* no handle for the caller on failure: messages go to this thread's slot */
+    char *err = fid_thread_err()->msg;
+    size_t errlen = sizeof fid_thread_err()->msg;
     *out = NULL;
     fid_video_options def;
     if (!o) {

@@ -16,12 +16,12 @@ static int count_row(void *ctx, const fid_gallery_row *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-    char path[64], err[512];
+    char path[64];
     int fd = fuzz_memfile(data, n, path, sizeof path);
     if (fd < 0)
         return 0;
     fid_gallery *g = NULL;
-    if (fid_gallery_open(&g, ":memory:", "fuzz:0123456789abcdef", 4, 1, err, sizeof err) == 0) {
+    if (fid_gallery_open(&g, ":memory:", "fuzz:0123456789abcdef", 4, 1) == 0) {
         int added = 0, rows = 0;
         fid_gallery_import_jsonl(g, path, &added);
         fid_gallery_info info;
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
             fid_gallery_identities_free(ids, nid);
         fid_gallery_foreach(g, count_row, &rows);
         fid_search *s = NULL;
-        if (fid_search_from_gallery(&s, g, 1, err, sizeof err) == 0) {
+        if (fid_search_from_gallery(&s, g, 1) == 0) {
             float q[4] = {0.5f, 0.5f, 0.5f, 0.5f};
             fid_search_hit hits[3];
             fid_search_query(s, q, 3, hits);

@@ -34,16 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         v = fid_json_skip(v + strspn(v, " \t\r\n,"));
     free(s);
 
-    char path[64], err[512];
+    char path[64];
     int fd = fuzz_memfile(data, n, path, sizeof path);
     if (fd < 0)
         return 0;
     float thr;
-    fid_calibration_threshold(path, 0.01, &thr, err, sizeof err);
-    fid_calibration_threshold(path, 0.1, &thr, err, sizeof err);
+    fid_calibration_threshold(path, 0.01, &thr);
+    fid_calibration_threshold(path, 0.1, &thr);
     fid_emb_set es;
     memset(&es, 0, sizeof es);
-    if (fid_emb_set_load_jsonl(path, &es, err, sizeof err) == 0)
+    if (fid_emb_set_load_jsonl(path, &es) == 0)
         fid_emb_set_free(&es);
     close(fd);
     return 0;
