@@ -184,7 +184,8 @@ bench: all models
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 DEST    := $(DESTDIR)$(PREFIX)
-.PHONY: install install-models uninstall
+PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
+.PHONY: install install-models install-python uninstall
 install: $(B)/faceid $(B)/libfaceid.a $(B)/libfaceid.so
 	install -d $(DEST)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DEST)/include \
 	    $(DEST)/share/faceid/models
@@ -201,7 +202,12 @@ install: $(B)/faceid $(B)/libfaceid.a $(B)/libfaceid.so
 install-models:
 	install -d $(DEST)/share/faceid/models
 	install -m 644 $(B)/models/*.fidw $(DEST)/share/faceid/models/
+# The Python package (ctypes over the installed libfaceid.so.0; numpy): import faceid.
+install-python: install
+	install -d $(DESTDIR)$(PYDIR)/faceid
+	install -m 644 python/faceid/*.py $(DESTDIR)$(PYDIR)/faceid/
 uninstall:
+	rm -rf $(DESTDIR)$(PYDIR)/faceid
 	rm -f $(DEST)/bin/faceid $(DESTDIR)$(LIBDIR)/libfaceid.a $(DESTDIR)$(LIBDIR)/$(SOFILE) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libfaceid.so \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/faceid.pc $(DEST)/include/faceid.h

@@ -16,7 +16,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
-if make -s install B="$B" DESTDIR="$root" PREFIX=/usr >"$tmp/make.log" 2>&1; then ok
+if make -s install-python B="$B" DESTDIR="$root" PREFIX=/usr >"$tmp/make.log" 2>&1; then ok
 else bad "make install"; tail -20 "$tmp/make.log"; fi
 ver=$(sed -n 's/^#define FACEID_VERSION "\(.*\)"/\1/p' include/faceid.h)
 for f in usr/bin/faceid usr/lib/libfaceid.a "usr/lib/libfaceid.so.${ver%.*}" usr/lib/libfaceid.so.0 \
@@ -62,6 +62,12 @@ out=$(run "$root/usr/bin/faceid" detect --detector det_500m --recognizer "" \
       "$SHARED/data/faces/insightface/sample/t1.jpg" 2>&1)
 [ "$(echo "$out" | grep -c '"type":"face"')" = 6 ] && ok || bad "installed faceid detect t1: $out"
 
+# The Python package from the installed tree finds the installed library and models.
+t1=$(realpath "$SHARED/data/faces/insightface/sample/t1.jpg")
+out=$(cd "$tmp" && env -u FACEID_MODELS -u FACEID_LIB PYTHONPATH="$root/usr/lib/python3/dist-packages" \
+      /usr/bin/python3 -c "import faceid; e = faceid.Engine(detector='det_500m', recognizer=''); \
+print(faceid.__version__, len(e.detect('$t1')))" 2>&1)
+[ "$out" = "$ver 6" ] && ok || bad "installed python package: $out"
 if make -s uninstall B="$B" DESTDIR="$root" PREFIX=/usr >"$tmp/make.log" 2>&1; then ok
 else bad "make uninstall"; tail -5 "$tmp/make.log"; fi
 left=$(find "$root" \( -type f -o -type l \) | head)
