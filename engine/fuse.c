@@ -31,18 +31,20 @@ static int is_f32_const(const fid_graph *g, uint32_t ti)
  * weights with bias (and slopes when the activation is PReLU). */
 static int fusable(const fid_graph *g, const fid_wnode *s)
 {
-    if (s->op != FID_OP_CONV2D || s->n_in < 3 || s->params[10] != 1 ||
-        (s->n_in > 4 && s->in[4] != FID_NONE) || s->out[0] >= (uint32_t)g->n_t ||
+    if (s->op != FID_OP_CONV2D || s->p.conv.group != 1 ||
+        (s->n_in > FID_CONV2D_RESIDUAL && s->in[FID_CONV2D_RESIDUAL] != FID_NONE) ||
+        s->out[0] >= (uint32_t)g->n_t ||
         g->t[s->out[0]].kind < FID_TK_ACT)
         return 0;
-    if (!is_f32_const(g, s->in[1]) || !is_f32_const(g, s->in[2]))
+    if (!is_f32_const(g, s->in[FID_CONV2D_W]) || !is_f32_const(g, s->in[FID_CONV2D_BIAS]))
         return 0;
-    const fid_tensor *w = &g->t[s->in[1]];
+    const fid_tensor *w = &g->t[s->in[FID_CONV2D_W]];
     size_t oc = (size_t)w->dims[0];
-    if (w->rank != 4 || w->dims[0] < 1 || const_numel(&g->t[s->in[2]]) != oc)
+    if (w->rank != 4 || w->dims[0] < 1 || const_numel(&g->t[s->in[FID_CONV2D_BIAS]]) != oc)
         return 0;
-    if (s->params[11] == FID_ACT_PRELU &&
-        (s->n_in < 4 || !is_f32_const(g, s->in[3]) || const_numel(&g->t[s->in[3]]) != oc))
+    if (s->p.conv.act == FID_ACT_PRELU &&
+        (!is_f32_const(g, s->in[FID_CONV2D_SLOPE]) ||
+         const_numel(&g->t[s->in[FID_CONV2D_SLOPE]]) != oc))
         return 0;
     return 1;
 }
@@ -51,8 +53,9 @@ static int fusable(const fid_graph *g, const fid_wnode *s)
  * shape but for the output channels. */
 static int siblings(const fid_graph *g, const fid_wnode *a, const fid_wnode *b)
 {
-    const fid_tensor *wa = &g->t[a->in[1]], *wb = &g->t[b->in[1]];
-    return a->in[0] == b->in[0] && !memcmp(a->params, b->params, sizeof a->params) &&
+    const fid_tensor *wa = &g->t[a->in[FID_CONV2D_W]], *wb = &g->t[b->in[FID_CONV2D_W]];
+    return a->in[FID_CONV2D_X] == b->in[FID_CONV2D_X] &&
+           !memcmp(&a->p.conv, &b->p.conv, sizeof a->p.conv) &&
            !memcmp(wa->dims + 1, wb->dims + 1, 3 * sizeof wa->dims[0]);
 }
 
@@ -61,23 +64,23 @@ static int siblings(const fid_graph *g, const fid_wnode *a, const fid_wnode *b)
 static int build_group(fid_graph *g, fid_fuse *f, fid_err *e)
 {
     const fid_wnode *lead = &g->w->node[f->node[0]];
-    const fid_tensor *w0 = &g->t[lead->in[1]];
+    const fid_tensor *w0 = &g->t[lead->in[FID_CONV2D_W]];
     size_t K = (size_t)w0->dims[1] * w0->dims[2] * w0->dims[3], oc = 0;
     for (int m = 0; m < f->n; m++)
-        oc += (size_t)g->t[g->w->node[f->node[m]].in[1]].dims[0];
+        oc += (size_t)g->t[g->w->node[f->node[m]].in[FID_CONV2D_W]].dims[0];
     f->buf = fid_alloc((oc * K + 2 * oc) * sizeof(float));
     if (!f->buf)
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory fusing convs");
     float *wd = f->buf, *bd = wd + oc * K, *sd = bd + oc;
-    int prelu = lead->params[11] == FID_ACT_PRELU;
+    int prelu = lead->p.conv.act == FID_ACT_PRELU;
     for (int m = 0; m < f->n; m++) {
         const fid_wnode *s = &g->w->node[f->node[m]];
-        const fid_tensor *w = &g->t[s->in[1]];
+        const fid_tensor *w = &g->t[s->in[FID_CONV2D_W]];
         size_t c = (size_t)w->dims[0];
         memcpy(wd, w->data, c * K * sizeof(float));
-        memcpy(bd, g->t[s->in[2]].data, c * sizeof(float));
+        memcpy(bd, g->t[s->in[FID_CONV2D_BIAS]].data, c * sizeof(float));
         if (prelu)
-            memcpy(sd, g->t[s->in[3]].data, c * sizeof(float));
+            memcpy(sd, g->t[s->in[FID_CONV2D_SLOPE]].data, c * sizeof(float));
         /* read once: the fused copy is what gets packed */
         fid_weights_release(g->w, w->data, c * K * sizeof(float));
         wd += c * K, bd += c, sd += c;
@@ -172,8 +175,8 @@ static void load_node(const fid_graph *g, int i, fid_node *n)
 {
     const fid_wnode *s = &g->w->node[i];
     memset(n, 0, sizeof *n);
-    n->op = s->op, n->n_in = s->n_in, n->out = (int)s->out[0], n->p = s->params;
-    for (int k = 0; k < 6; k++)
+    n->op = s->op, n->n_in = s->n_in, n->out = (int)s->out[0], n->p = &s->p;
+    for (int k = 0; k < FID_OP_MAX_IN; k++)
         n->in[k] = k < s->n_in && s->in[k] != FID_NONE ? (int)s->in[k] : -1;
     n->fuse = -1;
 }
@@ -191,8 +194,9 @@ void fid_fuse_layout(fid_graph *g, int fused)
         load_node(g, i, n);
         if (grp >= 0) {
             int y = g->fuse[grp].y;
-            n->fuse = grp, n->out = y, n->in[1] = y + 1, n->in[2] = y + 2;
-            n->in[3] = n->p[11] == FID_ACT_PRELU ? y + 3 : -1;
+            n->fuse = grp, n->out = y, n->in[FID_CONV2D_W] = y + 1;
+            n->in[FID_CONV2D_BIAS] = y + 2;
+            n->in[FID_CONV2D_SLOPE] = n->p->conv.act == FID_ACT_PRELU ? y + 3 : -1;
         }
     }
     g->n_node = k;
@@ -209,7 +213,7 @@ void fid_fuse_views(fid_graph *g, const fid_node *n)
     for (int m = 0; m < f->n; m++) {
         const fid_wnode *s = &g->w->node[f->node[m]];
         fid_tensor *v = &g->t[s->out[0]];
-        int oc = g->t[s->in[1]].dims[0];
+        int oc = g->t[s->in[FID_CONV2D_W]].dims[0];
         v->rank = 4;
         v->dims[0] = y->dims[0], v->dims[1] = oc, v->dims[2] = y->dims[2];
         v->dims[3] = y->dims[3];

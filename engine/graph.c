@@ -8,12 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const char *const op_names[FID_OP_COUNT] = {
-    "Conv2d", "Affine", "Act", "Binary", "MaxPool", "AvgPool", "GlobalAvgPool",
-    "Resize", "Concat", "Transpose", "Reshape", "Gemm", "Slice", "Gather"};
-
-const char *fid_op_name(int op) { return op >= 0 && op < FID_OP_COUNT ? op_names[op] : "?"; }
-
 /* Outputs are reported in the source model's order (meta model.outputs), which need not be
  * the tensor table's order; names not listed keep their table order after the listed ones. */
 static void order_outputs(fid_graph *g)
@@ -86,12 +80,6 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
     }
     order_outputs(g);
     fid_profile_init(g);
-    for (int i = 0; i < g->n_file_node; i++)
-        if (w->node[i].op >= FID_OP_COUNT) {
-            fid_graph_destroy(g);
-            return fid_errorf(e, FID_ERR_UNSUPPORTED, "%s: node %d: unknown op id %u", w->path,
-                              i, w->node[i].op);
-        }
     int rc = fid_fuse_find(g, e);
     if (rc) {
         fid_graph_destroy(g);
@@ -159,9 +147,10 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
             return fid_errorf(e, FID_ERR_NOMEM, "out of memory packing conv weights");
         n->packed_cap = n->plan.packed_floats;
     }
-    g->k.conv_pack(&n->cd, &n->plan, g->t[n->in[1]].data, n->packed);
+    const float *w = g->t[n->in[FID_CONV2D_W]].data;
+    g->k.conv_pack(&n->cd, &n->plan, w, n->packed);
     /* the packed copy replaces the raw weights on the run path: keep them out of RSS */
-    fid_weights_release(g->w, g->t[n->in[1]].data,
+    fid_weights_release(g->w, w,
                         (size_t)n->cd.c_out * (n->cd.c_in / n->cd.group) * n->cd.kh * n->cd.kw *
                             sizeof(float));
     return FID_OK;

@@ -7,11 +7,7 @@
 #include "fid.h"
 #include "kernels.h"
 #include "pool.h"
-#include "weights.h"
-
-enum { FID_OP_CONV2D, FID_OP_AFFINE, FID_OP_ACT, FID_OP_BINARY, FID_OP_MAXPOOL, FID_OP_AVGPOOL,
-       FID_OP_GAVGPOOL, FID_OP_RESIZE, FID_OP_CONCAT, FID_OP_TRANSPOSE, FID_OP_RESHAPE,
-       FID_OP_GEMM, FID_OP_SLICE, FID_OP_GATHER, FID_OP_COUNT };
+#include "weights.h" /* and ops/ops.h: op ids, parameter structs, input slots */
 
 typedef struct fid_tensor {
     const char *name;
@@ -29,9 +25,9 @@ typedef struct fid_tensor {
 
 typedef struct fid_node {
     int op, n_in;
-    int in[6];         /* -1 = absent */
+    int in[FID_OP_MAX_IN];   /* tensor per input slot (FID_<OP>_<SLOT>); -1 = absent */
     int out;
-    const int32_t *p;  /* params (i32/f32 fields) */
+    const fid_op_params *p;  /* validated at load: p->conv for CONV2D, ... (ops/ops.def) */
     /* conv, filled at prepare */
     fid_conv_desc cd;
     fid_conv_plan plan;
@@ -91,7 +87,6 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
 /* Input buffer to fill (valid after set_input), and outputs after run. */
 float *fid_graph_input(fid_graph *g);
 void fid_graph_run(fid_graph *g);
-const char *fid_op_name(int op);
 
 /* Per-node timing behind FID_PROFILE=1 (engine/profile.c). */
 void fid_profile_init(fid_graph *g);

@@ -188,33 +188,22 @@ static int parse_nodes(fid_weights *w, const hdr *h, fid_err *e)
                                 "which is out of range or not yet computed", w->path, i, k,
                                 n->in[k]);
         }
-        /* Inputs every op reads unconditionally (docs/FORMAT.md op table; ids are part of
-         * the format); CONCAT needs all n_in. Unknown ops are refused by the graph. */
-        static const uint8_t need[14] = {7, 7, 1, 1, 1, 1, 1, 1, 0x3f, 1, 1, 7, 1, 3};
-        unsigned req = n->op == 8 ? (1u << n->n_in) - 1 : n->op < 14 ? need[n->op] : 1;
-        for (int k = 0; k < 6 && rc == FID_OK; k++)
-            if ((req >> k & 1) && (k >= n->n_in || n->in[k] == FID_NONE))
-                rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u (op %u): required input %d "
-                                "is absent", w->path, i, n->op, k);
         n->out[0] = rd32(p + 32), n->out[1] = rd32(p + 36);
         if (rc == FID_OK && (n->out[0] >= w->n_tensors || made[n->out[0]] ||
                              w->t[n->out[0]].kind < FID_TK_ACT))
             rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: bad output tensor %u", w->path, i,
                             n->out[0]);
-        if (rc == FID_OK)
-            made[n->out[0]] = 1;
-        for (int k = 0; k < FID_PARAM_BYTES / 4; k++)
-            n->params[k] = (int32_t)rd32(p + 40 + 4 * k);
-        /* Window geometry (CONV2D: kernel..group, pools: kernel..pads) is bounded here so
-         * shape arithmetic on it cannot overflow; the ops check the finer rules. */
-        int geo = n->op == 0 ? 11 : n->op == 4 || n->op == 5 ? 8 : 0;
-        for (int k = 0; k < geo && rc == FID_OK; k++)
-            if (n->params[k] < 0 || n->params[k] > 65535)
-                rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u (op %u): parameter %d = %d "
-                                "out of range", w->path, i, n->op, k, n->params[k]);
-        if (rc == FID_OK && n->op == 12 && (n->params[3] < -(1 << 24) || n->params[3] > 1 << 24))
-            rc = fid_errorf(e, FID_ERR_FORMAT, "%s: node %u: slice step %d out of range",
-                            w->path, i, n->params[3]); /* keeps the count arithmetic in int */
+        if (rc != FID_OK)
+            break;
+        made[n->out[0]] = 1;
+        /* the op, its input slots and its parameters (engine/ops/ops.def) */
+        int in[FID_OP_MAX_IN];
+        for (int k = 0; k < FID_OP_MAX_IN; k++)
+            in[k] = k < n->n_in && n->in[k] != FID_NONE ? (int)n->in[k] : -1;
+        char where[300];
+        snprintf(where, sizeof where, "%s: node %u", w->path, i);
+        rc = fid_op_params_load(n->op, p + 40, n->n_in, in, &n->p, where,
+                                w->t[n->out[0]].name, e);
     }
     free(made);
     return rc;

@@ -5,6 +5,7 @@
 #define FID_WEIGHTS_H
 
 #include "fid.h"
+#include "ops/ops.h"
 
 enum { FID_DT_F32 = 0, FID_DT_F16 = 1, FID_DT_I8 = 2, FID_DT_U8 = 3, FID_DT_I32 = 4 };
 enum { FID_TK_CONST = 0, FID_TK_INPUT = 1, FID_TK_ACT = 2, FID_TK_OUTPUT = 3 };
@@ -24,7 +25,7 @@ typedef struct fid_wnode {
     uint16_t op;
     uint8_t n_in, n_out;
     uint32_t in[6], out[2];
-    int32_t params[FID_PARAM_BYTES / 4]; /* i32/f32 fields, host order */
+    fid_op_params p; /* decoded and validated (engine/ops/params.c) */
 } fid_wnode;
 
 typedef struct fid_weights {

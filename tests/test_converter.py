@@ -282,7 +282,78 @@ def test_cli_errors():
           "corrupt file: %r" % r.stderr)
 
 
-for t in (test_container, test_resblock, test_no_fuse_after_act, test_bn_affine_prelu_clip_gemm,
+# ---- one op list: engine/ops/ops.def is the source; fidw.py and FORMAT.md must agree ----
+def _calls(text, names):
+    """Top-level NAME(args) calls in text, in order: [(name, [arg, ...])]; nested parens
+    stay inside their argument."""
+    out, i = [], 0
+    while i < len(text):
+        for nm in names:
+            if text.startswith(nm + "(", i) and (i == 0 or not (text[i - 1].isalnum() or
+                                                                text[i - 1] == "_")):
+                depth, j, args, cur = 1, i + len(nm) + 1, [], ""
+                while depth:
+                    ch = text[j]
+                    depth += ch == "("
+                    depth -= ch == ")"
+                    if depth == 1 and ch == ",":
+                        args.append(cur.strip())
+                        cur = ""
+                    elif depth:
+                        cur += ch
+                    j += 1
+                out.append((nm, args + [cur.strip()]))
+                i = j
+                break
+        else:
+            i += 1
+    return out
+
+
+def read_ops_def():
+    import re
+    with open(os.path.join(ROOT, "engine", "ops", "ops.def")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    structs, ops = {"none": []}, []
+    for kind, args in _calls(text, ("PARAMS", "OP")):
+        if kind == "PARAMS":
+            fields = []
+            for fk, fa in _calls(args[1], ("I", "F", "A")):
+                fields.append(fa[0] + {"I": "", "F": ":f", "A": ":" + fa[-1]}[fk])
+            structs[args[0]] = fields
+        else:
+            slots = [fk for fk, _ in _calls(args[5], ("IN", "OPT", "REST"))]
+            ops.append((args[0], args[1].strip('"'), args[2], slots))
+    return structs, ops
+
+
+def test_ops_def():
+    structs, ops = read_ops_def()
+    check([o[0] for o in ops] == fidw.OPS, "op ids: ops.def %s != fidw.OPS %s"
+          % ([o[0] for o in ops], fidw.OPS))
+    check(len(ops) >= 14, "ops.def parsed: %d ops" % len(ops))
+    for op, _name, stem, slots in ops:
+        check(stem in structs, "%s: no PARAMS(%s, ...) in ops.def" % (op, stem))
+        check(structs.get(stem) == fidw.PARAMS.get(op), "%s params: ops.def %s != fidw.py %s"
+              % (op, structs.get(stem), fidw.PARAMS.get(op)))
+        lo = slots.count("IN")
+        hi = fidw.MAX_IN if "REST" in slots else lo + slots.count("OPT")
+        check(fidw.N_INPUTS.get(op) == (lo, hi), "%s inputs: ops.def (%d, %d) != fidw.py %s"
+              % (op, lo, hi, fidw.N_INPUTS.get(op)))
+    # docs/FORMAT.md op table: "| id | NAME | inputs | params |", every field named
+    with open(os.path.join(ROOT, "docs", "FORMAT.md")) as f:
+        rows = [r.split("|") for r in f.read().splitlines() if r.startswith("| ")]
+    doc = {int(r[1]): (r[2].strip(), r[4]) for r in rows if len(r) > 4 and r[1].strip().isdigit()}
+    for i, (op, _name, stem, _slots) in enumerate(ops):
+        check(doc.get(i, ("?",))[0] == op, "FORMAT.md op %d is %s, ops.def says %s"
+              % (i, doc.get(i, ("?",))[0], op))
+        for fld in structs.get(stem, []):
+            nm = fld.partition(":")[0]
+            check(nm in doc.get(i, ("", ""))[1] or "same as" in doc.get(i, ("", ""))[1],
+                  "FORMAT.md %s params lack %s" % (op, nm))
+
+
+for t in (test_ops_def, test_container, test_resblock, test_no_fuse_after_act, test_bn_affine_prelu_clip_gemm,
           test_dynamic_reshape_resize, test_cli_errors):
     try:
         t()

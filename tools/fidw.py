@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # FIDW v1 container: the only Python writer/reader of docs/FORMAT.md.
-# Mirrors engine/ops.h param structs with explicit field lists below.
+# The op list, param fields and input counts below mirror engine/ops/ops.def (the C side's
+# one op list); tests/test_converter.py checks that they agree.
 import struct
 import sys
 import zlib

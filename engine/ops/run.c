@@ -34,12 +34,14 @@ static void act_item(void *arg, int i, int thread)
 
 static void run_act(const fid_graph *g, const fid_node *n, int affine)
 {
+    const fid_act_params *p = &n->p->act;
     const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
     /* channel = dim 1 of the original tensor (per-channel slope/scale) */
     int C = x->rank >= 2 ? x->dims[1] : 1, N = x->rank >= 2 ? x->dims[0] : 1;
-    act_job j = {g, x->data, y->data, affine ? g->t[n->in[1]].data : NULL,
-                 affine ? g->t[n->in[2]].data : NULL, C, affine ? n->in[3] : n->in[1], n->p[0],
-                 fid_pf(n->p, 1), fid_pf(n->p, 2), x->numel / ((size_t)N * C)};
+    act_job j = {g, x->data, y->data, affine ? fid_input_data(g, n, FID_AFFINE_SCALE) : NULL,
+                 affine ? fid_input_data(g, n, FID_AFFINE_SHIFT) : NULL, C,
+                 n->in[affine ? FID_AFFINE_SLOPE : FID_ACT_SLOPE], p->act, p->a0, p->a1,
+                 x->numel / ((size_t)N * C)};
     fid_parallel(g, N * C, x->numel > 16384, act_item, &j);
 }
 
@@ -81,11 +83,13 @@ static void binary_item(void *arg, int item, int thread)
 }
 
 /* Numpy broadcasting over rank-4-padded shapes: innermost run handled by the kernels. */
-static void run_binary(const fid_graph *g, const fid_node *n)
+void fid_run_binary(const fid_graph *g, const fid_node *n)
 {
-    const fid_tensor *a = &g->t[n->in[0]], *b = &g->t[n->in[1]], *y = &g->t[n->out];
-    binary_job j = {.g = g, .a = a->data, .b = b->data, .y = y->data, .kind = n->p[0],
-                    .act = n->p[1], .a0 = fid_pf(n->p, 2), .a1 = fid_pf(n->p, 3)};
+    const fid_binary_params *p = &n->p->binary;
+    const fid_tensor *a = &g->t[n->in[FID_BINARY_A]], *b = &g->t[n->in[FID_BINARY_B]];
+    const fid_tensor *y = &g->t[n->out];
+    binary_job j = {.g = g, .a = a->data, .b = b->data, .y = y->data, .kind = p->kind,
+                    .act = p->act, .a0 = p->a0, .a1 = p->a1};
     int da[4], db[4];
     fid_dims4(a, da), fid_dims4(b, db), fid_dims4(y, j.dy);
     j.sa[3] = j.sb[3] = 1;
@@ -123,12 +127,16 @@ static void pool_item(void *arg, int i, int thread)
                            y->dims[2], y->dims[3], &j->pd);
 }
 
-static void run_pool(const fid_graph *g, const fid_node *n)
+void fid_run_pool(const fid_graph *g, const fid_node *n)
 {
-    const int32_t *p = n->p;
-    pool_job j = {g, &g->t[n->in[0]], &g->t[n->out],
-                  {p[0], p[1], p[2], p[3], p[4], p[5], n->op == FID_OP_MAXPOOL, p[9], p[6], p[7]},
-                  n->op};
+    pool_job j = {g, &g->t[n->in[0]], &g->t[n->out], {0}, n->op};
+    if (n->op == FID_OP_MAXPOOL || n->op == FID_OP_AVGPOOL) {
+        const fid_pool_params *p = &n->p->pool;
+        const fid_pool_desc pd = {p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_l,
+                                  n->op == FID_OP_MAXPOOL, p->count_include_pad, p->pad_b,
+                                  p->pad_r};
+        j.pd = pd;
+    }
     fid_parallel(g, j.x->dims[0] * j.x->dims[1], j.x->numel > 16384, pool_item, &j);
 }
 
@@ -157,7 +165,7 @@ static void dense_strides(const int d[4], size_t st[4])
         st[i] = st[i + 1] * (size_t)d[i + 1];
 }
 
-static void run_transpose(const fid_graph *g, const fid_node *n)
+void fid_run_transpose(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
     int r = x->rank, pad = 4 - r, dx[4], dy[4];
@@ -165,25 +173,27 @@ static void run_transpose(const fid_graph *g, const fid_node *n)
     fid_dims4(x, dx), fid_dims4(y, dy);
     dense_strides(dx, sx);
     for (int d = 0; d < 4; d++)
-        st[d] = d < pad ? 0 : sx[pad + n->p[1 + d - pad]];
+        st[d] = d < pad ? 0 : sx[pad + n->p->transpose.perm[d - pad]];
     strided_copy(y->data, dy, x->data, st);
 }
 
-static void run_slice_gather(const fid_graph *g, const fid_node *n)
+void fid_run_slice_gather(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
-    int pad = 4 - x->rank, dx[4], dy[4], axis = n->p[0] + pad, first;
+    const int op_axis = n->op == FID_OP_SLICE ? n->p->slice.axis : n->p->axis.axis;
+    int pad = 4 - x->rank, dx[4], dy[4], axis = op_axis + pad, first;
     size_t sx[4];
     fid_dims4(x, dx);
     dense_strides(dx, sx);
     memcpy(dy, dx, sizeof dy);
     if (n->op == FID_OP_SLICE) {
-        dy[axis] = fid_slice_range(dx[axis], n->p[1], n->p[2], n->p[3], &first);
+        const fid_slice_params *p = &n->p->slice;
+        dy[axis] = fid_slice_range(dx[axis], p->start, p->end, p->step, &first);
         size_t st[4] = {sx[0], sx[1], sx[2], sx[3]};
-        st[axis] = sx[axis] * (size_t)n->p[3];
+        st[axis] = sx[axis] * (size_t)p->step;
         /* negative steps: walk backwards from first */
         const float *base = x->data + (size_t)first * sx[axis];
-        if (n->p[3] < 0) {
+        if (p->step < 0) {
             for (int d = 0; d < 4; d++) dy[d] = d == axis ? dy[d] : dx[d];
             size_t k = 0, inner = 1;
             for (int d = axis + 1; d < 4; d++) inner *= (size_t)dx[d];
@@ -193,14 +203,14 @@ static void run_slice_gather(const fid_graph *g, const fid_node *n)
                 for (int i = 0; i < dy[axis]; i++)
                     for (size_t j = 0; j < inner; j++)
                         y->data[k++] = x->data[o * sx[axis] * dx[axis] +
-                                               (size_t)(first + i * n->p[3]) * sx[axis] + j];
+                                               (size_t)(first + i * p->step) * sx[axis] + j];
             return;
         }
         strided_copy(y->data, dy, base, st);
         return;
     }
     /* Gather: y = x indexed along axis by each index (rank bookkeeping done at infer). */
-    const fid_tensor *ix = &g->t[n->in[1]];
+    const fid_tensor *ix = &g->t[n->in[FID_GATHER_INDICES]];
     const int32_t *id = (const int32_t *)ix->data;
     size_t inner = 1, outer = 1, k = 0;
     for (int d = axis + 1; d < 4; d++) inner *= (size_t)dx[d];
@@ -214,10 +224,10 @@ static void run_slice_gather(const fid_graph *g, const fid_node *n)
         }
 }
 
-static void run_concat(const fid_graph *g, const fid_node *n)
+void fid_run_concat(const fid_graph *g, const fid_node *n)
 {
     const fid_tensor *y = &g->t[n->out];
-    int axis = n->p[0];
+    int axis = n->p->axis.axis;
     size_t outer = 1, yinner = 1;
     for (int d = 0; d < axis; d++) outer *= (size_t)y->dims[d];
     for (int d = axis; d < y->rank; d++) yinner *= (size_t)y->dims[d];
@@ -231,22 +241,22 @@ static void run_concat(const fid_graph *g, const fid_node *n)
     }
 }
 
-void fid_op_run(const fid_graph *g, const fid_node *n)
+void fid_run_affine(const fid_graph *g, const fid_node *n) { run_act(g, n, 1); }
+void fid_run_act(const fid_graph *g, const fid_node *n) { run_act(g, n, 0); }
+
+void fid_run_reshape(const fid_graph *g, const fid_node *n)
 {
-    switch (n->op) {
-    case FID_OP_CONV2D: fid_run_conv(g, n); break;
-    case FID_OP_GEMM: fid_run_gemm(g, n); break;
-    case FID_OP_AFFINE: run_act(g, n, 1); break;
-    case FID_OP_ACT: run_act(g, n, 0); break;
-    case FID_OP_BINARY: run_binary(g, n); break;
-    case FID_OP_MAXPOOL: case FID_OP_AVGPOOL: case FID_OP_GAVGPOOL: case FID_OP_RESIZE:
-        run_pool(g, n);
-        break;
-    case FID_OP_CONCAT: run_concat(g, n); break;
-    case FID_OP_TRANSPOSE: run_transpose(g, n); break;
-    case FID_OP_RESHAPE:
-        memcpy(g->t[n->out].data, g->t[n->in[0]].data, g->t[n->out].numel * sizeof(float));
-        break;
-    case FID_OP_SLICE: case FID_OP_GATHER: run_slice_gather(g, n); break;
-    }
+    memcpy(g->t[n->out].data, g->t[n->in[FID_RESHAPE_X]].data,
+           g->t[n->out].numel * sizeof(float));
 }
+
+typedef void (*run_fn)(const fid_graph *g, const fid_node *n);
+static const run_fn run_of[FID_OP_COUNT] = {
+#define PARAMS(stem, fields)
+#define OP(ID, name, stem, infer, run, inputs) fid_run_##run,
+#include "ops.def"
+#undef OP
+#undef PARAMS
+};
+
+void fid_op_run(const fid_graph *g, const fid_node *n) { run_of[n->op](g, n); }

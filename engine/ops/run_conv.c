@@ -26,11 +26,12 @@ static void conv_item(void *arg, int i, int thread)
 
 void fid_run_conv(const fid_graph *g, const fid_node *n)
 {
-    const fid_tensor *x = &g->t[n->in[0]], *y = &g->t[n->out];
-    conv_job j = {g, n, n->plan.packed_floats ? n->packed : g->t[n->in[1]].data, x->data,
-                  n->in[4] >= 0 ? g->t[n->in[4]].data : NULL, y->data,
-                  {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
-                   n->p[11], fid_pf(n->p, 12), fid_pf(n->p, 13)},
+    const fid_conv_params *p = &n->p->conv;
+    const fid_tensor *x = &g->t[n->in[FID_CONV2D_X]], *y = &g->t[n->out];
+    conv_job j = {g, n, n->plan.packed_floats ? n->packed : g->t[n->in[FID_CONV2D_W]].data,
+                  x->data, fid_input_data(g, n, FID_CONV2D_RESIDUAL), y->data,
+                  {g->t[n->in[FID_CONV2D_BIAS]].data, fid_input_data(g, n, FID_CONV2D_SLOPE),
+                   NULL, p->act, p->a0, p->a1},
                   (size_t)x->dims[1] * x->dims[2] * x->dims[3],
                   (size_t)y->dims[1] * y->dims[2] * y->dims[3]};
     fid_parallel(g, x->dims[0] * n->plan.n_tiles, 1, conv_item, &j);
@@ -53,10 +54,12 @@ static void gemm_item(void *arg, int b, int thread)
 
 void fid_run_gemm(const fid_graph *g, const fid_node *n)
 {
-    const fid_tensor *x = &g->t[n->in[0]], *w = &g->t[n->in[1]], *y = &g->t[n->out];
+    const fid_act_params *p = &n->p->act;
+    const fid_tensor *x = &g->t[n->in[FID_GEMM_X]], *w = &g->t[n->in[FID_GEMM_W]];
+    const fid_tensor *y = &g->t[n->out];
     gemm_job j = {g, x->data, w->data, y->data,
-                  {g->t[n->in[2]].data, n->in[3] >= 0 ? g->t[n->in[3]].data : NULL, NULL,
-                   n->p[0], fid_pf(n->p, 1), fid_pf(n->p, 2)},
+                  {g->t[n->in[FID_GEMM_BIAS]].data, fid_input_data(g, n, FID_GEMM_SLOPE), NULL,
+                   p->act, p->a0, p->a1},
                   x->dims[0], w->dims[0], w->dims[1], 64};
     fid_parallel(g, (j.N + j.chunk - 1) / j.chunk, 1, gemm_item, &j);
 }
