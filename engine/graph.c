@@ -157,19 +157,24 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
 }
 
 /* Greedy-by-size placement: each activation goes at the lowest offset that does not
- * overlap an already placed tensor whose lifetime intersects its own. */
-static fid_tensor *sort_base;
-static int cmp_idx(const void *a, const void *b)
+ * overlap an already placed tensor whose lifetime intersects its own. The sort key travels
+ * with the index (no file-scope sort context: graphs re-plan concurrently). */
+typedef struct by_size {
+    size_t numel;
+    int t;
+} by_size;
+
+static int cmp_by_size(const void *a, const void *b)
 {
-    size_t x = sort_base[*(const int *)a].numel, y = sort_base[*(const int *)b].numel;
-    return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+    const by_size *x = a, *y = b; /* largest first, then tensor order */
+    return x->numel < y->numel ? 1 : x->numel > y->numel ? -1 : (x->t > y->t) - (x->t < y->t);
 }
 
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 static int plan_memory(fid_graph *g, fid_err *e)
 {
-    int *idx = malloc(sizeof(int) * ((size_t)g->n_t_all + 1));
+    by_size *idx = malloc(sizeof *idx * ((size_t)g->n_t_all + 1));
     int *placed = malloc(sizeof(int) * ((size_t)g->n_t_all + 1));
     if (!idx || !placed) {
         free(idx), free(placed);
@@ -182,7 +187,7 @@ static int plan_memory(fid_graph *g, fid_err *e)
             continue;
         t->first = g->n_node, t->last = -1;
         if (t->alias < 0)
-            idx[n++] = i;
+            idx[n++].t = i;
     }
     for (int i = 0; i < g->n_node; i++) {
         fid_node *nd = &g->node[i];
@@ -200,11 +205,12 @@ static int plan_memory(fid_graph *g, fid_err *e)
         if (v->kind >= FID_TK_ACT && v->alias >= 0 && g->t[v->alias].last < v->last)
             g->t[v->alias].last = v->last;
     }
-    sort_base = g->t;
-    qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
+    for (int a = 0; a < n; a++)
+        idx[a].numel = g->t[idx[a].t].numel;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_by_size);
     size_t total = 0;
     for (int a = 0; a < n; a++) {
-        fid_tensor *t = &g->t[idx[a]];
+        fid_tensor *t = &g->t[idx[a].t];
         size_t size = align64(t->numel * sizeof(float) + FID_OVERREAD), off = 0;
         for (int again = 1; again;) {
             again = 0;
@@ -219,7 +225,7 @@ static int plan_memory(fid_graph *g, fid_err *e)
             }
         }
         t->offset = off;
-        placed[a] = idx[a];
+        placed[a] = idx[a].t;
         if (off + size > total)
             total = off + size;
     }
