@@ -3,27 +3,10 @@
  * zlib.crc32, which is why the format uses it: the converter needs no extra dependency. */
 #include "fid.h"
 
-static uint32_t crc_tab[8][256];
-static int crc_ready;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_tab[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 8; t++)
-            crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xFF];
-    crc_ready = 1; /* idempotent: racing initialisers write identical tables */
-}
+#include "crc32_table.h"
 
 uint32_t fid_crc32(uint32_t crc, const void *data, size_t n)
 {
-    if (!crc_ready)
-        crc_init();
     const uint8_t *p = data;
     crc = ~crc;
     while (n >= 8) {

@@ -8,6 +8,7 @@
 #include "faceid.h"
 #include "harness.h"
 #include "weights.h"
+#include "crc32_table.h"
 
 static uint8_t *slurp(const char *path, size_t *n)
 {
@@ -35,7 +36,7 @@ static void expect_fail(const uint8_t *buf, size_t n, const char *want, const ch
     fwrite(buf, 1, n, f);
     fclose(f);
     fid_model *m = NULL;
-    fid_model_options o = {1, "ref", 1};
+    fid_model_options o = {.n_threads = 1, .isa = "ref", .verify_weights = 1};
     int rc = fid_model_open(&m, tmp_path, &o);
     CHECK(rc < 0 && m == NULL, "%s: expected failure, got %d", what, rc);
     CHECK(strstr(fid_last_error(), want) != NULL, "%s: message '%s' lacks '%s'", what,
@@ -65,8 +66,30 @@ static void reseal(uint8_t *b)
     put32(b + 100, fid_crc32(0, b, 128));
 }
 
+/* The constant CRC tables follow their generation rule, and the CRC is zlib's. */
+static void check_crc(void)
+{
+    int bad = 0;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        bad += crc_tab[0][i] != c;
+        for (int t = 1; t < 8; t++)
+            bad += crc_tab[t][i] != ((crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xFF]);
+    }
+    CHECK(bad == 0, "%d CRC table entries differ from the rule", bad);
+    CHECK(fid_crc32(0, "123456789", 9) == 0xCBF43926u, "crc32(123456789) = %08x",
+          fid_crc32(0, "123456789", 9));
+    /* a split input gives the same CRC as one call (slice-by-8 body + byte tail) */
+    const char *s = "The quick brown fox jumps over the lazy dog";
+    CHECK(fid_crc32(fid_crc32(0, s, 13), s + 13, strlen(s) - 13) == 0x414FA339u,
+          "crc32 of a split input");
+}
+
 int main(void)
 {
+    check_crc();
     const char *models = getenv("MODELS") ? getenv("MODELS") : "build/models";
     char path[512];
     snprintf(path, sizeof path, "%s/mobilefacenet_prelu_512d.fidw", models);
@@ -78,7 +101,7 @@ int main(void)
     uint8_t *b = malloc(n);
 
     fid_model *m = NULL;
-    fid_model_options o = {1, "ref", 1};
+    fid_model_options o = {.n_threads = 1, .isa = "ref", .verify_weights = 1};
     CHECK(fid_model_open(&m, path, &o) == 0, "good file: %s", fid_last_error());
     fid_model_close(m);
 
