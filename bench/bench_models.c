@@ -52,7 +52,12 @@ int main(int argc, char **argv)
         return 2;
     }
     fid_model *m;
-    fid_model_options o = {threads, NULL, 0};
+    /* the library reads no environment: FID_ISA / FID_NO_FUSE / FID_PROFILE as in the CLI */
+    const char *isa = getenv("FID_ISA"), *nf = getenv("FID_NO_FUSE"), *pr = getenv("FID_PROFILE");
+    fid_model_options o = {.n_threads = threads, .isa = isa && *isa ? isa : NULL,
+                           .no_fuse = nf && *nf && strcmp(nf, "0")};
+    if (pr && *pr && strcmp(pr, "0"))
+        o.profile = strcmp(pr, "cpu") ? FID_PROFILE_WALL : FID_PROFILE_CPU;
     if (fid_model_open(&m, argv[1], &o) < 0 || fid_model_set_input_shape(m, dims) < 0) {
         fprintf(stderr, "%s: %s\n", argv[1], (m ? fid_model_error(m) : fid_last_error()));
         return 3;

@@ -103,8 +103,6 @@ static int build_group(fid_graph *g, fid_fuse *f, fid_err *e)
 
 int fid_fuse_find(fid_graph *g, fid_err *e)
 {
-    const char *off = getenv("FID_NO_FUSE");
-    g->no_fuse = off && *off && strcmp(off, "0");
     int n = g->n_file_node, *grp = malloc(sizeof(int) * ((size_t)n + 1));
     if (!grp)
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory");

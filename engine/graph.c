@@ -31,7 +31,8 @@ static void order_outputs(fid_graph *g)
     }
 }
 
-int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads, fid_err *e)
+int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *opt,
+                     fid_err *e)
 {
     *out = NULL;
     fid_graph *g = calloc(1, sizeof *g);
@@ -39,7 +40,9 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
         return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
     g->w = w;
     fid_isa max = fid_cpu_max_isa();
-    fid_kernels_init(&g->k, isa < max ? isa : max);
+    fid_kernels_init(&g->k, opt->isa < max ? opt->isa : max);
+    g->no_fuse = opt->no_fuse;
+    int n_threads = opt->n_threads;
     if (n_threads <= 0) {
         long np = sysconf(_SC_NPROCESSORS_ONLN);
         n_threads = np > 0 ? (int)np : 1;
@@ -79,7 +82,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads
                           w->path);
     }
     order_outputs(g);
-    fid_profile_init(g);
+    fid_profile_init(g, opt->profile);
     int rc = fid_fuse_find(g, e);
     if (rc) {
         fid_graph_destroy(g);

@@ -57,8 +57,8 @@ typedef struct fid_graph {
     int n_file_node;
     fid_fuse *fuse;
     int n_fuse;
-    int fused;                 /* node holds the fused layout (batch 1, FID_NO_FUSE unset) */
-    int no_fuse;
+    int fused;                 /* node holds the fused layout (batch 1, no_fuse unset) */
+    int no_fuse;               /* option: never fuse */
     int input;
     int outputs[16];
     int n_outputs;
@@ -72,15 +72,23 @@ typedef struct fid_graph {
     fid_pool *pool;            /* NULL when n_threads == 1 */
     fid_kernels k;
     double flops;              /* at the current input shape */
-    /* FID_PROFILE=1: per node [ms summed over runs, FLOP], runs; dumped to stderr at
+    /* profiling on: per node [ms summed over runs, FLOP], runs; dumped to stderr at
      * destroy (engine/profile.c). NULL when off. */
     double *prof;
     int prof_runs;
+    int prof_clock;            /* clockid_t of the timings */
 } fid_graph;
 
-/* Build a graph over w (borrowed; must outlive the graph). isa: cap (clamped to the CPU).
- * n_threads <= 0: all cores. */
-int fid_graph_create(fid_graph **out, fid_weights *w, fid_isa isa, int n_threads, fid_err *e);
+typedef struct fid_graph_options {
+    fid_isa isa;   /* cap, clamped to the CPU */
+    int n_threads; /* <= 0: all cores */
+    int no_fuse;   /* 1: never fuse sibling convs */
+    int profile;   /* FID_PROFILE_* (include/faceid.h): 0 off, 1 wall, 2 thread CPU time */
+} fid_graph_options;
+
+/* Build a graph over w (borrowed; must outlive the graph). */
+int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *opt,
+                     fid_err *e);
 void fid_graph_destroy(fid_graph *g);
 /* Set the input shape (rank 4, NCHW): infers every shape, packs weights, plans memory. */
 int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
@@ -88,8 +96,8 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
 float *fid_graph_input(fid_graph *g);
 void fid_graph_run(fid_graph *g);
 
-/* Per-node timing behind FID_PROFILE=1 (engine/profile.c). */
-void fid_profile_init(fid_graph *g);
+/* Per-node timing (engine/profile.c); mode: FID_PROFILE_* (0 off). */
+void fid_profile_init(fid_graph *g, int mode);
 void fid_profile_run(fid_graph *g);
 void fid_profile_dump(fid_graph *g);
 

@@ -22,13 +22,13 @@ _Static_assert((int)FID_STATUS_FORMAT == (int)FID_ERR_FORMAT, "status codes must
 
 int fid_model_open(fid_model **out, const char *path, const fid_model_options *opt)
 {
-    fid_model_options def = {0, NULL, 0};
+    fid_model_options def = {0};
     if (!out || !path)
         return fid_fail(FID_ERR_INVALID_ARG, "fid_model_open: NULL argument");
     *out = NULL;
     if (!opt)
         opt = &def;
-    const char *isa_s = opt->isa ? opt->isa : getenv("FID_ISA");
+    const char *isa_s = opt->isa;
     fid_isa isa = fid_cpu_max_isa();
     if (isa_s && *isa_s) {
         int v = fid_isa_parse(isa_s);
@@ -40,12 +40,17 @@ int fid_model_open(fid_model **out, const char *path, const fid_model_options *o
                               "CPU supports at most '%s'", isa_s, fid_isa_name(isa));
         isa = (fid_isa)v;
     }
+    if (opt->profile < FID_PROFILE_OFF || opt->profile > FID_PROFILE_CPU)
+        return fid_fail(FID_ERR_INVALID_ARG, "profile mode %d (use 0 off, 1 wall time, 2 CPU "
+                        "time)", opt->profile);
     fid_model *m = calloc(1, sizeof *m);
     if (!m)
         return fid_fail(FID_ERR_NOMEM, "out of memory");
     int rc = fid_weights_open(&m->w, path, opt->verify_weights, fid_thread_err());
-    if (rc == FID_OK)
-        rc = fid_graph_create(&m->g, m->w, isa, opt->n_threads, fid_thread_err());
+    if (rc == FID_OK) {
+        const fid_graph_options go = {isa, opt->n_threads, opt->no_fuse != 0, opt->profile};
+        rc = fid_graph_create(&m->g, m->w, &go, fid_thread_err());
+    }
     if (rc != FID_OK) {
         fid_model_close(m);
         return rc;

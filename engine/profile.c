@@ -1,39 +1,37 @@
 /* SPDX-License-Identifier: MIT */
-/* FID_PROFILE=1: time every node of every run and print a per-node table (op, output
- * shape, mean ms, GFLOP/s) plus per-op totals to stderr when the graph is destroyed. */
+/* Profiling (fid_model_options.profile, FID_PROFILE at the CLI): time every node of every
+ * run and print a per-node table (op, output shape, mean ms, GFLOP/s) plus per-op totals to
+ * stderr when the graph is destroyed. */
 #include "graph.h"
+#include "faceid.h" /* FID_PROFILE_* */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* FID_PROFILE=cpu: this thread's CPU time instead of wall time (robust on a busy machine;
- * meaningful with 1 thread only). */
-static clockid_t prof_clock = CLOCK_MONOTONIC;
-
-static double now_ms(void)
+static double now_ms(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(prof_clock, &t);
+    clock_gettime(clock, &t);
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
 }
 
-void fid_profile_init(fid_graph *g)
+/* FID_PROFILE_CPU: this thread's CPU time instead of wall time (robust on a busy machine;
+ * meaningful with 1 thread only). */
+void fid_profile_init(fid_graph *g, int mode)
 {
-    const char *s = getenv("FID_PROFILE");
-    if (s && *s && strcmp(s, "0") && g->n_node > 0)
+    if (mode != FID_PROFILE_OFF && g->n_node > 0)
         g->prof = calloc(2 * (size_t)g->n_node, sizeof(double));
-    if (s && !strcmp(s, "cpu"))
-        prof_clock = CLOCK_THREAD_CPUTIME_ID;
+    g->prof_clock = mode == FID_PROFILE_CPU ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
 }
 
 void fid_profile_run(fid_graph *g)
 {
     for (int i = 0; i < g->n_node; i++) {
-        double t0 = now_ms();
+        double t0 = now_ms(g->prof_clock);
         fid_op_run(g, &g->node[i]);
-        g->prof[2 * i] += now_ms() - t0;
+        g->prof[2 * i] += now_ms(g->prof_clock) - t0;
     }
     g->prof_runs++;
 }

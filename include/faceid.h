@@ -48,10 +48,17 @@ enum { FID_STATUS_OK = 0, FID_STATUS_INVALID_ARG = -1, FID_STATUS_NOMEM = -2,
 
 typedef struct fid_model fid_model;
 
+/* Per-node timing at close (fid_model_options.profile). */
+enum { FID_PROFILE_OFF = 0, FID_PROFILE_WALL = 1, FID_PROFILE_CPU = 2 /* thread CPU time */ };
+
+/* The library reads no environment variables for these: the faceid CLI maps FID_ISA,
+ * FID_NO_FUSE and FID_PROFILE onto them. */
 typedef struct fid_model_options {
     int n_threads;      /* 0 = all cores */
-    const char *isa;    /* NULL = best (or $FID_ISA); "ref", "avx2", "avx512", "neon" */
+    const char *isa;    /* NULL = best; "ref", "avx2", "avx512", "neon" caps the kernels */
     int verify_weights; /* 1 = check every tensor's CRC at open */
+    int no_fuse;        /* 1 = run sibling convs separately (fusion off, for comparison) */
+    int profile;        /* FID_PROFILE_*: per-node timings on stderr when the model closes */
 } fid_model_options;
 
 typedef struct fid_tensor_info {
@@ -145,7 +152,7 @@ typedef struct fid_pipeline_options {
                                mobilefacenet_prelu_512d; "" = no recogniser (detect only) */
     const char *occlusion;  /* NULL or "": none (quality occlusion = NaN, left out) */
     int n_threads;          /* 0: all cores */
-    const char *isa;        /* NULL: best (or $FID_ISA) */
+    const char *isa;        /* NULL: best */
     int det_w, det_h;       /* detector input; 0, 0 = auto from the image size */
     float det_thresh;       /* 0.5 */
     float nms_iou;          /* 0.4 */
@@ -154,6 +161,7 @@ typedef struct fid_pipeline_options {
     int flip_tta;           /* 1: embed = normalise(f(crop) + f(mirror(crop))) */
     int need_models;        /* FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER)
                                (0 = both); the occlusion model follows `occlusion` */
+    int no_fuse, profile;   /* as in fid_model_options, for every model */
 } fid_pipeline_options;
 
 typedef struct fid_face {

@@ -102,7 +102,7 @@ static int write_model(const char *path)
 static void check_model(const char *path, const char *isa, int threads)
 {
     fid_model *m;
-    fid_model_options o = {threads, isa, 0};
+    fid_model_options o = {.n_threads = threads, .isa = isa};
     if (fid_model_open(&m, path, &o) < 0) {
         CHECK(0, "open denormal model (isa %s): %s", isa ? isa : "best", fid_last_error());
         return;

@@ -22,7 +22,7 @@ static void check_model(const char *path)
 {
     static const char *isas[] = {"ref", NULL};
     for (int k = 0; k < 2; k++) {
-        fid_model_options o = {1, isas[k], 0};
+        fid_model_options o = {.n_threads = 1, .isa = isas[k]};
         fid_model *m = NULL;
         int rc = fid_model_open(&m, path, &o);
         const char *msg = fid_last_error(); /* a failed open has no handle */

@@ -72,14 +72,15 @@ static float *read_f32(const char *dir, const char *file, size_t numel)
     return v;
 }
 
-/* Runs one case at one ISA/thread count; returns a malloc'd copy of all outputs. */
+/* Runs one case at one ISA/thread count (no_fuse: sibling-conv fusion off); returns a
+ * malloc'd copy of all outputs. */
 static float *run_case(const char *models, const char *golden, const gcase *c, const char *isa,
-                       int threads, double *ms)
+                       int threads, int no_fuse, double *ms)
 {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s.fidw", models, c->model);
     fid_model *m;
-    fid_model_options o = {threads, isa, 0};
+    fid_model_options o = {.n_threads = threads, .isa = isa, .no_fuse = no_fuse};
     if (fid_model_open(&m, p, &o) < 0) {
         CHECK(0, "%s: %s", c->model, fid_last_error());
         return NULL;
@@ -168,10 +169,10 @@ static double rel_err(const float *a, const float *b, size_t n)
 }
 
 /* Node count of the planned graph at batch `batch` ("nodes: N" of fid_model_describe). */
-static int planned_nodes(const char *path, const gcase *c, int batch)
+static int planned_nodes(const char *path, const gcase *c, int batch, int no_fuse)
 {
     fid_model *m;
-    fid_model_options o = {1, NULL, 0};
+    fid_model_options o = {.n_threads = 1, .no_fuse = no_fuse};
     int dims[4] = {batch, c->in.dims[1], c->in.dims[2], c->in.dims[3]}, n = -1;
     char buf[8192];
     if (fid_model_open(&m, path, &o) < 0)
@@ -185,7 +186,7 @@ static int planned_nodes(const char *path, const gcase *c, int batch)
 }
 
 /* Sibling-conv fusion (engine/fuse.c): the fused graph must match the file's graph
- * (FID_NO_FUSE=1) and must really be fused for SCRFD; at batch 2 the engine falls back to
+ * (option no_fuse) and must really be fused for SCRFD; at batch 2 the engine falls back to
  * the file's nodes and must give each image the batch-1 result, and switching back to
  * batch 1 must give the fused result again bit for bit. */
 static void check_fusion(const char *models, const char *golden, const gcase *c,
@@ -194,12 +195,10 @@ static void check_fusion(const char *models, const char *golden, const gcase *c,
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.fidw", models, c->model);
     double ms;
-    setenv("FID_NO_FUSE", "1", 1);
-    float *plain = run_case(models, golden, c, isa, 1, &ms);
-    int plain_nodes = planned_nodes(path, c, 1);
-    unsetenv("FID_NO_FUSE");
-    int fused_nodes = planned_nodes(path, c, 1);
-    CHECK(plain && rel_err(fused, plain, total) <= 1e-5, "%s: fused and FID_NO_FUSE=1 outputs "
+    float *plain = run_case(models, golden, c, isa, 1, 1, &ms);
+    int plain_nodes = planned_nodes(path, c, 1, 1);
+    int fused_nodes = planned_nodes(path, c, 1, 0);
+    CHECK(plain && rel_err(fused, plain, total) <= 1e-5, "%s: fused and no_fuse outputs "
           "differ (rel err %.3g)", c->model, plain ? rel_err(fused, plain, total) : -1.0);
     free(plain);
     int scrfd = !strncmp(c->model, "det_", 4) || !strncmp(c->model, "scrfd", 5);
@@ -210,7 +209,7 @@ static void check_fusion(const char *models, const char *golden, const gcase *c,
     if (strcmp(c->model, "det_500m"))
         return;
     fid_model *m;
-    fid_model_options o = {1, isa, 0};
+    fid_model_options o = {.n_threads = 1, .isa = isa};
     int d1[4] = {1, c->in.dims[1], c->in.dims[2], c->in.dims[3]};
     int d2[4] = {2, d1[1], d1[2], d1[3]};
     float *x = read_f32(golden, c->in.file, c->in.numel);
@@ -300,7 +299,7 @@ int main(void)
             if (l == 1 && !strcmp(cpu, "ref"))
                 break;
             double ms = 0;
-            float *y = run_case(models, golden, &c, isas[l], 2, &ms);
+            float *y = run_case(models, golden, &c, isas[l], 2, 0, &ms);
             if (!y)
                 break;
             printf("  %s: %.1f ms (2 threads)\n", isas[l], ms);
@@ -313,7 +312,7 @@ int main(void)
         }
         if (best) { /* thread-count invariance at the best ISA */
             double ms;
-            float *y1 = run_case(models, golden, &c, best_isa, 1, &ms);
+            float *y1 = run_case(models, golden, &c, best_isa, 1, 0, &ms);
             size_t total = 0;
             for (int i = 0; i < c.n_out; i++)
                 total += c.out[i].numel;

@@ -16,7 +16,8 @@ class PipelineOptions(C.Structure):
                 ("occlusion", C.c_char_p), ("n_threads", C.c_int), ("isa", C.c_char_p),
                 ("det_w", C.c_int), ("det_h", C.c_int), ("det_thresh", C.c_float),
                 ("nms_iou", C.c_float), ("min_face", C.c_float), ("max_faces", C.c_int),
-                ("flip_tta", C.c_int), ("need_models", C.c_int)]
+                ("flip_tta", C.c_int), ("need_models", C.c_int), ("no_fuse", C.c_int),
+                ("profile", C.c_int)]
 
 
 class Face(C.Structure):

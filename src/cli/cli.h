@@ -44,6 +44,17 @@ typedef struct cli_opts {
  * cli_value(). Return 1 if handled, 0 if unknown, -1 on error (message already printed). */
 typedef int (*cli_flag_fn)(void *ctx, int argc, char **argv, int *i);
 
+/* Engine settings from the environment (README): FID_ISA caps the kernels (--isa wins),
+ * FID_NO_FUSE=1 keeps sibling convs unfused, FID_PROFILE=1|cpu prints per-node timings
+ * when a model closes. cli_engine_env() is the only place the CLI reads them; the library
+ * reads no environment for them. */
+typedef struct cli_engine_env {
+    const char *isa; /* NULL: unset */
+    int no_fuse;
+    int profile;     /* FID_PROFILE_* */
+} cli_engine_env;
+cli_engine_env cli_engine_from_env(void);
+
 /* Parse argv: common flags, command flags via fn (may be NULL), positionals. Returns CLI_OK
  * or CLI_USAGE (message printed). Call cli_opts_free afterwards. */
 int cli_parse(int argc, char **argv, cli_opts *o, cli_flag_fn fn, void *ctx);

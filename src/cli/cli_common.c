@@ -89,6 +89,19 @@ void cli_common_help(FILE *f)
             "  -h, --help            this help\n");
 }
 
+cli_engine_env cli_engine_from_env(void)
+{
+    cli_engine_env v = {NULL, 0, FID_PROFILE_OFF};
+    const char *s = getenv("FID_ISA");
+    v.isa = s && *s ? s : NULL;
+    s = getenv("FID_NO_FUSE");
+    v.no_fuse = s && *s && strcmp(s, "0");
+    s = getenv("FID_PROFILE");
+    if (s && *s && strcmp(s, "0"))
+        v.profile = !strcmp(s, "cpu") ? FID_PROFILE_CPU : FID_PROFILE_WALL;
+    return v;
+}
+
 static int common_flag(cli_opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v;
@@ -148,6 +161,8 @@ int cli_parse(int argc, char **argv, cli_opts *o, cli_flag_fn fn, void *ctx)
 {
     memset(o, 0, sizeof *o);
     fid_pipeline_options_default(&o->po);
+    const cli_engine_env env = cli_engine_from_env();
+    o->po.isa = env.isa, o->po.no_fuse = env.no_fuse, o->po.profile = env.profile;
     o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
     if (!o->pos) {
         cli_err("out of memory");

@@ -42,8 +42,7 @@ void cli_env_json(cli_json *j)
             cli_json_str(j, NULL, levels[k]);
     }
     cli_json_arr_end(j);
-    const char *env = getenv("FID_ISA");
-    cli_json_str(j, "fid_isa_env", env && *env ? env : NULL);
+    cli_json_str(j, "fid_isa_env", cli_engine_from_env().isa);
 #if defined(__x86_64__) || defined(__i386__)
     cli_json_arr(j, "cpu_features");
     static const struct { const char *name; int on; } feat[] = {
@@ -110,8 +109,7 @@ int cmd_doctor(int argc, char **argv)
     cli_json_str(&js, "type", "doctor");
     cli_json_str(&js, "version", FACEID_VERSION);
     cli_env_json(&js);
-    const char *env = getenv("FID_ISA");
-    cli_json_str(&js, "selected_isa", o.po.isa ? o.po.isa : env && *env ? env : fid_cpu_isa());
+    cli_json_str(&js, "selected_isa", o.po.isa ? o.po.isa : fid_cpu_isa()); /* flag or FID_ISA */
     cli_json_str(&js, "models_dir", dir);
     cli_json_bool(&js, "models_dir_exists", dir_ok);
     cli_json_arr(&js, "models_found"); /* names of the .fidw files, directory order */

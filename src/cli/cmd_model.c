@@ -76,7 +76,10 @@ static int parse_opts(int argc, char **argv, opts *o)
 
 static int open_model(const opts *o, int verify, fid_model **m)
 {
-    fid_model_options mo = {o->threads, o->isa, verify};
+    const cli_engine_env env = cli_engine_from_env();
+    fid_model_options mo = {.n_threads = o->threads, .isa = o->isa ? o->isa : env.isa,
+                            .verify_weights = verify, .no_fuse = env.no_fuse,
+                            .profile = env.profile};
     int rc = fid_model_open(m, o->model, &mo);
     if (rc < 0) {
         fprintf(stderr, "faceid: %s\n", fid_last_error());

@@ -26,7 +26,9 @@ static int model_record(const char *path, int info)
         cli_json_error(stdout, path, "cannot read the model file");
         return -1;
     }
-    fid_model_options mo = {1, NULL, 0};
+    const cli_engine_env env = cli_engine_from_env();
+    fid_model_options mo = {.n_threads = 1, .isa = env.isa, .no_fuse = env.no_fuse,
+                            .profile = env.profile};
     if (fid_model_open(&m, path, &mo) < 0) {
         cli_json_error(stdout, path, fid_last_error());
         return -1;

@@ -174,7 +174,8 @@ static int open_one(fid_pipeline *p, int which, const char *name)
         return fid_pipe_fail(p, FID_STATUS_IO, "%s '%s' not found: %s (models dir: %s; set "
                              "--models or $FACEID_MODELS)", role_name[which], name, path,
                              fid_models_dir(&p->o));
-    fid_model_options mo = {p->o.n_threads, p->o.isa, 0};
+    fid_model_options mo = {.n_threads = p->o.n_threads, .isa = p->o.isa,
+                            .no_fuse = p->o.no_fuse, .profile = p->o.profile};
     int rc = fid_model_open(&p->m[which], path, &mo);
     if (rc < 0)
         return fid_pipe_fail(p, rc, "%s '%s': %s", role_name[which], name, fid_last_error());

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     /* The reference kernels by default: the target is the loader/planner/op drivers, and the
      * SIMD kernels have their own checks (FID_FUZZ_ISA=avx512 etc. to fuzz them too). */
     const char *isa = getenv("FID_FUZZ_ISA");
-    fid_model_options o = {1, isa ? isa : "ref", 0};
+    fid_model_options o = {.n_threads = 1, .isa = isa ? isa : "ref"};
     fid_model *md = NULL;
     if (fid_model_open(&md, path, &o) == 0) {
         fid_tensor_info in;
