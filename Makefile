@@ -1,5 +1,5 @@
 # faceid — plain GNU make. Outputs go to build/ (or $(B) for variant builds).
-# Targets: all test check asan bench models golden neon clean  (see README.md)
+# Targets: all test check asan tsan bench models golden neon clean  (see README.md)
 CC      ?= cc
 B       ?= build
 OMP     ?= 1
@@ -148,12 +148,22 @@ golden: models
 test: all models golden
 	B=$(B) SHARED=$(SHARED) tests/run.sh
 	$(MAKE) asan
+	$(MAKE) tsan
 
 check: test
 
 asan:
 	$(MAKE) B=build-asan SAN=address,undefined DEBUG=1 OMP=1 all
 	B=build-asan SHARED=$(SHARED) MODELS=$(B)/models GOLDEN=$(B)/golden FAST=1 tests/run.sh
+
+# ThreadSanitizer on the threading tests: the engine's pool, and two face pipelines in two
+# threads re-planning their detectors at once. Any report fails (halt_on_error).
+TSAN_TESTS := build-tsan/tests/test_pool build-tsan/tests/test_threads
+tsan:
+	$(MAKE) B=build-tsan SAN=thread OMP=0 VIDEO=0 GALLERY=0 PDF=0 URL=0 $(TSAN_TESTS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/test_pool
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" SHARED=$(SHARED) \
+	    MODELS=$(B)/models build-tsan/tests/test_threads
 
 # NEON kernels: cross-compiled for aarch64 and run under qemu-user.
 neon:
@@ -214,7 +224,7 @@ uninstall:
 	rm -rf $(DEST)/share/faceid
 
 clean:
-	rm -rf build build-asan build-neon
+	rm -rf build build-asan build-tsan build-neon
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
