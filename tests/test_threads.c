@@ -48,7 +48,7 @@ static int open_pipeline(fid_pipeline **p, int threads, char *err, size_t cap)
     o.n_threads = threads; /* > 1: the engine's own worker pool runs too */
     int rc = fid_pipeline_open(p, &o);
     if (rc < 0)
-        snprintf(err, cap, "open: %s", fid_pipeline_last_error(NULL));
+        snprintf(err, cap, "open: %s", fid_last_error());
     return rc;
 }
 
@@ -104,7 +104,7 @@ int main(void)
             char path[1024];
             snprintf(path, sizeof path, "%s/data/%s", shared, images[t][k]);
             CHECK(fid_image_load(path, &w[t].img[k]) == 0, "load %s: %s", path,
-                  fid_pipeline_last_error(NULL));
+                  fid_last_error());
         }
     }
     /* reference: one pipeline, one thread at a time */
