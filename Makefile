@@ -165,14 +165,16 @@ tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" SHARED=$(SHARED) \
 	    MODELS=$(B)/models build-tsan/tests/test_threads
 
-# NEON kernels: cross-compiled for aarch64 and run under qemu-user.
+# NEON kernels: cross-compiled for aarch64 and run under qemu-user (NEON_B: its own tree, so
+# parallel runs from different worktrees or jobs do not collide).
+NEON_B  ?= build-neon
 neon:
-	$(MAKE) B=build-neon CC=aarch64-linux-gnu-gcc ARCH=aarch64 OMP=0 PKG_LIBS= PKG_CFLAGS= \
-	    build-neon/libkernels.a
-	@mkdir -p build-neon/tests
-	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) $(INC_kernels) -Itests -o build-neon/tests/check_kernels \
-	    tests/check_kernels.c build-neon/libkernels.a -lm
-	qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/tests/check_kernels
+	$(MAKE) B=$(NEON_B) CC=aarch64-linux-gnu-gcc ARCH=aarch64 OMP=0 PKG_LIBS= PKG_CFLAGS= \
+	    $(NEON_B)/libkernels.a
+	@mkdir -p $(NEON_B)/tests
+	aarch64-linux-gnu-gcc $(filter-out -fopenmp,$(CFLAGS)) $(INC_kernels) -Itests -o $(NEON_B)/tests/check_kernels \
+	    tests/check_kernels.c $(NEON_B)/libkernels.a -lm
+	qemu-aarch64 -L /usr/aarch64-linux-gnu $(NEON_B)/tests/check_kernels
 
 # libFuzzer harnesses (clang, ASan+UBSan), kept out of `make test`: FUZZ_TIME seconds each.
 FUZZ_B  ?= build-fuzz
@@ -224,7 +226,7 @@ uninstall:
 	rm -rf $(DEST)/share/faceid
 
 clean:
-	rm -rf build build-asan build-tsan build-neon
+	rm -rf build build-asan build-tsan $(NEON_B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -94,8 +94,9 @@ int main(int argc, char **argv)
             double ms, cpu;
             TIME_IT(ms, cpu, for (int t = 0; t < pl.n_tiles; t++)
                                  k.conv_tile(&d, &pl, packed, x, y, &ep, scratch, t));
-            printf("conv\t%s\t%s\t%.3f\t%.1f\t%d\t%d\t%.3f\t%.1f\n", fid_isa_name(k.isa),
-                   c->name, ms, 2 * kc_conv_macs(&d) / ms * 1e-6, pl.algo, pl.n_tiles, cpu,
+            printf("conv\t%s\t%s\t%.3f\t%.1f\t%s\t%d\t%.3f\t%.1f\n", fid_isa_name(k.isa),
+                   c->name, ms, 2 * kc_conv_macs(&d) / ms * 1e-6, k.conv_algo_name(pl.algo),
+                   pl.n_tiles, cpu,
                    2 * kc_conv_macs(&d) / cpu * 1e-6);
             fflush(stdout);
             free(x), free(y), free(bias), free(slope), free(w), free(packed), free(scratch);

@@ -54,8 +54,8 @@ void fid_profile_dump(fid_graph *g)
         snprintf(shape, sizeof shape, "%dx%dx%dx%d", y->dims[0], y->dims[1], y->dims[2],
                  y->dims[3]);
         if (n->op == FID_OP_CONV2D)
-            snprintf(conv, sizeof conv, "c%d k%dx%d s%d g%d algo%d", n->cd.c_in, n->cd.kh,
-                     n->cd.kw, n->cd.sh, n->cd.group, n->plan.algo);
+            snprintf(conv, sizeof conv, "c%d k%dx%d s%d g%d %s", n->cd.c_in, n->cd.kh,
+                     n->cd.kw, n->cd.sh, n->cd.group, g->k.conv_algo_name(n->plan.algo));
         fprintf(stderr, "%4d %-10s %-22s %-26s %9.4f %8.1f\n", i, fid_op_name(n->op), shape,
                 conv, ms, ms > 0 ? fl / (ms * 1e6) : 0.0);
         op_ms[n->op] += ms;

@@ -35,7 +35,7 @@ typedef struct fid_conv_desc {
 
 /* Filled by conv_plan: how this ISA will run a conv of this shape. */
 typedef struct fid_conv_plan {
-    int algo;              /* kernel-private algorithm id */
+    int algo;              /* kernel-private algorithm id (conv_algo_name gives its name) */
     int n_tiles;           /* independent work items per image; each writes disjoint output */
     size_t packed_floats;  /* size of the packed-weight buffer conv_pack writes */
     size_t scratch_floats; /* per-thread scratch conv_tile may use */
@@ -55,7 +55,9 @@ typedef struct fid_kernels {
 
     /* --- convolution (incl. depthwise, 1x1, strided, dilated). Threading: the engine
      * calls conv_tile for tile in [0, n_tiles) from any thread; the result must not depend
-     * on which thread runs which tile. */
+     * on which thread runs which tile. conv_plan picks the algorithm: the reference has one
+     * (direct loops); the SIMD levels pick from one table (kernels/conv.inc lists the
+     * algorithms and when each is chosen). */
     void (*conv_plan)(const fid_conv_desc *d, fid_conv_plan *plan);
     /* w: [c_out, c_in/group, kh, kw] as in ONNX; packed: plan->packed_floats floats,
      * 64-byte aligned. Runs once at prepare time. */
@@ -66,6 +68,8 @@ typedef struct fid_kernels {
     void (*conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan, const float *packed,
                       const float *x, float *y, const fid_epilogue *ep, float *scratch,
                       int tile);
+    /* Name of a plan's algo ("winograd", "direct", ...; "ref" on the reference). */
+    const char *(*conv_algo_name)(int algo);
 
     /* --- fully connected: y[m, n] = epi_n(sum_k x[m,k] * w[n,k]) for n in [n0, n1),
      * m in [0, M). x: [M, K], w: [N, K] row-major, y: [M, N]; ep indexed by n. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* NEON (AArch64 Advanced SIMD) shim for the shared kernel templates (kernels/tmpl_*.h).
+/* NEON (AArch64 Advanced SIMD) shim for the shared kernel templates (kernels/table.inc).
  * Include only from *_neon.c files. Tails go through a small stack buffer. */
 #ifndef FID_SIMD_NEON_H
 #define FID_SIMD_NEON_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* AVX2+FMA shim for the shared kernel templates (kernels/tmpl_*.h). Include only from
+/* AVX2+FMA shim for the shared kernel templates (kernels/table.inc). Include only from
  * *_avx2.c files: every helper is static inline and compiled with AVX2 flags. */
 #ifndef FID_SIMD_AVX2_H
 #define FID_SIMD_AVX2_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* AVX-512 shim for the shared kernel templates (kernels/tmpl_*.h). Include only from
+/* AVX-512 shim for the shared kernel templates (kernels/table.inc). Include only from
  * *_avx512.c files: every helper is static inline and compiled with AVX-512 flags. */
 #ifndef FID_SIMD_AVX512_H
 #define FID_SIMD_AVX512_H
