@@ -202,6 +202,9 @@ FID_API int fid_embed_dim(const fid_pipeline *p); /* [none] 0 if no recogniser *
 /* [none] Default verification threshold of the loaded recogniser: cosine >= it means "same
  * person" (0 without a recogniser). Measured per model; calibrate for your own data. */
 FID_API float fid_pipeline_threshold(const fid_pipeline *p);
+/* [none] The same default for a recogniser by its model id ("<name>:<hash>" or "<name>"), e.g.
+ * from an embeddings file, without loading it; NULL or unknown: the ArcFace default. */
+FID_API float fid_recognizer_threshold(const char *model_id);
 /* [none] Identity of the loaded model of a role: "<name>:<16 hex digits of a 64-bit content
  * hash of the .fidw file>" (NULL if not loaded). Stable across machines; stored with every
  * embedding (galleries refuse others). */

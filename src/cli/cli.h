@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* faceid CLI internals shared by every subcommand: exit codes, common flags, opening the
- * pipeline, input enumeration, JSON/CSV writers, logging and the stderr progress bar.
+/* faceid CLI internals shared by every subcommand: exit codes, the command table types and the
+ * shared prologue, the per-image worker, record writers, JSON/CSV output and logging.
  *
  * How to add a command:
- *   1. create src/cli/cmd_NAME.c with `int cmd_NAME(int argc, char **argv)` (argv[0] is the
- *      first argument after NAME) and declare it below;
- *   2. add one line {"NAME", cmd_NAME, "one-line help"} to the table in main.c;
- *   3. parse with cli_parse(): it handles the common flags, --help and positionals, and calls
- *      your callback for anything else. On --help print your usage, then cli_common_help().
- *   Records go to stdout (cli_json_* / cli_csv_*), messages to stderr (cli_err/cli_info).
- *   Only faceid.h may be used from here: the CLI is a client of the public API. */
+ *   1. create src/cli/cmd_NAME.c defining `const cli_cmd cli_cmd_NAME = {...}`: name, summary,
+ *      usage, about, its flags (typed, stored into the command's option struct), arity, the
+ *      common flag groups it takes, the models it needs, and run();
+ *   2. declare it below and add &cli_cmd_NAME to the list in main.c.
+ *   The prologue (cli_main) parses, prints --help from the table, checks arity and format,
+ *   collects inputs, opens the pipeline; run() gets it all in a cli_run. Records go to stdout
+ *   (cli_json_* / cli_csv_*), messages to stderr (cli_err/cli_info). Only faceid.h may be used
+ *   from here: the CLI is a client of the public API. */
 #ifndef FID_CLI_H
 #define FID_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "faceid.h"
@@ -27,27 +29,110 @@ enum {
     CLI_PARTIAL = 5, /* finished, but one or more inputs failed (error records written) */
 };
 
-/* Parsed common flags. Command-specific flags go through the cli_parse callback. */
+/* ---- the command table ---- */
+
+/* Groups of common flags a command takes (listed under "common options" in its help). */
+enum {
+    CLI_G_MODELS = 1 << 0,   /* --models */
+    CLI_G_ENGINE = 1 << 1,   /* --threads --isa */
+    CLI_G_PIPELINE = 1 << 2, /* --detector --recognizer --occlusion --det-size --det-thresh
+                                --min-face --max-faces --flip (with MODELS and ENGINE) */
+    CLI_G_QUALITY = 1 << 3,  /* --min-quality */
+    CLI_G_CSV = 1 << 4,      /* --format jsonl|csv (without it only JSONL is accepted) */
+    CLI_G_LIST = 1 << 5,     /* --files-from FILE|- */
+    CLI_G_ALIGNED = 1 << 6,  /* --aligned: inputs are aligned crops, no detector needed */
+    CLI_G_CROPS = 1 << 7,    /* --crops DIR (created before the run) */
+    CLI_G_FACES = CLI_G_MODELS | CLI_G_ENGINE | CLI_G_PIPELINE | CLI_G_QUALITY,
+};
+
+/* How a flag's value is stored (at `off` in the command's option struct). */
+typedef enum cli_kind {
+    CLI_SWITCH, /* int = 1 */
+    CLI_STR,    /* const char * (points into argv) */
+    CLI_INT,    /* int in [lo, hi] */
+    CLI_FLOAT,  /* float in [lo, hi] */
+    CLI_DOUBLE, /* double, parsed as a float in [lo, hi] */
+    CLI_CHOICE, /* int = index of the value in choices */
+    CLI_CALL,   /* call(opts, value); value NULL for a switch (arg NULL) */
+} cli_kind;
+
+typedef struct cli_flag {
+    const char *name;  /* "--top-k" */
+    const char *alias; /* "-g", or NULL */
+    const char *arg;   /* value placeholder ("K"); NULL: a switch */
+    const char *help;  /* "\n" starts a continuation line */
+    cli_kind kind;
+    size_t off;
+    float lo, hi;                       /* CLI_INT / CLI_FLOAT / CLI_DOUBLE */
+    const char *const *choices;         /* CLI_CHOICE, NULL-terminated */
+    int (*call)(void *opts, const char *value); /* CLI_CALL: 0 ok, -1 (message printed) */
+    unsigned groups;                    /* common flags: the CLI_G_* groups that take it */
+} cli_flag;
+
+/* A table row: name, alias, arg, help, kind, offset, then any of .lo .hi .choices .call. */
+#define CLI_FLAG(n, a, ar, h, k, o, ...) \
+    {.name = (n), .alias = (a), .arg = (ar), .help = (h), .kind = (k), .off = (o), __VA_ARGS__}
+
+/* Parsed common flags and positionals. */
 typedef struct cli_opts {
-    fid_pipeline_options po; /* --models --detector --recognizer --occlusion --threads --isa
-                                --det-size --det-thresh --min-face --max-faces --flip */
+    fid_pipeline_options po; /* --models --detector ... --flip */
     float min_quality;       /* --min-quality Q, 0 = off */
     int csv;                 /* --format csv (default jsonl) */
+    int aligned;             /* --aligned */
+    const char *crops;       /* --crops DIR */
     const char *files_from;  /* --files-from FILE|- */
     int quiet;               /* -q/--quiet: no info messages, no progress bar */
-    int help;                /* --help/-h was given */
-    const char **pos;        /* positional arguments (points into argv) */
+    const char **pos;        /* positional arguments (point into argv) */
     int n_pos;
 } cli_opts;
 
-/* Callback for command-specific flags: argv[*i] is the flag; consume a value with
- * cli_value(). Return 1 if handled, 0 if unknown, -1 on error (message already printed). */
-typedef int (*cli_flag_fn)(void *ctx, int argc, char **argv, int *i);
+/* Inputs: positionals after the fixed ones (files, or directories walked recursively keeping
+ * .jpg .jpeg .png .webp .bmp, sorted by path) then --files-from lines, in that order. */
+typedef struct cli_inputs {
+    char **path;
+    int n, cap;
+} cli_inputs;
+
+typedef struct cli_cmd cli_cmd;
+
+/* What the prologue hands a command's run(). */
+typedef struct cli_run {
+    const cli_cmd *cmd;
+    cli_opts o;
+    void *opts;        /* the command's option struct (cmd->opts_size bytes, cmd->init) */
+    int need;          /* models to open (FID_ROLE_BIT); check() may change it */
+    fid_pipeline *p;   /* open when need != 0 */
+    cli_inputs in;     /* collected when cmd->inputs */
+} cli_run;
+
+struct cli_cmd {
+    const char *name, *alias; /* alias: a second name (e.g. search), or NULL */
+    const char *summary;      /* one line for `faceid help` */
+    const char *usage;        /* synopsis lines without "usage: ", '\n'-separated */
+    const char *about;        /* what it does, its records and exit codes (indented lines) */
+    const cli_flag *flags;    /* command flags, ended by {NULL} (NULL: none) */
+    unsigned common;          /* CLI_G_* groups */
+    int min_pos, max_pos;     /* positionals (max -1: any); --files-from counts as one */
+    int fixed;                /* leading positionals that are not inputs (e.g. GALLERY.db) */
+    int inputs;               /* 1: collect image inputs (walk directories, --files-from) */
+    const char *want;         /* arity message: "<name>: want <want> (see --help)" */
+    int need;                 /* models to open: FID_ROLE_BIT(...) | ...; 0: none */
+    size_t opts_size;
+    void (*init)(void *opts); /* option defaults (NULL: all zero) */
+    int (*check)(cli_run *r); /* cross-flag rules after parsing (may set r->need); NULL: none */
+    int (*run)(cli_run *r);   /* returns the exit code */
+};
+
+/* Run one command: parse argv (after the command name), --help, arity, inputs, pipeline, run,
+ * flush stdout, clean up. Returns the exit code. */
+int cli_main(const cli_cmd *c, int argc, char **argv);
+/* Help from the table: `faceid CMD --help`. */
+void cli_print_help(const cli_cmd *c, FILE *f);
 
 /* Engine settings from the environment (README): FID_ISA caps the kernels (--isa wins),
  * FID_NO_FUSE=1 keeps sibling convs unfused, FID_PROFILE=1|cpu prints per-node timings
- * when a model closes. cli_engine_env() is the only place the CLI reads them; the library
- * reads no environment for them. */
+ * when a model closes. cli_engine_from_env() is the only place the CLI reads them (the
+ * prologue puts them into cli_opts.po before parsing); the library reads no environment. */
 typedef struct cli_engine_env {
     const char *isa; /* NULL: unset */
     int no_fuse;
@@ -55,31 +140,61 @@ typedef struct cli_engine_env {
 } cli_engine_env;
 cli_engine_env cli_engine_from_env(void);
 
-/* Parse argv: common flags, command flags via fn (may be NULL), positionals. Returns CLI_OK
- * or CLI_USAGE (message printed). Call cli_opts_free afterwards. */
-int cli_parse(int argc, char **argv, cli_opts *o, cli_flag_fn fn, void *ctx);
-void cli_opts_free(cli_opts *o);
-/* The value after flag argv[*i] (advances *i), or NULL with a message if missing. */
-const char *cli_value(int argc, char **argv, int *i);
 /* Strict numeric parsing of a flag value; 0 ok, -1 (message printed). */
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
 int cli_parse_float(const char *flag, const char *s, float lo, float hi, float *out);
 /* "auto" → 0x0, "640" → 640x640, "640x480" → W x H. */
 int cli_parse_det_size(const char *s, int *w, int *h);
-void cli_common_help(FILE *f);
 
-/* Open the pipeline from o->po; on failure prints the reason, returns CLI_MODEL. */
-int cli_open_pipeline(const cli_opts *o, fid_pipeline **p);
-
-/* Inputs: positionals (files, or directories walked recursively keeping image extensions
- * .jpg .jpeg .png .webp .bmp, sorted by path) then --files-from lines, in that order.
- * A missing path is kept (it becomes an error record). Returns CLI_OK or CLI_IO/CLI_USAGE. */
-typedef struct cli_inputs {
-    char **path;
-    int n, cap;
-} cli_inputs;
-int cli_collect_inputs(const cli_opts *o, cli_inputs *in);
+int cli_collect_inputs(const cli_opts *o, int skip, cli_inputs *in);
 void cli_inputs_free(cli_inputs *in);
+/* Name of the directory containing path ("" if none). */
+const char *cli_parent_name(const char *path, char *buf, size_t n);
+
+/* ---- the per-image worker: load → detect → filter → embed ---- */
+
+typedef struct cli_work {
+    /* settings (cli_work_init) */
+    fid_pipeline *p;
+    int embed;        /* embed kept faces */
+    int aligned;      /* the image is one aligned 112x112 crop: no detection */
+    int largest;      /* keep only the largest face */
+    float min_quality;
+    int cap, dim;
+    /* the last image */
+    fid_image img;
+    fid_face *faces;  /* [cap] every detection (detector order) */
+    int n_det;
+    int *keep;        /* [cap] detector index of each kept face */
+    int n_keep, n_skipped; /* kept; dropped by min_quality */
+    int n_done;       /* detections handled before a failure (their records may be written) */
+    float *emb;       /* [cap, dim]: embedding of kept face k at emb + k * dim */
+} cli_work;
+
+/* cap: faces per image (max_faces, else 1024). 0 or -1 (message printed). */
+int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, int largest);
+void cli_work_free(cli_work *w);
+/* Load path (kept in w->img until the next call) and process it. 0 ok (n_keep may be 0), -1
+ * the input failed: message in msg. */
+int cli_work_file(cli_work *w, const char *path, char *msg, size_t n);
+/* Process a decoded image (not owned). */
+int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n);
+/* The face with the largest box area (-1 if n == 0). */
+int cli_largest_face(const fid_face *f, int n);
+
+/* Embedding of the largest face of each distinct path, computed once (pairs files reuse
+ * images). Returns it, or NULL with *err (the cached failure). *fresh = 1 on the first look. */
+typedef struct cli_emb_cache {
+    char **path;
+    char **err;  /* NULL if ok */
+    float *emb;  /* [n, dim] */
+    int n, cap, dim;
+} cli_emb_cache;
+const float *cli_cache_get(cli_emb_cache *c, cli_work *w, const char *path, const char **err,
+                           int *fresh);
+void cli_cache_free(cli_emb_cache *c);
+
+/* ---- output ---- */
 
 /* Tiny streaming JSON writer: one record = one line. Keys are NULL inside arrays. */
 typedef struct cli_json {
@@ -103,6 +218,20 @@ void cli_json_write_string(FILE *f, const char *s);
 /* Convenience: {"type":"error","file":file,"error":msg}. */
 void cli_json_error(FILE *f, const char *file, const char *msg);
 
+/* Face records (cli_record.c), the one writer of boxes and face fields. */
+void cli_face_box(const fid_face *f, float b[4]);
+void cli_json_bbox(cli_json *j, const float b[4]); /* "bbox":[x0,y0,x1,y1] */
+/* Opens a record {"type":type,"file":file,"face":index,"bbox":[..]} (index < 0: no "face");
+ * the caller adds its fields and calls cli_json_end. */
+void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, int index,
+                     const float box[4]);
+/* "landmarks":[[x,y]x5],"quality":{size,pose,...,laplacian_var} */
+void cli_json_face_detail(cli_json *j, const fid_face *f);
+/* CSV face rows: header, then one row per face (embedding columns when emb != NULL). */
+void cli_face_csv_header(FILE *f, int dim);
+void cli_face_csv_row(FILE *f, const char *file, int index, const fid_face *fc,
+                      const char *det_model, const char *model, const float *emb, int dim);
+
 /* CSV (RFC 4180 quoting when needed). */
 void cli_csv_str(FILE *f, int first, const char *v);
 void cli_csv_num(FILE *f, int first, double v); /* NaN → empty */
@@ -122,46 +251,22 @@ double cli_now_ms(void);
 /* RGB8 w x h → PNG file; 0 or -1 (message printed). */
 int cli_write_png(const char *path, const unsigned char *rgb, int w, int h);
 
-/* Per-image face processing shared by detect and embed (cli_face.c). */
-typedef struct cli_face_job {
-    const cli_opts *o;
-    fid_pipeline *p;
-    int embed;          /* add "embedding" + "model" to face records */
-    const char *crops;  /* --crops DIR or NULL */
-    fid_face *faces;    /* cap entries, from cli_face_job_init */
-    float *emb;
-    int cap;
-    int index;          /* input number (crop file names) */
-} cli_face_job;
-int cli_face_job_init(cli_face_job *j, const cli_opts *o, fid_pipeline *p, int embed);
-void cli_face_job_free(cli_face_job *j);
-void cli_face_csv_header(const cli_face_job *j, FILE *f);
-/* Load + detect (+ embed) one input and write its records. 0 ok, -1 the input failed (an
- * error record / message was written), -2 a fatal output error (stop the command). */
-int cli_face_process(cli_face_job *j, const char *path, FILE *f);
-/* The detect/embed command loop (cmd_detect.c); embed = 1 for `faceid embed`. */
-int cli_face_command(int argc, char **argv, int embed);
-/* The face with the largest box area (-1 if n == 0). */
-int cli_largest_face(const fid_face *f, int n);
+/* ---- helpers shared by the gallery commands (cli_gallery.c) ---- */
 
-/* Commands (main.c holds the table). */
-int cmd_infer(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_detect(int argc, char **argv);
-int cmd_embed(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_models(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
+/* Open a gallery for the pipeline's recogniser; prints the reason and returns a CLI exit code
+ * (CLI_MODEL on a model mismatch, CLI_IO otherwise). */
+int cli_gallery_open(const char *path, fid_pipeline *p, int create, fid_gallery **g);
+/* --threshold / --far X --calibration FILE, before anything is opened: with --far, *thr comes
+ * from the calibration file. *thr stays NaN when neither is given: the command then takes the
+ * recogniser's default (fid_pipeline_threshold). CLI_OK or an exit code (printed). */
+int cli_threshold_check(const char *calib, double far, float *thr);
 /* CPU/ISA/threads/library fields for version and doctor records (cmd_doctor.c). */
 void cli_env_json(cli_json *j);
-int cmd_video(int argc, char **argv);
-/* gallery commands (cmd_enroll.c, cmd_gallery.c, cmd_identify.c, cmd_cluster.c, cmd_calibrate.c) */
-int cmd_enroll(int argc, char **argv);
-int cmd_gallery(int argc, char **argv);
-int cmd_identify(int argc, char **argv);
-int cmd_cluster(int argc, char **argv);
-int cmd_calibrate(int argc, char **argv);
+
+/* ---- the commands (main.c lists them in this order) ---- */
+extern const cli_cmd cli_cmd_detect, cli_cmd_embed, cli_cmd_verify, cli_cmd_enroll,
+    cli_cmd_gallery, cli_cmd_identify, cli_cmd_cluster, cli_cmd_calibrate, cli_cmd_video,
+    cli_cmd_models, cli_cmd_doctor, cli_cmd_infer, cli_cmd_inspect, cli_cmd_check,
+    cli_cmd_version;
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* faceid CLI: common flag parsing, opening the pipeline, and input enumeration
- * (files, recursive directories, --files-from) in a stable order. */
+/* faceid CLI: strict flag value parsing, and input enumeration (files, recursive directories,
+ * --files-from) in a stable order. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -10,15 +10,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-
-const char *cli_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cli_err("%s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out)
 {
@@ -65,30 +56,6 @@ int cli_parse_det_size(const char *s, int *w, int *h)
     return 0;
 }
 
-void cli_common_help(FILE *f)
-{
-    fprintf(f,
-            "common options:\n"
-            "  --models DIR          models directory (default: $FACEID_MODELS, then the install dir)\n"
-            "  --detector NAME|PATH  SCRFD detector (default det_2.5g)\n"
-            "  --recognizer NAME|PATH  embedding model (default: glintr100, w600k_r50, then\n"
-            "                        mobilefacenet_prelu_512d, the first installed)\n"
-            "  --occlusion NAME|PATH occlusion classifier for quality (default: none)\n"
-            "  --threads N           worker threads (0 = all cores)\n"
-            "  --isa ISA             cap the kernels: ref, avx2, avx512, neon\n"
-            "  --det-size S          detector input: auto, 320, 640, 1024 or WxH (auto: 320 if the\n"
-            "                        long side <= 320, 1024 if >= 2000, else 640)\n"
-            "  --det-thresh T        detection score threshold (0.5)\n"
-            "  --min-face PX         drop faces whose box short side is below PX\n"
-            "  --max-faces N         keep at most N faces per image (highest score)\n"
-            "  --flip                flip test-time augmentation for embeddings\n"
-            "  --min-quality Q       drop faces with composite quality < Q (a \"skipped\" record says why)\n"
-            "  --format jsonl|csv    output format (default jsonl)\n"
-            "  --files-from FILE|-   read more input paths, one per line\n"
-            "  -q, --quiet           no progress bar or info messages\n"
-            "  -h, --help            this help\n");
-}
-
 cli_engine_env cli_engine_from_env(void)
 {
     cli_engine_env v = {NULL, 0, FID_PROFILE_OFF};
@@ -100,111 +67,6 @@ cli_engine_env cli_engine_from_env(void)
     if (s && *s && strcmp(s, "0"))
         v.profile = !strcmp(s, "cpu") ? FID_PROFILE_CPU : FID_PROFILE_WALL;
     return v;
-}
-
-static int common_flag(cli_opts *o, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i], *v;
-    fid_pipeline_options *po = &o->po;
-    const char **slot = !strcmp(a, "--models") ? &po->models_dir
-                        : !strcmp(a, "--detector") ? &po->detector
-                        : !strcmp(a, "--recognizer") ? &po->recognizer
-                        : !strcmp(a, "--occlusion") ? &po->occlusion
-                        : !strcmp(a, "--isa") ? &po->isa
-                        : !strcmp(a, "--files-from") ? &o->files_from : NULL;
-    if (slot) {
-        if (!(v = cli_value(argc, argv, i)))
-            return -1;
-        *slot = v;
-        return 1;
-    }
-    if (!strcmp(a, "--flip")) {
-        po->flip_tta = 1;
-        return 1;
-    }
-    if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-        o->quiet = 1;
-        cli_set_quiet(1);
-        return 1;
-    }
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-        o->help = 1;
-        return 1;
-    }
-    int ok;
-    if (!strcmp(a, "--threads"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_int(a, v, 0, 1024, &po->n_threads);
-    else if (!strcmp(a, "--det-size"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_det_size(v, &po->det_w, &po->det_h);
-    else if (!strcmp(a, "--det-thresh"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_float(a, v, 0, 1, &po->det_thresh);
-    else if (!strcmp(a, "--min-face"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_float(a, v, 0, 1e6f, &po->min_face);
-    else if (!strcmp(a, "--max-faces"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_int(a, v, 0, 1 << 20, &po->max_faces);
-    else if (!strcmp(a, "--min-quality"))
-        ok = (v = cli_value(argc, argv, i)) && !cli_parse_float(a, v, 0, 1, &o->min_quality);
-    else if (!strcmp(a, "--format")) {
-        ok = (v = cli_value(argc, argv, i)) != NULL;
-        if (ok && !strcmp(v, "csv"))
-            o->csv = 1;
-        else if (ok && strcmp(v, "jsonl") && strcmp(v, "json")) {
-            cli_err("bad --format '%s' (want jsonl or csv)", v);
-            ok = 0;
-        }
-    } else
-        return 0;
-    return ok ? 1 : -1;
-}
-
-int cli_parse(int argc, char **argv, cli_opts *o, cli_flag_fn fn, void *ctx)
-{
-    memset(o, 0, sizeof *o);
-    fid_pipeline_options_default(&o->po);
-    const cli_engine_env env = cli_engine_from_env();
-    o->po.isa = env.isa, o->po.no_fuse = env.no_fuse, o->po.profile = env.profile;
-    o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
-    if (!o->pos) {
-        cli_err("out of memory");
-        return CLI_USAGE;
-    }
-    int only_pos = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_pos || a[0] != '-' || !strcmp(a, "-")) {
-            o->pos[o->n_pos++] = a;
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            only_pos = 1;
-            continue;
-        }
-        int r = fn ? fn(ctx, argc, argv, &i) : 0;
-        if (r == 0)
-            r = common_flag(o, argc, argv, &i);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r == 0) {
-            cli_err("unknown option '%s' (see --help)", a);
-            return CLI_USAGE;
-        }
-    }
-    return CLI_OK;
-}
-
-void cli_opts_free(cli_opts *o)
-{
-    free(o->pos);
-    o->pos = NULL;
-}
-
-int cli_open_pipeline(const cli_opts *o, fid_pipeline **p)
-{
-    if (fid_pipeline_open(p, &o->po) < 0) {
-        cli_err("%s", fid_last_error());
-        return CLI_MODEL;
-    }
-    return CLI_OK;
 }
 
 /* ---- input enumeration ---- */
@@ -300,10 +162,10 @@ static int add_path(cli_inputs *in, const char *p)
     return push(in, p);
 }
 
-int cli_collect_inputs(const cli_opts *o, cli_inputs *in)
+int cli_collect_inputs(const cli_opts *o, int skip, cli_inputs *in)
 {
     memset(in, 0, sizeof *in);
-    for (int k = 0; k < o->n_pos; k++)
+    for (int k = skip; k < o->n_pos; k++)
         if (add_path(in, o->pos[k]) < 0)
             return CLI_IO;
     if (o->files_from) {
@@ -343,4 +205,20 @@ void cli_inputs_free(cli_inputs *in)
         free(in->path[k]);
     free(in->path);
     memset(in, 0, sizeof *in);
+}
+
+const char *cli_parent_name(const char *path, char *buf, size_t n)
+{
+    const char *end = strrchr(path, '/');
+    if (!end) {
+        snprintf(buf, n, "%s", "");
+        return buf;
+    }
+    while (end > path && end[-1] == '/')
+        end--;
+    const char *start = end;
+    while (start > path && start[-1] != '/')
+        start--;
+    snprintf(buf, n, "%.*s", (int)(end - start), start);
+    return buf;
 }

@@ -10,9 +10,9 @@
 
 typedef struct vopts {
     fid_video_options vo;
-    float dedup, threshold;
+    float dedup, threshold; /* threshold NaN: the recogniser's default */
     int no_faces;
-    const char *crops, *gallery;
+    const char *gallery;
 } vopts;
 
 /* Per-run state shared by all videos (allocated once: nothing per frame). */
@@ -20,12 +20,10 @@ typedef struct vjob {
     const cli_opts *o;
     const vopts *v;
     fid_pipeline *p;
-    int dim, cap;
-    fid_face *faces;
-    fid_track_det *dets;
-    float *embs;
-    int *ids;
-    unsigned char *crops;
+    cli_work w;          /* detect + embed of one frame */
+    fid_track_det *dets; /* [w.cap] */
+    int *ids;            /* [w.cap] */
+    unsigned char *crops; /* [w.cap, VID_CROP_BYTES] with --crops */
     fid_search *gallery; /* NULL without -g */
     float *qemb;         /* dim: a unique face's query embedding */
 } vjob;

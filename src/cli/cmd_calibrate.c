@@ -6,42 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gal_util.h"
-
-static const char *calibrate_usage =
-    "usage: faceid calibrate DIR... --out calib.json [--plot roc.svg] [options]\n"
-    "       faceid calibrate --pairs FILE --out calib.json ...   (lines \"A B label\", 1 same;\n"
-    "             relative paths missing from the working directory are taken from FILE's)\n"
-    "       faceid calibrate --from-jsonl FILE --out calib.json ...\n"
-    "  DIR holds one sub-directory per identity (identity/*.jpg); every pair of images is\n"
-    "  genuine (same directory) or impostor. JSONL: records with \"embedding\" and an\n"
-    "  \"identity\"/\"label\" (else the directory of \"file\").\n"
-    "  Writes EER, thresholds at FAR 1e-1..1e-4 (\"supported\": false when there are fewer\n"
-    "  than 1/FAR impostor pairs) and a sampled ROC; use with --far X --calibration FILE.\n"
-    "  --plot FILE.svg     score histograms and the ROC curve\n"
-    "  --aligned           inputs are aligned 112x112 crops (no detection)\n"
-    "  Exit 0 ok, 1 not enough genuine/impostor pairs, 5 some input failed.\n";
+#include "cli.h"
 
 typedef struct kopts {
     const char *out, *plot, *pairs, *from;
-    int aligned;
 } kopts;
-
-static int calib_flag(void *ctx, int argc, char **argv, int *i)
-{
-    kopts *k = ctx;
-    const char *a = argv[*i];
-    const char **slot = !strcmp(a, "--out") ? &k->out : !strcmp(a, "--plot") ? &k->plot
-                        : !strcmp(a, "--pairs") ? &k->pairs
-                        : !strcmp(a, "--from-jsonl") ? &k->from : NULL;
-    if (slot)
-        return (*slot = cli_value(argc, argv, i)) ? 1 : -1;
-    if (!strcmp(a, "--aligned")) {
-        k->aligned = 1;
-        return 1;
-    }
-    return 0;
-}
 
 typedef struct scores {
     float *v;
@@ -61,48 +30,6 @@ static int push(scores *s, float x)
     return 0;
 }
 
-/* Embedding of the largest face of each distinct path (for --pairs); NULL if it failed. */
-typedef struct cache {
-    char **path;
-    float *emb;
-    int *ok;
-    int n, cap, dim;
-} cache;
-
-static const float *cached(cache *c, fid_pipeline *p, gal_img *im, const kopts *k,
-                           const char *path, int *failed)
-{
-    for (int i = 0; i < c->n; i++)
-        if (!strcmp(c->path[i], path))
-            return c->ok[i] ? c->emb + (size_t)i * c->dim : NULL;
-    if (c->n == c->cap) {
-        int cap = c->cap ? 2 * c->cap : 64;
-        void *a = realloc(c->path, (size_t)cap * sizeof *c->path);
-        c->path = a ? a : c->path;
-        void *b = realloc(c->emb, (size_t)cap * c->dim * sizeof *c->emb);
-        c->emb = b ? b : c->emb;
-        void *d = realloc(c->ok, (size_t)cap * sizeof *c->ok);
-        c->ok = d ? d : c->ok;
-        if (!a || !b || !d)
-            return NULL;
-        c->cap = cap;
-    }
-    char msg[1024];
-    int i = c->n, r = gal_process(p, path, k->aligned, 1, 0, im, msg, sizeof msg);
-    c->path[i] = strdup(path);
-    if (!c->path[i])
-        return NULL;
-    c->ok[i] = r == 0 && im->n > 0;
-    if (c->ok[i])
-        memcpy(c->emb + (size_t)i * c->dim, im->emb, (size_t)c->dim * sizeof *im->emb);
-    else {
-        cli_json_error(stdout, path, r < 0 ? msg : "no face found");
-        (*failed)++;
-    }
-    c->n++;
-    return c->ok[i] ? c->emb + (size_t)i * c->dim : NULL;
-}
-
 /* A relative path that does not exist as given is taken relative to the pairs file. */
 static const char *resolve(const char *list, const char *path, char *buf, size_t n)
 {
@@ -113,16 +40,31 @@ static const char *resolve(const char *list, const char *path, char *buf, size_t
     return access(buf, F_OK) == 0 ? buf : path;
 }
 
-static int from_pairs(fid_pipeline *p, const kopts *k, scores *gen, scores *imp, int *failed)
+/* Embedding of one side of a pair; a failed image gets one error record, at its first use. */
+static const float *side(cli_emb_cache *c, cli_work *w, const char *path, int *failed)
 {
-    FILE *f = strcmp(k->pairs, "-") ? fopen(k->pairs, "r") : stdin;
+    const char *err;
+    int fresh;
+    const float *e = cli_cache_get(c, w, path, &err, &fresh);
+    if (!e && fresh) {
+        cli_json_error(stdout, path, err);
+        (*failed)++;
+    }
+    return e;
+}
+
+static int from_pairs(cli_run *r, scores *gen, scores *imp, int *failed)
+{
+    const char *pairs = ((const kopts *)r->opts)->pairs;
+    FILE *f = strcmp(pairs, "-") ? fopen(pairs, "r") : stdin;
     if (!f) {
-        cli_err("--pairs %s: cannot open", k->pairs);
+        cli_err("--pairs %s: cannot open", pairs);
         return CLI_IO;
     }
-    cache c = {.dim = fid_embed_dim(p)};
-    gal_img im;
-    int rc = gal_img_init(&im, c.dim) < 0 ? CLI_IO : CLI_OK, lineno = 0;
+    cli_emb_cache c = {0};
+    cli_work w;
+    int rc = cli_work_init(&w, r->p, &r->o, 1, 1) < 0 ? CLI_IO : CLI_OK, lineno = 0;
+    w.min_quality = 0; /* a pair is scored whatever its quality */
     char *line = NULL;
     size_t cap = 0;
     while (rc == CLI_OK && getline(&line, &cap, f) >= 0) {
@@ -132,24 +74,21 @@ static int from_pairs(fid_pipeline *p, const kopts *k, scores *gen, scores *imp,
             continue;
         char *b = strtok_r(NULL, " \t\r\n", &sp), *lab = strtok_r(NULL, " \t\r\n", &sp);
         if (!b || !lab) {
-            cli_err("%s:%d: want \"A B label\"", k->pairs, lineno);
+            cli_err("%s:%d: want \"A B label\"", pairs, lineno);
             rc = CLI_USAGE;
             break;
         }
         char pa[4096], pb[4096];
-        const float *ea = cached(&c, p, &im, k, resolve(k->pairs, a, pa, sizeof pa), failed);
-        const float *eb = ea ? cached(&c, p, &im, k, resolve(k->pairs, b, pb, sizeof pb), failed)
-                             : NULL;
-        if (ea && eb && push(atoi(lab) ? gen : imp, fid_cosine(ea, eb, c.dim)) < 0)
+        const float *ea = side(&c, &w, resolve(pairs, a, pa, sizeof pa), failed);
+        const float *eb = ea ? side(&c, &w, resolve(pairs, b, pb, sizeof pb), failed) : NULL;
+        if (ea && eb && push(atoi(lab) ? gen : imp, fid_cosine(ea, eb, w.dim)) < 0)
             rc = CLI_IO;
     }
     free(line);
     if (f != stdin)
         fclose(f);
-    for (int i = 0; i < c.n; i++)
-        free(c.path[i]);
-    free(c.path), free(c.emb), free(c.ok);
-    gal_img_free(&im);
+    cli_cache_free(&c);
+    cli_work_free(&w);
     return rc;
 }
 
@@ -168,40 +107,36 @@ static int all_pairs(const fid_emb_set *s, scores *gen, scores *imp)
     return CLI_OK;
 }
 
-static int from_dirs(fid_pipeline *p, const cli_opts *o, const kopts *k, fid_emb_set *s,
-                     int *failed)
+static int from_dirs(cli_run *r, fid_emb_set *s, int *failed)
 {
-    cli_inputs in = {0};
-    int rc = gal_collect_inputs(o, 0, &in);
-    gal_img im = {0};
-    s->dim = fid_embed_dim(p);
-    if (rc == CLI_OK && gal_img_init(&im, s->dim) < 0)
+    const cli_inputs *in = &r->in;
+    cli_work w;
+    if (cli_work_init(&w, r->p, &r->o, 1, 1) < 0)
+        return CLI_IO;
+    s->dim = w.dim;
+    int rc = CLI_OK;
+    s->emb = malloc(((size_t)in->n + 1) * s->dim * sizeof *s->emb);
+    s->label = calloc((size_t)in->n + 1, sizeof *s->label);
+    s->source = calloc((size_t)in->n + 1, sizeof *s->source);
+    s->quality = calloc((size_t)in->n + 1, sizeof *s->quality);
+    if (!s->emb || !s->label || !s->source || !s->quality)
         rc = CLI_IO;
-    if (rc == CLI_OK) {
-        s->emb = malloc(((size_t)in.n + 1) * s->dim * sizeof *s->emb);
-        s->label = calloc((size_t)in.n + 1, sizeof *s->label);
-        s->source = calloc((size_t)in.n + 1, sizeof *s->source);
-        s->quality = calloc((size_t)in.n + 1, sizeof *s->quality);
-        if (!s->emb || !s->label || !s->source || !s->quality)
-            rc = CLI_IO;
-    }
     char msg[1024], lab[256];
-    for (int i = 0; rc == CLI_OK && i < in.n; i++) {
-        cli_progress(i, in.n);
-        int r = gal_process(p, in.path[i], k->aligned, 1, o->min_quality, &im, msg, sizeof msg);
-        if (r < 0 || im.n == 0) {
-            cli_json_error(stdout, in.path[i], r < 0 ? msg : "no usable face");
+    for (int i = 0; rc == CLI_OK && i < in->n; i++) {
+        cli_progress(i, in->n);
+        int fr = cli_work_file(&w, in->path[i], msg, sizeof msg);
+        if (fr < 0 || w.n_keep == 0) {
+            cli_json_error(stdout, in->path[i], fr < 0 ? msg : "no usable face");
             (*failed)++;
             continue;
         }
-        memcpy(s->emb + (size_t)s->n * s->dim, im.emb, (size_t)s->dim * sizeof *im.emb);
-        s->label[s->n] = strdup(gal_parent_name(in.path[i], lab, sizeof lab));
-        s->source[s->n] = strdup(in.path[i]);
+        memcpy(s->emb + (size_t)s->n * s->dim, w.emb, (size_t)s->dim * sizeof *w.emb);
+        s->label[s->n] = strdup(cli_parent_name(in->path[i], lab, sizeof lab));
+        s->source[s->n] = strdup(in->path[i]);
         s->n++;
     }
-    cli_progress(in.n, in.n);
-    gal_img_free(&im);
-    cli_inputs_free(&in);
+    cli_progress(in->n, in->n);
+    cli_work_free(&w);
     return rc;
 }
 
@@ -242,49 +177,36 @@ static int report(fid_calib *c, scores *gen, scores *imp, const kopts *k, const 
     return CLI_OK;
 }
 
-int cmd_calibrate(int argc, char **argv)
+/* Labels of JSONL records without one: the directory of their file. */
+static int load_jsonl(const char *path, fid_emb_set *es)
 {
-    cli_opts o;
-    kopts k = {0};
-    int rc = cli_parse(argc, argv, &o, calib_flag, &k);
-    if (rc == CLI_OK && o.help) {
-        fputs(calibrate_usage, stdout);
-        cli_common_help(stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
+    if (fid_emb_set_load_jsonl(path, es) < 0) {
+        cli_err("%s", fid_last_error());
+        return CLI_IO;
     }
-    int srcs = (k.pairs != NULL) + (k.from != NULL) + (o.n_pos > 0 || o.files_from);
-    if (rc == CLI_OK && (srcs != 1 || !k.out)) {
-        cli_err("calibrate: want DIR..., --pairs FILE or --from-jsonl FILE, and --out (see --help)");
-        rc = CLI_USAGE;
-    }
+    for (int i = 0; i < es->n; i++)
+        if (!es->label[i] && es->source[i]) {
+            char lab[256];
+            es->label[i] = strdup(cli_parent_name(es->source[i], lab, sizeof lab));
+        }
+    return CLI_OK;
+}
+
+static int run(cli_run *r)
+{
+    const kopts *k = r->opts;
     scores gen = {0}, imp = {0};
     fid_emb_set es = {0};
-    fid_pipeline *p = NULL;
-    int failed = 0;
+    int failed = 0, rc;
     char model[160] = "";
-    if (rc == CLI_OK && k.from) {
-        if (fid_emb_set_load_jsonl(k.from, &es) < 0) {
-            cli_err("%s", fid_last_error());
-            rc = CLI_IO;
-        }
-        for (int i = 0; rc == CLI_OK && i < es.n; i++)
-            if (!es.label[i] && es.source[i]) {
-                char lab[256];
-                es.label[i] = strdup(gal_parent_name(es.source[i], lab, sizeof lab));
-            }
+    if (k->from) {
+        rc = load_jsonl(k->from, &es);
         snprintf(model, sizeof model, "%s", es.model_id);
-    } else if (rc == CLI_OK) {
-        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
-            (k.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
-        rc = cli_open_pipeline(&o, &p);
-        if (rc == CLI_OK) {
-            snprintf(model, sizeof model, "%s", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
-            rc = k.pairs ? from_pairs(p, &k, &gen, &imp, &failed)
-                         : from_dirs(p, &o, &k, &es, &failed);
-        }
+    } else {
+        snprintf(model, sizeof model, "%s", fid_pipeline_model_id(r->p, FID_ROLE_RECOGNIZER));
+        rc = k->pairs ? from_pairs(r, &gen, &imp, &failed) : from_dirs(r, &es, &failed);
     }
-    if (rc == CLI_OK && !k.pairs)
+    if (rc == CLI_OK && !k->pairs)
         rc = all_pairs(&es, &gen, &imp);
     if (rc == CLI_OK && (gen.n == 0 || imp.n == 0)) {
         cli_err("calibrate: need genuine and impostor pairs (got %d and %d)", gen.n, imp.n);
@@ -295,16 +217,61 @@ int cmd_calibrate(int argc, char **argv)
         if (!c || fid_calibrate(gen.v, gen.n, imp.v, imp.n, c) < 0)
             rc = CLI_IO;
         else
-            rc = report(c, &gen, &imp, &k, model[0] ? model : NULL);
+            rc = report(c, &gen, &imp, k, model[0] ? model : NULL);
         free(c);
-        if (rc == CLI_OK && fflush(stdout) != 0)
-            rc = CLI_IO;
         if (rc == CLI_OK && failed)
             rc = CLI_PARTIAL;
     }
     free(gen.v), free(imp.v);
     fid_emb_set_free(&es);
-    fid_pipeline_close(p);
-    cli_opts_free(&o);
     return rc;
 }
+
+static int check(cli_run *r)
+{
+    const kopts *k = r->opts;
+    int srcs = (k->pairs != NULL) + (k->from != NULL) + (r->o.n_pos > 0 || r->o.files_from);
+    if (srcs != 1 || !k->out) {
+        cli_err("calibrate: want DIR..., --pairs FILE or --from-jsonl FILE, and --out (see --help)");
+        return CLI_USAGE;
+    }
+    if (k->from)
+        r->need = 0; /* embeddings are given: no model */
+    return CLI_OK;
+}
+
+#define OFF(f) offsetof(kopts, f)
+static const cli_flag flags[] = {
+    CLI_FLAG("--out", NULL, "FILE", "calibration JSON to write (- = stdout)", CLI_STR, OFF(out)),
+    CLI_FLAG("--plot", NULL, "FILE.svg", "score histograms and the ROC curve", CLI_STR, OFF(plot)),
+    CLI_FLAG("--pairs", NULL, "FILE",
+        "lines \"A B label\" (1 same); relative paths missing from the"
+        "\nworking directory are taken from FILE's",
+        CLI_STR, OFF(pairs)),
+    CLI_FLAG("--from-jsonl", NULL, "FILE",
+        "records with \"embedding\" and an \"identity\"/\"label\" (else"
+        "\nthe directory of \"file\")",
+        CLI_STR, OFF(from)),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_calibrate = {
+    .name = "calibrate",
+    .summary = "EER and FAR thresholds from labelled faces or pairs",
+    .usage = "faceid calibrate DIR... --out calib.json [--plot roc.svg] [options]\n"
+             "faceid calibrate --pairs FILE --out calib.json ...\n"
+             "faceid calibrate --from-jsonl FILE --out calib.json ...",
+    .about =
+        "  DIR holds one sub-directory per identity (identity/*.jpg); every pair of images is\n"
+        "  genuine (same directory) or impostor.\n"
+        "  Writes EER, thresholds at FAR 1e-1..1e-4 (\"supported\": false when there are fewer\n"
+        "  than 1/FAR impostor pairs) and a sampled ROC; use with --far X --calibration FILE.\n"
+        "  Exit 0 ok, 1 not enough genuine/impostor pairs, 5 some input failed.\n",
+    .flags = flags,
+    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED,
+    .min_pos = 0, .max_pos = -1, .inputs = 1,
+    .want = "DIR..., --pairs FILE or --from-jsonl FILE, and --out",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
+    .opts_size = sizeof(kopts), .check = check,
+    .run = run,
+};

@@ -5,70 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gal_util.h"
-
-static const char *cluster_usage =
-    "usage: faceid cluster [options] IMG|DIR...\n"
-    "       faceid cluster [options] --from-jsonl FILE|-\n"
-    "  --method cc|cw        cc: connected components of the threshold graph; cw: Chinese\n"
-    "                        whispers on the same graph (default; resists chaining)\n"
-    "  --threshold T         cosine similarity for an edge (default 0.40)\n"
-    "  --seed N              Chinese whispers visiting order (default 1)\n"
-    "  --largest             only the largest face of each image\n"
-    "  --labels-from-dirs    ground truth = each image's directory name (implies --largest);\n"
-    "                        adds pairwise and BCubed precision/recall/F to the summary\n"
-    "  --aligned             inputs are aligned 112x112 crops (no detection)\n"
-    "  Records: {\"type\":\"assignment\",\"file\",\"face\",\"cluster\"}, {\"type\":\"cluster\",\"cluster\",\n"
-    "  \"size\",\"representative\":{...},\"members\":[...]}, {\"type\":\"summary\",...}.\n"
-    "  Exit 0 ok, 5 if some input failed.\n";
+#include "cli.h"
 
 typedef struct copts {
     const char *from;
-    int method, largest, labels, aligned;
-    float threshold;
-    unsigned long long seed;
+    int method, largest, labels;
+    float threshold; /* NaN: the recogniser's default */
+    int seed;
 } copts;
-
-static int cluster_flag(void *ctx, int argc, char **argv, int *i)
-{
-    copts *c = ctx;
-    const char *a = argv[*i], *v;
-    int n;
-    if (!strcmp(a, "--from-jsonl"))
-        return (c->from = cli_value(argc, argv, i)) ? 1 : -1;
-    if (!strcmp(a, "--largest")) {
-        c->largest = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--labels-from-dirs")) {
-        c->labels = c->largest = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--aligned")) {
-        c->aligned = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--threshold"))
-        return (v = cli_value(argc, argv, i)) && !cli_parse_float(a, v, -1, 1, &c->threshold)
-                   ? 1 : -1;
-    if (!strcmp(a, "--seed")) {
-        if (!(v = cli_value(argc, argv, i)) || cli_parse_int(a, v, 0, 1 << 30, &n) < 0)
-            return -1;
-        c->seed = (unsigned long long)n;
-        return 1;
-    }
-    if (!strcmp(a, "--method")) {
-        if (!(v = cli_value(argc, argv, i)))
-            return -1;
-        c->method = !strcmp(v, "cc") ? FID_CLUSTER_CC : !strcmp(v, "cw") ? FID_CLUSTER_CW : -1;
-        if (c->method < 0) {
-            cli_err("bad --method '%s' (want cc or cw)", v);
-            return -1;
-        }
-        return 1;
-    }
-    return 0;
-}
 
 /* Faces to cluster, from images or a JSONL file. */
 typedef struct items {
@@ -106,49 +50,54 @@ static int items_add(items *it, const char *src, int face, const float *emb, con
     s->label[k] = label ? strdup(label) : NULL;
     s->quality[k] = f->q_composite;
     it->face[k] = face;
-    float *b = it->bbox + 4 * k;
-    b[0] = f->x0, b[1] = f->y0, b[2] = f->x1, b[3] = f->y1;
+    cli_face_box(f, it->bbox + 4 * k);
     s->n++;
     return s->source[k] ? 0 : -1;
 }
 
-static int from_images(const cli_opts *o, const copts *c, items *it, int *failed)
+static int from_images(cli_run *r, items *it, int *failed)
 {
-    cli_inputs in = {0};
-    int rc = gal_collect_inputs(o, 0, &in);
-    fid_pipeline *p = NULL;
-    cli_opts po = *o;
-    po.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
-            (c->aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
-    if (rc == CLI_OK)
-        rc = cli_open_pipeline(&po, &p);
-    gal_img im = {0};
-    if (rc == CLI_OK) {
-        it->es.dim = fid_embed_dim(p);
-        snprintf(it->es.model_id, sizeof it->es.model_id, "%s", fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER));
-        if (gal_img_init(&im, it->es.dim) < 0)
-            rc = CLI_IO;
-    }
+    const copts *c = r->opts;
+    cli_work w;
+    if (cli_work_init(&w, r->p, &r->o, 1, c->largest) < 0)
+        return CLI_IO;
+    it->es.dim = w.dim;
+    snprintf(it->es.model_id, sizeof it->es.model_id, "%s",
+             fid_pipeline_model_id(r->p, FID_ROLE_RECOGNIZER));
+    int rc = CLI_OK;
     char msg[1024], lab[256];
-    for (int k = 0; rc == CLI_OK && k < in.n; k++) {
-        cli_progress(k, in.n);
-        if (gal_process(p, in.path[k], c->aligned, c->largest, o->min_quality, &im, msg,
-                        sizeof msg) < 0) {
-            cli_json_error(stdout, in.path[k], msg);
+    for (int k = 0; rc == CLI_OK && k < r->in.n; k++) {
+        const char *path = r->in.path[k];
+        cli_progress(k, r->in.n);
+        if (cli_work_file(&w, path, msg, sizeof msg) < 0) {
+            cli_json_error(stdout, path, msg);
             (*failed)++;
             continue;
         }
-        const char *label = c->labels ? gal_parent_name(in.path[k], lab, sizeof lab) : NULL;
-        for (int i = 0; i < im.n && rc == CLI_OK; i++)
-            if (items_add(it, in.path[k], im.index[i], im.emb + (size_t)i * im.dim, &im.faces[i],
+        const char *label = c->labels ? cli_parent_name(path, lab, sizeof lab) : NULL;
+        for (int i = 0; i < w.n_keep && rc == CLI_OK; i++)
+            if (items_add(it, path, w.keep[i], w.emb + (size_t)i * w.dim, &w.faces[w.keep[i]],
                           label) < 0)
                 rc = CLI_IO;
     }
-    cli_progress(in.n, in.n);
-    gal_img_free(&im);
-    fid_pipeline_close(p);
-    cli_inputs_free(&in);
+    cli_progress(r->in.n, r->in.n);
+    cli_work_free(&w);
     return rc;
+}
+
+static int from_jsonl(const copts *c, items *it)
+{
+    if (fid_emb_set_load_jsonl(c->from, &it->es) < 0) {
+        cli_err("%s", fid_last_error());
+        return CLI_IO;
+    }
+    for (int i = 0; c->labels && i < it->es.n; i++) { /* truth from each record's directory */
+        char lab[256];
+        free(it->es.label[i]);
+        it->es.label[i] = it->es.source[i]
+            ? strdup(cli_parent_name(it->es.source[i], lab, sizeof lab)) : NULL;
+    }
+    return CLI_OK;
 }
 
 /* Dense truth ids from label strings (items without a label get their own id). */
@@ -166,7 +115,7 @@ static int *truth_ids(const fid_emb_set *s)
     return t;
 }
 
-static void write_records(const items *it, const int *lab, int k, const copts *c)
+static void write_records(const items *it, const int *lab, int k)
 {
     const fid_emb_set *s = &it->es;
     int *rep = malloc(((size_t)k + 1) * sizeof *rep), *size = calloc((size_t)k + 1, sizeof *size);
@@ -178,12 +127,8 @@ static void write_records(const items *it, const int *lab, int k, const copts *c
     for (int i = 0; i < s->n; i++) {
         size[lab[i]]++;
         cli_json js;
-        cli_json_begin(&js, stdout);
-        cli_json_str(&js, "type", "assignment");
-        cli_json_str(&js, "file", s->source[i]);
-        cli_json_int(&js, "face", it->face ? it->face[i] : 0);
-        if (it->bbox)
-            gal_json_bbox(&js, it->bbox + 4 * i);
+        cli_face_record(&js, stdout, "assignment", s->source[i], it->face ? it->face[i] : 0,
+                        it->bbox ? it->bbox + 4 * i : NULL);
         cli_json_int(&js, "cluster", lab[i]);
         if (s->label[i])
             cli_json_str(&js, "label", s->label[i]);
@@ -208,7 +153,6 @@ static void write_records(const items *it, const int *lab, int k, const copts *c
         cli_json_arr_end(&js);
         cli_json_end(&js);
     }
-    (void)c;
     free(rep), free(size);
 }
 
@@ -221,90 +165,128 @@ static void metric_obj(cli_json *js, const char *key, double p, double r, double
     cli_json_obj_end(js);
 }
 
-int cmd_cluster(int argc, char **argv)
+static void summary(const items *it, const copts *c, const int *lab, int k, int failed)
 {
-    cli_opts o;
-    copts c = {NULL, FID_CLUSTER_CW, 0, 0, 0, 0.40f, 1};
-    int rc = cli_parse(argc, argv, &o, cluster_flag, &c);
-    if (rc == CLI_OK && o.help) {
-        fputs(cluster_usage, stdout);
-        cli_common_help(stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "summary");
+    cli_json_int(&js, "faces", it->es.n);
+    cli_json_int(&js, "clusters", k);
+    cli_json_str(&js, "method", c->method == FID_CLUSTER_CC ? "cc" : "cw");
+    cli_json_num(&js, "threshold", c->threshold);
+    cli_json_int(&js, "failed", failed);
+    if (it->es.model_id[0])
+        cli_json_str(&js, "model", it->es.model_id);
+    int labelled = 0, *truth = NULL;
+    for (int i = 0; i < it->es.n; i++)
+        labelled += it->es.label[i] != NULL;
+    if (labelled && (truth = truth_ids(&it->es))) {
+        double p, r, f;
+        fid_cluster_pairwise(truth, lab, it->es.n, &p, &r, &f);
+        metric_obj(&js, "pairwise", p, r, f);
+        fid_cluster_bcubed(truth, lab, it->es.n, &p, &r, &f);
+        metric_obj(&js, "bcubed", p, r, f);
     }
-    if (rc == CLI_OK && (c.from ? o.n_pos != 0 : (o.n_pos == 0 && !o.files_from))) {
-        cli_err("cluster: want images/directories or --from-jsonl FILE (see --help)");
-        rc = CLI_USAGE;
-    }
-    if (rc == CLI_OK && o.csv) {
-        cli_err("cluster: only JSONL output");
-        rc = CLI_USAGE;
-    }
+    cli_json_end(&js);
+    free(truth);
+}
+
+static int run(cli_run *r)
+{
+    copts *c = r->opts;
     items it = {0};
-    int failed = 0;
-    if (rc == CLI_OK && c.from) {
-        if (fid_emb_set_load_jsonl(c.from, &it.es) < 0) {
-            cli_err("%s", fid_last_error());
-            rc = CLI_IO;
-        } else if (c.labels) { /* truth from the directory of each record's file */
-            for (int i = 0; i < it.es.n; i++) {
-                char lab[256];
-                free(it.es.label[i]);
-                it.es.label[i] = it.es.source[i]
-                    ? strdup(gal_parent_name(it.es.source[i], lab, sizeof lab)) : NULL;
-            }
-        }
-    } else if (rc == CLI_OK) {
-        rc = from_images(&o, &c, &it, &failed);
-    }
-    int *lab = NULL, *truth = NULL, k = 0;
+    int failed = 0, k = 0, *lab = NULL;
+    int rc = c->from ? from_jsonl(c, &it) : from_images(r, &it, &failed);
+    if (isnan(c->threshold)) /* the recogniser's default; from JSONL: of the file's model id */
+        c->threshold = r->p ? fid_pipeline_threshold(r->p)
+                            : fid_recognizer_threshold(it.es.model_id);
     if (rc == CLI_OK) {
         lab = malloc(((size_t)it.es.n + 1) * sizeof *lab);
-        fid_cluster_opts co = {c.method, c.threshold, 0, c.seed};
+        fid_cluster_opts co = {c->method, c->threshold, 0, (unsigned long long)c->seed};
         double t0 = cli_now_ms();
-        k = lab ? fid_cluster(it.es.emb, it.es.n, it.es.dim, &co, lab) : -2;
+        k = lab ? fid_cluster(it.es.emb, it.es.n, it.es.dim, &co, lab) : FID_STATUS_NOMEM;
         if (k < 0) {
-            cli_err("cluster: out of memory");
+            cli_err("cluster: %s", lab ? fid_last_error() : "out of memory");
             rc = CLI_IO;
         } else {
             cli_info("%d faces -> %d clusters in %.1f ms", it.es.n, k, cli_now_ms() - t0);
         }
     }
     if (rc == CLI_OK) {
-        write_records(&it, lab, k, &c);
-        cli_json js;
-        cli_json_begin(&js, stdout);
-        cli_json_str(&js, "type", "summary");
-        cli_json_int(&js, "faces", it.es.n);
-        cli_json_int(&js, "clusters", k);
-        cli_json_str(&js, "method", c.method == FID_CLUSTER_CC ? "cc" : "cw");
-        cli_json_num(&js, "threshold", c.threshold);
-        cli_json_int(&js, "failed", failed);
-        if (it.es.model_id[0])
-            cli_json_str(&js, "model", it.es.model_id);
-        int labelled = 0;
-        for (int i = 0; i < it.es.n; i++)
-            labelled += it.es.label[i] != NULL;
-        if (labelled && (truth = truth_ids(&it.es))) {
-            double p, r, f;
-            fid_cluster_pairwise(truth, lab, it.es.n, &p, &r, &f);
-            metric_obj(&js, "pairwise", p, r, f);
-            fid_cluster_bcubed(truth, lab, it.es.n, &p, &r, &f);
-            metric_obj(&js, "bcubed", p, r, f);
-        }
-        cli_json_end(&js);
-        if (fflush(stdout) != 0) {
-            cli_err("error writing the output");
-            rc = CLI_IO;
-        } else if (failed) {
-            rc = CLI_PARTIAL;
-        }
+        write_records(&it, lab, k);
+        summary(&it, c, lab, k, failed);
+        rc = failed ? CLI_PARTIAL : CLI_OK;
     }
-    free(truth);
     free(lab);
     free(it.face);
     free(it.bbox);
     fid_emb_set_free(&it.es);
-    cli_opts_free(&o);
     return rc;
 }
+
+static int check(cli_run *r)
+{
+    const copts *c = r->opts;
+    if (c->from ? r->o.n_pos != 0 : (r->o.n_pos == 0 && !r->o.files_from)) {
+        cli_err("cluster: want images/directories or --from-jsonl FILE (see --help)");
+        return CLI_USAGE;
+    }
+    if (c->from)
+        r->need = 0; /* embeddings are given: no model */
+    return CLI_OK;
+}
+
+static void init(void *o)
+{
+    copts *c = o;
+    c->method = FID_CLUSTER_CW;
+    c->threshold = NAN;
+    c->seed = 1;
+}
+
+static int set_labels(void *o, const char *v)
+{
+    ((copts *)o)->labels = ((copts *)o)->largest = 1;
+    return 0;
+}
+
+#define OFF(f) offsetof(copts, f)
+static const char *const methods[] = {"cc", "cw", NULL};
+static const cli_flag flags[] = {
+    CLI_FLAG("--from-jsonl", NULL, "FILE|-",
+        "embeddings from `faceid embed` output or a gallery export", CLI_STR, OFF(from)),
+    CLI_FLAG("--method", NULL, "cc|cw",
+        "cc: connected components of the threshold graph; cw: Chinese"
+        "\nwhispers on the same graph (default; resists chaining)",
+        CLI_CHOICE, OFF(method), .choices = methods),
+    CLI_FLAG("--threshold", NULL, "T",
+        "cosine similarity for an edge (default: the recogniser's"
+        "\nverification threshold, 0.40 for mobilefacenet_prelu_512d)",
+        CLI_FLOAT, OFF(threshold), .lo = -1, .hi = 1),
+    CLI_FLAG("--seed", NULL, "N", "Chinese whispers visiting order (default 1)", CLI_INT, OFF(seed),
+        .hi = 1 << 30),
+    CLI_FLAG("--largest", NULL, NULL, "only the largest face of each image", CLI_SWITCH,
+        OFF(largest)),
+    CLI_FLAG("--labels-from-dirs", NULL, NULL,
+        "ground truth = each image's directory name (implies"
+        " --largest);\nadds pairwise and BCubed precision/recall/F to the summary",
+        CLI_CALL, 0, .call = set_labels),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_cluster = {
+    .name = "cluster",
+    .summary = "group faces by identity without knowing how many",
+    .usage = "faceid cluster [options] IMG|DIR...\nfaceid cluster [options] --from-jsonl FILE|-",
+    .about =
+        "  Records: {\"type\":\"assignment\",\"file\",\"face\",\"cluster\"}, {\"type\":\"cluster\",\"cluster\",\n"
+        "  \"size\",\"representative\":{...},\"members\":[...]}, {\"type\":\"summary\",...}.\n"
+        "  Exit 0 ok, 5 if some input failed.\n",
+    .flags = flags,
+    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED,
+    .min_pos = 0, .max_pos = -1, .inputs = 1,
+    .want = "images/directories or --from-jsonl FILE",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
+    .opts_size = sizeof(copts), .init = init, .check = check,
+    .run = run,
+};

@@ -1,108 +1,178 @@
 /* SPDX-License-Identifier: MIT */
-/* `faceid detect` (and the shared loop of `faceid embed`): every input image → one record per
- * face, one per image, or an error record; output order = input order. */
-#include <errno.h>
+/* `faceid detect` and `faceid embed`: every input image → one record per face, one per image,
+ * or an error record; output order = input order. embed adds the embeddings. */
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
-static const char *detect_usage =
-    "usage: faceid detect [options] IMG|DIR... [--files-from FILE|-]\n"
-    "  Detect faces (SCRFD), align them and score their quality. JSONL records on stdout:\n"
-    "    {\"type\":\"face\",\"file\",\"face\",\"bbox\":[x0,y0,x1,y1],\"score\",\"landmarks\":[[x,y]x5],\n"
-    "     \"quality\":{size,pose,sharpness,occlusion|null,composite,yaw,pitch,roll,pose_class,\n"
-    "     laplacian_var},\"det_model\"[,\"crop\"]}\n"
-    "    {\"type\":\"skipped\",\"file\",\"face\",\"bbox\",\"score\",\"quality\",\"reason\"}  (--min-quality)\n"
-    "    {\"type\":\"image\",\"file\",\"width\",\"height\",\"faces\",\"skipped\",\"ms\"}  after its faces\n"
-    "    {\"type\":\"error\",\"file\",\"error\"}  an input that could not be read; the batch goes on\n"
-    "  --format csv: one row per kept face with a header; errors go to stderr only.\n"
-    "  --crops DIR           write aligned 112x112 crops as DIR/<input#>_<name>_<face>.png\n";
-
-static const char *embed_usage =
-    "usage: faceid embed [options] IMG|DIR... [--files-from FILE|-]\n"
-    "  Like `faceid detect`, and each face record also carries \"model\" (recognizer id\n"
-    "  <name>:<hash>) and \"embedding\" (L2-normalised floats). --format csv adds columns\n"
-    "  model,e0..e{dim-1}. --flip averages with the mirrored crop.\n"
-    "  --crops DIR           write aligned 112x112 crops as DIR/<input#>_<name>_<face>.png\n";
-
-static int crops_flag(void *ctx, int argc, char **argv, int *i)
+/* <crops>/<input#>_<stem>_<face>.png: the input number keeps equal base names apart.
+ * 1 written, 0 no crop (degenerate landmarks), -1 write error (message printed). */
+static int write_crop(const char *dir, int input, const fid_image *img, const char *path,
+                      int i, const fid_face *fc, char *out, size_t cap)
 {
-    if (strcmp(argv[*i], "--crops"))
+    unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3];
+    if (fid_align_face(img, fc, crop) < 0)
         return 0;
-    const char *v = cli_value(argc, argv, i);
-    if (!v)
-        return -1;
-    *(const char **)ctx = v;
-    return 1;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    snprintf(out, cap, "%s/%04d_%.*s_%d.png", dir, input, stem, base, i);
+    return cli_write_png(out, crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE) < 0 ? -1 : 1;
 }
 
-int cli_face_command(int argc, char **argv, int embed)
+static void input_failed(const cli_run *r, const char *path, const char *msg)
 {
-    cli_opts o;
-    const char *crops = NULL;
-    int rc = cli_parse(argc, argv, &o, crops_flag, &crops);
-    if (rc == CLI_OK && o.help) {
-        fputs(embed ? embed_usage : detect_usage, stdout);
-        cli_common_help(stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
+    if (r->o.csv && !strncmp(msg, path, strlen(path)))
+        cli_err("%s", msg); /* the decoder's message already names the file */
+    else if (r->o.csv)
+        cli_err("%s: %s", path, msg);
+    else
+        cli_json_error(stdout, path, msg);
+}
+
+static void skipped_record(const cli_run *r, const char *path, int i, const fid_face *fc)
+{
+    char why[96];
+    snprintf(why, sizeof why, "quality %.2f < %.2f", fc->q_composite, r->o.min_quality);
+    float b[4];
+    cli_face_box(fc, b);
+    cli_json js;
+    cli_face_record(&js, stdout, "skipped", path, i, b);
+    cli_json_num(&js, "score", fc->score);
+    cli_json_num(&js, "quality", fc->q_composite);
+    cli_json_str(&js, "reason", why);
+    cli_json_end(&js);
+}
+
+static void face_record(const cli_run *r, const cli_work *w, const char *path, int i, int k,
+                        const char *crop)
+{
+    const fid_face *fc = &w->faces[i];
+    const char *det = fid_pipeline_model_id(r->p, FID_ROLE_DETECTOR);
+    const char *rec = fid_pipeline_model_id(r->p, FID_ROLE_RECOGNIZER);
+    const float *emb = w->embed ? w->emb + (size_t)k * w->dim : NULL;
+    if (r->o.csv) {
+        cli_face_csv_row(stdout, path, i, fc, det, rec, emb, w->dim);
+        return;
     }
-    if (rc == CLI_OK && o.n_pos == 0 && !o.files_from) {
-        cli_err("%s: no inputs (see --help)", embed ? "embed" : "detect");
-        rc = CLI_USAGE;
+    float b[4];
+    cli_face_box(fc, b);
+    cli_json js;
+    cli_face_record(&js, stdout, "face", path, i, b);
+    cli_json_num(&js, "score", fc->score);
+    cli_json_face_detail(&js, fc);
+    cli_json_str(&js, "det_model", det);
+    if (crop)
+        cli_json_str(&js, "crop", crop);
+    if (emb) {
+        cli_json_str(&js, "model", rec);
+        cli_json_arr(&js, "embedding");
+        for (int d = 0; d < w->dim; d++)
+            cli_json_num(&js, NULL, emb[d]);
+        cli_json_arr_end(&js);
     }
-    if (rc != CLI_OK) {
-        cli_opts_free(&o);
-        return rc;
+    cli_json_end(&js);
+}
+
+/* Records of one input: 0 ok, -1 the input failed, -2 a crop could not be written. */
+static int one_input(const cli_run *r, cli_work *w, int input, const char *path)
+{
+    double t0 = cli_now_ms();
+    char msg[1024];
+    int rc = cli_work_file(w, path, msg, sizeof msg);
+    /* faces handled before a failure keep their records, as they were written in order */
+    for (int i = 0, k = 0; i < w->n_done; i++) {
+        const fid_face *fc = &w->faces[i];
+        if (k >= w->n_keep || w->keep[k] != i) {
+            if (!r->o.csv)
+                skipped_record(r, path, i, fc);
+            continue;
+        }
+        char crop[4096];
+        int wrote = r->o.crops ? write_crop(r->o.crops, input, &w->img, path, i, fc, crop,
+                                            sizeof crop) : 0;
+        if (wrote < 0)
+            return -2;
+        face_record(r, w, path, i, k++, wrote > 0 ? crop : NULL);
     }
-    if (!embed)
-        o.po.need_models = FID_ROLE_BIT(FID_ROLE_DETECTOR); /* detector only */
-    if (crops && mkdir(crops, 0777) < 0 && errno != EEXIST) {
-        cli_err("--crops %s: %s", crops, strerror(errno));
-        cli_opts_free(&o);
+    if (rc < 0) {
+        input_failed(r, path, msg);
+        return -1;
+    }
+    if (!r->o.csv) {
+        cli_json js;
+        cli_json_begin(&js, stdout);
+        cli_json_str(&js, "type", "image");
+        cli_json_str(&js, "file", path);
+        cli_json_int(&js, "width", w->img.width);
+        cli_json_int(&js, "height", w->img.height);
+        cli_json_int(&js, "faces", w->n_keep);
+        cli_json_int(&js, "skipped", w->n_det - w->n_keep);
+        cli_json_num(&js, "ms", cli_now_ms() - t0);
+        cli_json_end(&js);
+    }
+    return 0;
+}
+
+static int run(cli_run *r)
+{
+    int embed = r->cmd == &cli_cmd_embed;
+    cli_work w;
+    if (cli_work_init(&w, r->p, &r->o, embed, 0) < 0)
         return CLI_IO;
-    }
-    fid_pipeline *p = NULL;
-    cli_inputs in = {0};
-    cli_face_job job = {0};
-    rc = cli_open_pipeline(&o, &p);
-    if (rc == CLI_OK)
-        rc = cli_collect_inputs(&o, &in);
-    if (rc == CLI_OK && cli_face_job_init(&job, &o, p, embed) < 0)
-        rc = CLI_IO;
-    int failed = 0;
-    if (rc == CLI_OK) {
-        job.crops = crops;
-        if (o.csv)
-            cli_face_csv_header(&job, stdout);
-        for (int k = 0; k < in.n; k++) {
-            job.index = k;
-            int r = cli_face_process(&job, in.path[k], stdout);
-            if (r == -2) {
-                rc = CLI_IO;
-                break;
-            }
-            failed += r < 0;
-            cli_progress(k + 1, in.n);
-        }
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            cli_err("error writing the output");
+    if (r->o.csv)
+        cli_face_csv_header(stdout, w.dim);
+    int failed = 0, rc = CLI_OK;
+    for (int k = 0; k < r->in.n && rc == CLI_OK; k++) {
+        int f = one_input(r, &w, k, r->in.path[k]);
+        if (f == -2)
             rc = CLI_IO;
-        }
-        if (rc == CLI_OK && failed) {
-            cli_info("%d of %d inputs failed", failed, in.n);
-            rc = CLI_PARTIAL;
-        }
+        failed += f == -1;
+        cli_progress(k + 1, r->in.n);
     }
-    cli_face_job_free(&job);
-    cli_inputs_free(&in);
-    fid_pipeline_close(p);
-    cli_opts_free(&o);
+    cli_work_free(&w);
+    if (rc == CLI_OK && failed) {
+        cli_info("%d of %d inputs failed", failed, r->in.n);
+        rc = CLI_PARTIAL;
+    }
     return rc;
 }
 
-int cmd_detect(int argc, char **argv)
-{
-    return cli_face_command(argc, argv, 0);
-}
+const cli_cmd cli_cmd_detect = {
+    .name = "detect",
+    .summary = "detect faces, landmarks and quality in images (JSONL/CSV)",
+    .usage = "faceid detect [options] IMG|DIR... [--files-from FILE|-]",
+    .about =
+        "  Detect faces (SCRFD), align them and score their quality. JSONL records on stdout:\n"
+        "    {\"type\":\"face\",\"file\",\"face\",\"bbox\":[x0,y0,x1,y1],\"score\",\"landmarks\":[[x,y]x5],\n"
+        "     \"quality\":{size,pose,sharpness,occlusion|null,composite,yaw,pitch,roll,pose_class,\n"
+        "     laplacian_var},\"det_model\"[,\"crop\"]}\n"
+        "    {\"type\":\"skipped\",\"file\",\"face\",\"bbox\",\"score\",\"quality\",\"reason\"}  (--min-quality)\n"
+        "    {\"type\":\"image\",\"file\",\"width\",\"height\",\"faces\",\"skipped\",\"ms\"}  after its faces\n"
+        "    {\"type\":\"error\",\"file\",\"error\"}  an input that could not be read; the batch goes on\n"
+        "  --format csv: one row per kept face with a header; errors go to stderr only.\n"
+        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS,
+    .min_pos = 1, .max_pos = -1, .inputs = 1,
+    .want = "images or directories",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR),
+    .run = run,
+};
+
+const cli_cmd cli_cmd_embed = {
+    .name = "embed",
+    .summary = "detect faces and compute their embeddings",
+    .usage = "faceid embed [options] IMG|DIR... [--files-from FILE|-]",
+    .about =
+        "  Like `faceid detect`, and each face record also carries \"model\" (recognizer id\n"
+        "  <name>:<hash>) and \"embedding\" (L2-normalised floats). --format csv adds columns\n"
+        "  model,e0..e{dim-1}. --flip averages with the mirrored crop.\n"
+        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS,
+    .min_pos = 1, .max_pos = -1, .inputs = 1,
+    .want = "images or directories",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
+    .run = run,
+};

@@ -22,12 +22,6 @@
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
-static const char *doctor_usage =
-    "usage: faceid doctor [--models DIR] [--detector NAME] [--recognizer NAME] [--isa ISA]\n"
-    "  Report CPU features, the ISA the kernels will use, threads, library versions and\n"
-    "  which models are installed; loads the detector and recognizer as a check.\n"
-    "  One JSON record; exit 0 if everything needed for detect/embed works, 1 otherwise\n"
-    "  (the \"problems\" array says what is wrong).\n";
 
 void cli_env_json(cli_json *j)
 {
@@ -82,34 +76,20 @@ void cli_env_json(cli_json *j)
     cli_json_obj_end(j);
 }
 
-int cmd_doctor(int argc, char **argv)
+static int run(cli_run *r)
 {
-    cli_opts o;
-    int rc = cli_parse(argc, argv, &o, NULL, NULL);
-    if (rc == CLI_OK && o.help) {
-        fputs(doctor_usage, stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
-    }
-    if (rc == CLI_OK && o.n_pos) {
-        cli_err("doctor: unexpected argument '%s'", o.pos[0]);
-        rc = CLI_USAGE;
-    }
-    if (rc != CLI_OK) {
-        cli_opts_free(&o);
-        return rc;
-    }
-    const char *dir = fid_models_dir(&o.po);
+    const cli_opts *o = &r->o;
+    const char *dir = fid_models_dir(&o->po);
     struct stat st;
     int dir_ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
     fid_pipeline *p = NULL;
-    int open_ok = fid_pipeline_open(&p, &o.po) == 0;
+    int open_ok = fid_pipeline_open(&p, &o->po) == 0;
     cli_json js;
     cli_json_begin(&js, stdout);
     cli_json_str(&js, "type", "doctor");
     cli_json_str(&js, "version", FACEID_VERSION);
     cli_env_json(&js);
-    cli_json_str(&js, "selected_isa", o.po.isa ? o.po.isa : fid_cpu_isa()); /* flag or FID_ISA */
+    cli_json_str(&js, "selected_isa", o->po.isa ? o->po.isa : fid_cpu_isa()); /* flag or FID_ISA */
     cli_json_str(&js, "models_dir", dir);
     cli_json_bool(&js, "models_dir_exists", dir_ok);
     cli_json_arr(&js, "models_found"); /* names of the .fidw files, directory order */
@@ -138,6 +118,20 @@ int cmd_doctor(int argc, char **argv)
     cli_json_bool(&js, "ok", dir_ok && open_ok);
     cli_json_end(&js);
     fid_pipeline_close(p);
-    cli_opts_free(&o);
     return dir_ok && open_ok ? CLI_OK : CLI_NEG;
 }
+
+const cli_cmd cli_cmd_doctor = {
+    .name = "doctor",
+    .summary = "check CPU, libraries and models; exit 1 if something is missing",
+    .usage = "faceid doctor [--models DIR] [--detector NAME] [--recognizer NAME] [--isa ISA]",
+    .about =
+        "  Report CPU features, the ISA the kernels will use, threads, library versions and\n"
+        "  which models are installed; loads the detector and recognizer as a check.\n"
+        "  One JSON record; exit 0 if everything needed for detect/embed works, 1 otherwise\n"
+        "  (the \"problems\" array says what is wrong).\n",
+    .common = CLI_G_MODELS | CLI_G_ENGINE | CLI_G_PIPELINE,
+    .min_pos = 0, .max_pos = 0,
+    .want = "no argument",
+    .run = run, /* opens the pipeline itself: a failure is a finding, not an error */
+};

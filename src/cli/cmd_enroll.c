@@ -6,54 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gal_util.h"
-
-static const char *enroll_usage =
-    "usage: faceid enroll GALLERY.db [--id NAME] [--policy all|best|mean] [options] IMG|DIR...\n"
-    "  Add the largest face of each image to the gallery (created if missing; it is tied\n"
-    "  to the recogniser and refuses another model, exit 3).\n"
-    "  --id NAME          identity for every input (default: the image's directory name)\n"
-    "  --policy P         all: every image (one transaction each, default); best: only the\n"
-    "                     highest-quality face per identity; mean: one normalised mean template\n"
-    "  --aligned          inputs are aligned 112x112 crops (no detection)\n"
-    "  Records: {\"type\":\"enrolled\"|\"skipped\"|\"error\",...}, then {\"type\":\"summary\"}.\n"
-    "  Exit 0 ok, 5 if some input failed or had no usable face.\n";
+#include "cli.h"
 
 typedef struct eopts {
     const char *id;
-    int policy, aligned;
+    int policy;
 } eopts;
-
-static int enroll_flag(void *ctx, int argc, char **argv, int *i)
-{
-    eopts *e = ctx;
-    const char *a = argv[*i], *v;
-    if (!strcmp(a, "--id")) {
-        if (!(e->id = cli_value(argc, argv, i)))
-            return -1;
-        if (!*e->id) {
-            cli_err("--id needs a non-empty name");
-            return -1;
-        }
-        return 1;
-    }
-    if (!strcmp(a, "--aligned")) {
-        e->aligned = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--policy")) {
-        if (!(v = cli_value(argc, argv, i)))
-            return -1;
-        e->policy = !strcmp(v, "all") ? FID_POLICY_ALL : !strcmp(v, "best") ? FID_POLICY_BEST
-                    : !strcmp(v, "mean") ? FID_POLICY_MEAN : -1;
-        if (e->policy < 0) {
-            cli_err("bad --policy '%s' (want all, best or mean)", v);
-            return -1;
-        }
-        return 1;
-    }
-    return 0;
-}
 
 /* Faces waiting for a best/mean commit of one identity. */
 typedef struct pending {
@@ -70,7 +28,8 @@ static void pending_clear(pending *p)
     p->n = 0;
 }
 
-static int pending_add(pending *p, const char *src, const float *emb, const fid_face *f)
+static int pending_add(pending *p, const char *src, const float *emb, const float box[4],
+                       float q)
 {
     if (p->n == p->cap) {
         int cap = p->cap ? 2 * p->cap : 16;
@@ -78,18 +37,17 @@ static int pending_add(pending *p, const char *src, const float *emb, const fid_
         p->emb = e ? e : p->emb;
         float *b = realloc(p->bbox, (size_t)cap * 4 * sizeof *b);
         p->bbox = b ? b : p->bbox;
-        float *q = realloc(p->q, (size_t)cap * sizeof *q);
-        p->q = q ? q : p->q;
+        float *qq = realloc(p->q, (size_t)cap * sizeof *qq);
+        p->q = qq ? qq : p->q;
         char **s = realloc(p->src, (size_t)cap * sizeof *s);
         p->src = s ? s : p->src;
-        if (!e || !b || !q || !s)
+        if (!e || !b || !qq || !s)
             return -1;
         p->cap = cap;
     }
     memcpy(p->emb + (size_t)p->n * p->dim, emb, (size_t)p->dim * sizeof *emb);
-    float *b = p->bbox + 4 * p->n;
-    b[0] = f->x0, b[1] = f->y0, b[2] = f->x1, b[3] = f->y1;
-    p->q[p->n] = f->q_composite;
+    memcpy(p->bbox + 4 * p->n, box, 4 * sizeof *box);
+    p->q[p->n] = q;
     if (!(p->src[p->n] = strdup(src)))
         return -1;
     p->n++;
@@ -106,7 +64,7 @@ static void enrolled_record(const char *file, const char *name, const float *bbo
         cli_json_str(&js, "file", file);
     cli_json_str(&js, "identity", name);
     if (bbox)
-        gal_json_bbox(&js, bbox);
+        cli_json_bbox(&js, bbox);
     cli_json_num(&js, "quality", q);
     cli_json_int(&js, "rows", rows);
     cli_json_end(&js);
@@ -143,23 +101,18 @@ static int flush(fid_gallery *g, pending *p, int policy, int *enrolled)
     return rc;
 }
 
-static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *e,
-               const cli_inputs *in)
+static int enroll_all(cli_run *r, fid_gallery *g, cli_work *w)
 {
-    gal_img im;
-    pending pd = {.dim = fid_embed_dim(p)};
-    if (gal_img_init(&im, pd.dim) < 0) {
-        cli_err("out of memory");
-        return CLI_IO;
-    }
+    const eopts *e = r->opts;
+    pending pd = {.dim = w->dim};
     int failed = 0, enrolled = 0, rc = CLI_OK;
     char msg[1024], name[256];
-    for (int k = 0; k < in->n && rc == CLI_OK; k++) {
-        const char *path = in->path[k];
-        cli_progress(k, in->n);
+    for (int k = 0; k < r->in.n && rc == CLI_OK; k++) {
+        const char *path = r->in.path[k];
+        cli_progress(k, r->in.n);
         if (e->id)
             snprintf(name, sizeof name, "%s", e->id);
-        else if (!*gal_parent_name(path, name, sizeof name)) {
+        else if (!*cli_parent_name(path, name, sizeof name)) {
             cli_json_error(stdout, path, "no --id and no directory name to use as identity");
             failed++;
             continue;
@@ -169,21 +122,22 @@ static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *
             rc = CLI_IO;
             break;
         }
-        if (gal_process(p, path, e->aligned, 1, o->min_quality, &im, msg, sizeof msg) < 0) {
+        if (cli_work_file(w, path, msg, sizeof msg) < 0) {
             cli_json_error(stdout, path, msg);
             failed++;
             continue;
         }
-        if (im.n == 0) {
-            cli_json_error(stdout, path, im.n_skipped ? "face quality below --min-quality"
+        if (w->n_keep == 0) {
+            cli_json_error(stdout, path, w->n_skipped ? "face quality below --min-quality"
                                                       : "no face found");
             failed++;
             continue;
         }
-        if (im.n_det > 1)
-            cli_info("%s: %d faces, enrolling the largest", path, im.n_det);
-        const fid_face *f = &im.faces[0];
-        fid_gallery_face gf = {im.emb, path, {f->x0, f->y0, f->x1, f->y1}, f->q_composite};
+        if (w->n_det > 1)
+            cli_info("%s: %d faces, enrolling the largest", path, w->n_det);
+        const fid_face *f = &w->faces[w->keep[0]];
+        fid_gallery_face gf = {w->emb, path, {0}, f->q_composite};
+        cli_face_box(f, gf.bbox);
         if (e->policy == FID_POLICY_ALL) {
             int added = 0;
             if (fid_gallery_enroll(g, name, &gf, 1, FID_POLICY_ALL, &added) < 0) {
@@ -196,7 +150,7 @@ static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *
             fflush(stdout);
         } else {
             snprintf(pd.name, sizeof pd.name, "%s", name);
-            if (pending_add(&pd, path, im.emb, f) < 0) {
+            if (pending_add(&pd, path, w->emb, gf.bbox, gf.quality) < 0) {
                 cli_err("out of memory");
                 rc = CLI_IO;
             }
@@ -204,10 +158,9 @@ static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *
     }
     if (rc == CLI_OK && flush(g, &pd, e->policy, &enrolled) < 0)
         rc = CLI_IO;
-    cli_progress(in->n, in->n);
+    cli_progress(r->in.n, r->in.n);
     pending_clear(&pd);
     free(pd.emb), free(pd.bbox), free(pd.q), free(pd.src);
-    gal_img_free(&im);
     if (rc != CLI_OK)
         return rc;
     fid_gallery_info info;
@@ -215,7 +168,7 @@ static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *
     cli_json js;
     cli_json_begin(&js, stdout);
     cli_json_str(&js, "type", "summary");
-    cli_json_int(&js, "inputs", in->n);
+    cli_json_int(&js, "inputs", r->in.n);
     cli_json_int(&js, "enrolled", enrolled);
     cli_json_int(&js, "failed", failed);
     cli_json_int(&js, "identities", info.n_identities);
@@ -225,47 +178,56 @@ static int run(fid_pipeline *p, fid_gallery *g, const cli_opts *o, const eopts *
     return failed ? CLI_PARTIAL : CLI_OK;
 }
 
-int cmd_enroll(int argc, char **argv)
+static int run(cli_run *r)
 {
-    cli_opts o;
-    eopts e = {NULL, FID_POLICY_ALL, 0};
-    int rc = cli_parse(argc, argv, &o, enroll_flag, &e);
-    if (rc == CLI_OK && o.help) {
-        fputs(enroll_usage, stdout);
-        cli_common_help(stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
-    }
-    if (rc == CLI_OK && (o.n_pos < 2 && !(o.n_pos == 1 && o.files_from))) {
-        cli_err("enroll: want GALLERY.db and images or directories (see --help)");
-        rc = CLI_USAGE;
-    }
-    if (rc == CLI_OK && o.csv) {
-        cli_err("enroll: only JSONL output");
-        rc = CLI_USAGE;
-    }
-    cli_inputs in = {0};
-    if (rc == CLI_OK)
-        rc = gal_collect_inputs(&o, 1, &in);
-    fid_pipeline *p = NULL;
     fid_gallery *g = NULL;
-    if (rc == CLI_OK) {
-        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
-            (e.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
-        rc = cli_open_pipeline(&o, &p);
-    }
-    if (rc == CLI_OK)
-        rc = gal_open(o.pos[0], p, 1, &g);
-    if (rc == CLI_OK) {
-        rc = run(p, g, &o, &e, &in);
-        if (fflush(stdout) != 0) {
-            cli_err("error writing the output");
-            rc = CLI_IO;
-        }
+    cli_work w;
+    int rc = cli_gallery_open(r->o.pos[0], r->p, 1, &g);
+    if (rc == CLI_OK && cli_work_init(&w, r->p, &r->o, 1, 1) < 0)
+        rc = CLI_IO;
+    else if (rc == CLI_OK) {
+        rc = enroll_all(r, g, &w);
+        cli_work_free(&w);
     }
     fid_gallery_close(g);
-    fid_pipeline_close(p);
-    cli_inputs_free(&in);
-    cli_opts_free(&o);
     return rc;
 }
+
+static int set_id(void *o, const char *v)
+{
+    if (!*v) {
+        cli_err("--id needs a non-empty name");
+        return -1;
+    }
+    ((eopts *)o)->id = v;
+    return 0;
+}
+
+static const char *const policies[] = {"all", "best", "mean", NULL};
+static const cli_flag flags[] = {
+    CLI_FLAG("--id", NULL, "NAME", "identity for every input (default: the image's directory name)",
+        CLI_CALL, 0, .call = set_id),
+    CLI_FLAG("--policy", NULL, "all|best|mean",
+        "all: every image (one transaction each, default);"
+        " best: only the\nhighest-quality face per identity; mean: one normalised mean template",
+        CLI_CHOICE, offsetof(eopts, policy), .choices = policies),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_enroll = {
+    .name = "enroll",
+    .summary = "add faces to a gallery (SQLite) under an identity",
+    .usage = "faceid enroll GALLERY.db [--id NAME] [--policy all|best|mean] [options] IMG|DIR...",
+    .about =
+        "  Add the largest face of each image to the gallery (created if missing; it is tied\n"
+        "  to the recogniser and refuses another model, exit 3).\n"
+        "  Records: {\"type\":\"enrolled\"|\"skipped\"|\"error\",...}, then {\"type\":\"summary\"}.\n"
+        "  Exit 0 ok, 5 if some input failed or had no usable face.\n",
+    .flags = flags,
+    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED,
+    .min_pos = 2, .max_pos = -1, .fixed = 1, .inputs = 1,
+    .want = "GALLERY.db and images or directories",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
+    .opts_size = sizeof(eopts),
+    .run = run,
+};

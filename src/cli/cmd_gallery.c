@@ -6,19 +6,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "gal_util.h"
+#include "cli.h"
 
-static const char *gallery_usage =
-    "usage: faceid gallery list GALLERY.db            one record per identity\n"
-    "       faceid gallery info GALLERY.db            model, dim, counts\n"
-    "       faceid gallery rm GALLERY.db NAME...       remove identities and their faces\n"
-    "       faceid gallery rename GALLERY.db OLD NEW\n"
-    "       faceid gallery merge GALLERY.db FROM INTO  move FROM's faces to INTO, drop FROM\n"
-    "       faceid gallery export GALLERY.db OUT.jsonl|OUT.npy [--names FILE]\n"
-    "             .npy: [faces, dim] float32 matrix; row names to --names (default OUT.names.txt)\n"
-    "       faceid gallery import GALLERY.db IN.jsonl  (created from the file's model if missing;\n"
-    "             another model is refused, exit 3)\n"
-    "  Exit: 0 ok, 1 no such identity (rm/rename/merge), 2 usage, 3 model mismatch, 4 I/O.\n";
+typedef struct gopts {
+    const char *names;
+    int sub; /* index into subs */
+} gopts;
+
+static const struct {
+    const char *name;
+    int min, max; /* positionals including the subcommand */
+} subs[] = {{"list", 2, 2}, {"info", 2, 2}, {"rm", 3, 1 << 20}, {"rename", 4, 4},
+            {"merge", 4, 4}, {"export", 3, 3}, {"import", 3, 3}};
+enum { LIST, INFO, RM, RENAME, MERGE, EXPORT, IMPORT };
 
 static int edit_status(fid_gallery *g, int rc)
 {
@@ -115,88 +115,82 @@ static int do_import(const char *db, const char *in)
     return ex;
 }
 
-typedef struct gopts {
-    const char *names;
-} gopts;
-
-static int gallery_flag(void *ctx, int argc, char **argv, int *i)
+static int do_export(fid_gallery *g, const char *out, const char *names_flag)
 {
-    gopts *go = ctx;
-    if (!strcmp(argv[*i], "--names"))
-        return (go->names = cli_value(argc, argv, i)) ? 1 : -1;
-    return 0;
+    if (!ends_with(out, ".npy"))
+        return edit_status(g, fid_gallery_export_jsonl(g, out));
+    char names[4096];
+    snprintf(names, sizeof names, "%.*s.names.txt", (int)strlen(out) - 4, out);
+    return edit_status(g, fid_gallery_export_npy(g, out, names_flag ? names_flag : names));
 }
 
-int cmd_gallery(int argc, char **argv)
+static int run(cli_run *r)
 {
-    cli_opts o;
-    gopts go = {NULL};
-    int rc = cli_parse(argc, argv, &o, gallery_flag, &go);
-    if (rc == CLI_OK && o.help) {
-        fputs(gallery_usage, stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
-    }
-    static const struct { const char *name; int min, max; } subs[] = {
-        {"list", 2, 2}, {"info", 2, 2}, {"rm", 3, 1 << 20}, {"rename", 4, 4},
-        {"merge", 4, 4}, {"export", 3, 3}, {"import", 3, 3}};
-    int sub = -1;
-    for (int k = 0; rc == CLI_OK && o.n_pos > 0 && k < (int)(sizeof subs / sizeof *subs); k++)
-        if (!strcmp(o.pos[0], subs[k].name))
-            sub = k;
-    if (rc == CLI_OK && (sub < 0 || o.n_pos < subs[sub].min || o.n_pos > subs[sub].max)) {
-        cli_err("gallery: want list|info|rm|rename|merge|export|import GALLERY.db ... (see --help)");
-        rc = CLI_USAGE;
-    }
-    if (rc != CLI_OK) {
-        cli_opts_free(&o);
-        return rc;
-    }
-    const char *cmd = subs[sub].name, *db = o.pos[1];
-    if (!strcmp(cmd, "import")) {
-        rc = do_import(db, o.pos[2]);
-        cli_opts_free(&o);
-        return rc;
-    }
+    const gopts *go = r->opts;
+    const char **pos = r->o.pos, *db = pos[1];
+    if (go->sub == IMPORT)
+        return do_import(db, pos[2]);
     fid_gallery *g;
-    if ((rc = fid_gallery_open(&g, db, NULL, 0, 0)) < 0) {
+    if (fid_gallery_open(&g, db, NULL, 0, 0) < 0) {
         cli_err("%s", fid_last_error());
-        cli_opts_free(&o);
         return CLI_IO;
     }
-    if (!strcmp(cmd, "list")) {
-        rc = do_list(g);
-    } else if (!strcmp(cmd, "info")) {
-        rc = do_info(g, db);
-    } else if (!strcmp(cmd, "rm")) {
-        rc = CLI_OK;
-        for (int k = 2; k < o.n_pos; k++) {
-            int r = edit_status(g, fid_gallery_remove(g, o.pos[k]));
-            rc = rc == CLI_OK ? r : rc;
-            if (r == CLI_OK)
-                cli_info("removed %s", o.pos[k]);
+    int rc = CLI_OK;
+    switch (go->sub) {
+    case LIST: rc = do_list(g); break;
+    case INFO: rc = do_info(g, db); break;
+    case RENAME: rc = edit_status(g, fid_gallery_rename(g, pos[2], pos[3])); break;
+    case MERGE: rc = edit_status(g, fid_gallery_merge(g, pos[2], pos[3])); break;
+    case EXPORT: rc = do_export(g, pos[2], go->names); break;
+    case RM:
+        for (int k = 2; k < r->o.n_pos; k++) {
+            int e = edit_status(g, fid_gallery_remove(g, pos[k]));
+            rc = rc == CLI_OK ? e : rc;
+            if (e == CLI_OK)
+                cli_info("removed %s", pos[k]);
         }
-    } else if (!strcmp(cmd, "rename")) {
-        rc = edit_status(g, fid_gallery_rename(g, o.pos[2], o.pos[3]));
-    } else if (!strcmp(cmd, "merge")) {
-        rc = edit_status(g, fid_gallery_merge(g, o.pos[2], o.pos[3]));
-    } else { /* export */
-        const char *out = o.pos[2];
-        int r;
-        if (ends_with(out, ".npy")) {
-            char names[4096];
-            snprintf(names, sizeof names, "%.*s.names.txt", (int)strlen(out) - 4, out);
-            r = fid_gallery_export_npy(g, out, go.names ? go.names : names);
-        } else {
-            r = fid_gallery_export_jsonl(g, out);
-        }
-        rc = edit_status(g, r);
+        break;
     }
     fid_gallery_close(g);
-    if (fflush(stdout) != 0) {
-        cli_err("error writing the output");
-        rc = CLI_IO;
-    }
-    cli_opts_free(&o);
     return rc;
 }
+
+static int check(cli_run *r)
+{
+    gopts *go = r->opts;
+    go->sub = -1;
+    for (int k = 0; k < (int)(sizeof subs / sizeof *subs); k++)
+        if (!strcmp(r->o.pos[0], subs[k].name))
+            go->sub = k;
+    if (go->sub < 0 || r->o.n_pos < subs[go->sub].min || r->o.n_pos > subs[go->sub].max) {
+        cli_err("gallery: want list|info|rm|rename|merge|export|import GALLERY.db ... (see --help)");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static const cli_flag flags[] = {
+    CLI_FLAG("--names", NULL, "FILE", "export .npy: row names file (default OUT.names.txt)",
+        CLI_STR, offsetof(gopts, names)),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_gallery = {
+    .name = "gallery",
+    .summary = "list|info|rm|rename|merge|export|import a gallery",
+    .usage = "faceid gallery list GALLERY.db            one record per identity\n"
+             "faceid gallery info GALLERY.db            model, dim, counts\n"
+             "faceid gallery rm GALLERY.db NAME...       remove identities and their faces\n"
+             "faceid gallery rename GALLERY.db OLD NEW\n"
+             "faceid gallery merge GALLERY.db FROM INTO  move FROM's faces to INTO, drop FROM\n"
+             "faceid gallery export GALLERY.db OUT.jsonl|OUT.npy [--names FILE]\n"
+             "faceid gallery import GALLERY.db IN.jsonl  (created from the file's model if missing;\n"
+             "      another model is refused, exit 3)",
+    .about = "  .npy export: [faces, dim] float32 matrix; row names to --names.\n"
+             "  Exit: 0 ok, 1 no such identity (rm/rename/merge), 2 usage, 3 model mismatch, 4 I/O.\n",
+    .flags = flags,
+    .min_pos = 2, .max_pos = -1,
+    .want = "list|info|rm|rename|merge|export|import GALLERY.db ...",
+    .opts_size = sizeof(gopts), .check = check,
+    .run = run,
+};

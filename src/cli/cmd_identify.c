@@ -1,164 +1,85 @@
 /* SPDX-License-Identifier: MIT */
 /* `faceid identify|search GALLERY.db IMG...`: 1:N search of every face against the gallery
  * (loaded once into an in-memory matrix), top-k candidates, "unknown" below the threshold. */
+#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "gal_util.h"
-
-/* Same default as verify: the measured gap for mobilefacenet_prelu_512d (same person
- * 0.54..0.81, different people <= 0.29 on the shared labelled data). */
-#define IDENTIFY_DEFAULT_THRESHOLD 0.40f
-
-static const char *identify_usage =
-    "usage: faceid identify GALLERY.db [options] IMG|DIR...   (alias: search)\n"
-    "  Search every detected face among the gallery identities (score = best cosine over an\n"
-    "  identity's faces).\n"
-    "  --top-k K           candidates per face (default 5)\n"
-    "  --threshold T       below T the face is \"unknown\" (default 0.40)\n"
-    "  --far X --calibration FILE   threshold for false accept rate X from `faceid calibrate`\n"
-    "  --aligned           inputs are aligned 112x112 crops (no detection)\n"
-    "  Records: {\"type\":\"match\",\"file\",\"face\",\"bbox\",\"identity\" (or \"unknown\"),\n"
-    "           \"score\",\"threshold\",\"candidates\":[{\"identity\",\"score\"}...]},\n"
-    "           {\"type\":\"image\",\"file\",\"faces\"}, error records.\n"
-    "  Exit 0 some face identified, 1 none identified, 3 gallery of another model,\n"
-    "  5 some input failed.\n";
+#include "cli.h"
 
 typedef struct iopts {
-    int top_k, aligned, have_thr;
-    float threshold;
+    int top_k;
+    float threshold; /* NaN: the recogniser's default */
     double far;
     const char *calib;
 } iopts;
 
-static int identify_flag(void *ctx, int argc, char **argv, int *i)
+static void match_record(const char *path, int index, const fid_face *f,
+                         const fid_search_hit *hits, int nh, float threshold)
 {
-    iopts *io = ctx;
-    const char *a = argv[*i], *v;
-    float f;
-    if (!strcmp(a, "--aligned")) {
-        io->aligned = 1;
-        return 1;
+    int known = nh > 0 && hits[0].score >= threshold;
+    float b[4];
+    cli_face_box(f, b);
+    cli_json js;
+    cli_face_record(&js, stdout, "match", path, index, b);
+    cli_json_num(&js, "quality", f->q_composite);
+    cli_json_str(&js, "identity", known ? hits[0].name : "unknown");
+    if (nh > 0)
+        cli_json_num(&js, "score", hits[0].score);
+    else
+        cli_json_null(&js, "score");
+    cli_json_num(&js, "threshold", threshold);
+    cli_json_arr(&js, "candidates");
+    for (int h = 0; h < nh; h++) {
+        cli_json_obj(&js, NULL);
+        cli_json_str(&js, "identity", hits[h].name);
+        cli_json_num(&js, "score", hits[h].score);
+        cli_json_obj_end(&js);
     }
-    if (!strcmp(a, "--calibration"))
-        return (io->calib = cli_value(argc, argv, i)) ? 1 : -1;
-    if (!strcmp(a, "--top-k"))
-        return (v = cli_value(argc, argv, i)) && !cli_parse_int(a, v, 1, 1000, &io->top_k) ? 1
-                                                                                          : -1;
-    if (!strcmp(a, "--threshold")) {
-        io->have_thr = 1;
-        return (v = cli_value(argc, argv, i)) && !cli_parse_float(a, v, -1, 1, &io->threshold)
-                   ? 1 : -1;
-    }
-    if (!strcmp(a, "--far")) {
-        if (!(v = cli_value(argc, argv, i)) || cli_parse_float(a, v, 1e-9f, 0.999f, &f) < 0)
-            return -1;
-        io->far = f;
-        return 1;
-    }
-    return 0;
+    cli_json_arr_end(&js);
+    cli_json_end(&js);
 }
 
-static int run(fid_pipeline *p, fid_search *s, const cli_opts *o, const iopts *io,
-               const cli_inputs *in)
+static int search_all(cli_run *r, fid_search *s, cli_work *w, fid_search_hit *hits)
 {
-    gal_img im;
-    fid_search_hit *hits = malloc((size_t)io->top_k * sizeof *hits);
-    if (!hits || gal_img_init(&im, fid_embed_dim(p)) < 0) {
-        free(hits);
-        cli_err("out of memory");
-        return CLI_IO;
-    }
+    const iopts *io = r->opts;
     int failed = 0, identified = 0;
     char msg[1024];
-    for (int k = 0; k < in->n; k++) {
-        const char *path = in->path[k];
-        cli_progress(k, in->n);
-        if (gal_process(p, path, io->aligned, 0, o->min_quality, &im, msg, sizeof msg) < 0) {
+    for (int k = 0; k < r->in.n; k++) {
+        const char *path = r->in.path[k];
+        cli_progress(k, r->in.n);
+        if (cli_work_file(w, path, msg, sizeof msg) < 0) {
             cli_json_error(stdout, path, msg);
             failed++;
             continue;
         }
-        for (int i = 0; i < im.n; i++) {
-            const fid_face *f = &im.faces[i];
-            int nh = fid_search_query(s, im.emb + (size_t)i * im.dim, io->top_k, hits);
-            int known = nh > 0 && hits[0].score >= io->threshold;
-            identified += known;
-            float bb[4] = {f->x0, f->y0, f->x1, f->y1};
-            cli_json js;
-            cli_json_begin(&js, stdout);
-            cli_json_str(&js, "type", "match");
-            cli_json_str(&js, "file", path);
-            cli_json_int(&js, "face", im.index[i]);
-            gal_json_bbox(&js, bb);
-            cli_json_num(&js, "quality", f->q_composite);
-            cli_json_str(&js, "identity", known ? hits[0].name : "unknown");
-            if (nh > 0)
-                cli_json_num(&js, "score", hits[0].score);
-            else
-                cli_json_null(&js, "score");
-            cli_json_num(&js, "threshold", io->threshold);
-            cli_json_arr(&js, "candidates");
-            for (int h = 0; h < nh; h++) {
-                cli_json_obj(&js, NULL);
-                cli_json_str(&js, "identity", hits[h].name);
-                cli_json_num(&js, "score", hits[h].score);
-                cli_json_obj_end(&js);
-            }
-            cli_json_arr_end(&js);
-            cli_json_end(&js);
+        for (int i = 0; i < w->n_keep; i++) {
+            int nh = fid_search_query(s, w->emb + (size_t)i * w->dim, io->top_k, hits);
+            identified += nh > 0 && hits[0].score >= io->threshold;
+            match_record(path, w->keep[i], &w->faces[w->keep[i]], hits, nh, io->threshold);
         }
         cli_json js;
         cli_json_begin(&js, stdout);
         cli_json_str(&js, "type", "image");
         cli_json_str(&js, "file", path);
-        cli_json_int(&js, "faces", im.n);
-        cli_json_int(&js, "skipped", im.n_skipped);
+        cli_json_int(&js, "faces", w->n_keep);
+        cli_json_int(&js, "skipped", w->n_skipped);
         cli_json_end(&js);
     }
-    cli_progress(in->n, in->n);
-    free(hits);
-    gal_img_free(&im);
+    cli_progress(r->in.n, r->in.n);
     return failed ? CLI_PARTIAL : identified ? CLI_OK : CLI_NEG;
 }
 
-int cmd_identify(int argc, char **argv)
+static int run(cli_run *r)
 {
-    cli_opts o;
-    iopts io = {5, 0, 0, IDENTIFY_DEFAULT_THRESHOLD, 0, NULL};
-    int rc = cli_parse(argc, argv, &o, identify_flag, &io);
-    if (rc == CLI_OK && o.help) {
-        fputs(identify_usage, stdout);
-        cli_common_help(stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
-    }
-    if (rc == CLI_OK && (o.n_pos < 2 && !(o.n_pos == 1 && o.files_from))) {
-        cli_err("identify: want GALLERY.db and images (see --help)");
-        rc = CLI_USAGE;
-    }
-    if (rc == CLI_OK && o.csv) {
-        cli_err("identify: only JSONL output");
-        rc = CLI_USAGE;
-    }
-    if (rc == CLI_OK)
-        rc = gal_threshold(io.calib, io.far, io.have_thr, &io.threshold);
-    cli_inputs in = {0};
-    if (rc == CLI_OK)
-        rc = gal_collect_inputs(&o, 1, &in);
-    fid_pipeline *p = NULL;
+    iopts *io = r->opts;
+    if (isnan(io->threshold))
+        io->threshold = fid_pipeline_threshold(r->p);
     fid_gallery *g = NULL;
     fid_search *s = NULL;
-    if (rc == CLI_OK) {
-        o.po.need_models = FID_ROLE_BIT(FID_ROLE_RECOGNIZER) |
-            (io.aligned ? 0 : FID_ROLE_BIT(FID_ROLE_DETECTOR));
-        rc = cli_open_pipeline(&o, &p);
-    }
-    if (rc == CLI_OK)
-        rc = gal_open(o.pos[0], p, 0, &g);
+    int rc = cli_gallery_open(r->o.pos[0], r->p, 0, &g);
     if (rc == CLI_OK) {
         double t0 = cli_now_ms();
-        if (fid_search_from_gallery(&s, g, o.po.n_threads) < 0) {
+        if (fid_search_from_gallery(&s, g, r->o.po.n_threads) < 0) {
             cli_err("%s", fid_last_error());
             rc = CLI_IO;
         } else {
@@ -166,18 +87,66 @@ int cmd_identify(int argc, char **argv)
                      fid_search_rows(s), fid_search_identities(s), cli_now_ms() - t0);
         }
         fid_gallery_close(g); /* the matrix is in memory: don't hold the file */
-        g = NULL;
     }
-    if (rc == CLI_OK) {
-        rc = run(p, s, &o, &io, &in);
-        if (fflush(stdout) != 0) {
-            cli_err("error writing the output");
-            rc = CLI_IO;
-        }
+    cli_work w;
+    fid_search_hit *hits = rc == CLI_OK ? malloc((size_t)io->top_k * sizeof *hits) : NULL;
+    if (rc == CLI_OK && (!hits || cli_work_init(&w, r->p, &r->o, 1, 0) < 0)) {
+        cli_err("out of memory");
+        rc = CLI_IO;
+    } else if (rc == CLI_OK) {
+        rc = search_all(r, s, &w, hits);
+        cli_work_free(&w);
     }
+    free(hits);
     fid_search_free(s);
-    fid_pipeline_close(p);
-    cli_inputs_free(&in);
-    cli_opts_free(&o);
     return rc;
 }
+
+static int check(cli_run *r)
+{
+    iopts *io = r->opts;
+    return cli_threshold_check(io->calib, io->far, &io->threshold);
+}
+
+static void init(void *o)
+{
+    iopts *io = o;
+    io->top_k = 5;
+    io->threshold = NAN;
+}
+
+#define OFF(f) offsetof(iopts, f)
+static const cli_flag flags[] = {
+    CLI_FLAG("--top-k", NULL, "K", "candidates per face (default 5)", CLI_INT, OFF(top_k), .lo = 1,
+        .hi = 1000),
+    CLI_FLAG("--threshold", NULL, "T",
+        "below T the face is \"unknown\" (default: the recogniser's,"
+        "\n0.40 for mobilefacenet_prelu_512d)",
+        CLI_FLOAT, OFF(threshold), .lo = -1, .hi = 1),
+    CLI_FLAG("--far", NULL, "X", "threshold for false accept rate X from --calibration", CLI_DOUBLE,
+        OFF(far), .lo = 1e-9f, .hi = 0.999f),
+    CLI_FLAG("--calibration", NULL, "FILE", "calibration JSON from `faceid calibrate`", CLI_STR,
+        OFF(calib)),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_identify = {
+    .name = "identify", .alias = "search",
+    .summary = "1:N search of faces in a gallery (top-k, unknown)",
+    .usage = "faceid identify GALLERY.db [options] IMG|DIR...",
+    .about =
+        "  Search every detected face among the gallery identities (score = best cosine over an\n"
+        "  identity's faces).\n"
+        "  Records: {\"type\":\"match\",\"file\",\"face\",\"bbox\",\"identity\" (or \"unknown\"),\n"
+        "           \"score\",\"threshold\",\"candidates\":[{\"identity\",\"score\"}...]},\n"
+        "           {\"type\":\"image\",\"file\",\"faces\"}, error records.\n"
+        "  Exit 0 some face identified, 1 none identified, 3 gallery of another model,\n"
+        "  5 some input failed.\n",
+    .flags = flags,
+    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED,
+    .min_pos = 2, .max_pos = -1, .fixed = 1, .inputs = 1,
+    .want = "GALLERY.db and images",
+    .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
+    .opts_size = sizeof(iopts), .init = init, .check = check,
+    .run = run,
+};

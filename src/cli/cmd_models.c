@@ -8,13 +8,6 @@
 
 #include "cli.h"
 
-static const char *models_usage =
-    "usage: faceid models [--models DIR]             list installed .fidw models\n"
-    "       faceid models info NAME|PATH [--models DIR]\n"
-    "  One JSON record per model: {\"type\":\"model\",\"name\",\"path\",\"arch\",\"input\",\n"
-    "  \"outputs\":[{\"name\",\"shape\"}],\"params\",\"bytes\",\"id\"}; info adds \"describe\" (ops,\n"
-    "  FLOPs, metadata). A model that fails to load gives an error record (exit 5).\n"
-    "  The id (<name>:<64-bit FNV-1a of the file>) is what embeddings and galleries carry.\n";
 
 /* One model record; returns 0 or -1 (error record written). */
 static int model_record(const char *path, int info)
@@ -119,43 +112,49 @@ static int list_dir(const char *dir)
     return failed ? CLI_PARTIAL : CLI_OK;
 }
 
-int cmd_models(int argc, char **argv)
+static int run(cli_run *r)
 {
-    cli_opts o;
-    int rc = cli_parse(argc, argv, &o, NULL, NULL);
-    if (rc == CLI_OK && o.help) {
-        fputs(models_usage, stdout);
-        cli_opts_free(&o);
-        return CLI_OK;
+    const char *dir = fid_models_dir(&r->o.po);
+    if (r->o.n_pos == 0)
+        return list_dir(dir);
+    const char *name = r->o.pos[1];
+    char path[4096];
+    size_t l = strlen(name);
+    if (strchr(name, '/') || (l > 5 && !strcmp(name + l - 5, ".fidw")))
+        snprintf(path, sizeof path, "%s", name);
+    else
+        snprintf(path, sizeof path, "%s/%s.fidw", dir, name);
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        cli_err("model '%s' not found: %s", name, path);
+        return CLI_MODEL;
     }
-    int info = rc == CLI_OK && o.n_pos >= 1 && !strcmp(o.pos[0], "info");
-    if (rc == CLI_OK && (info ? o.n_pos != 2 : o.n_pos != 0)) {
-        cli_err("models: want no argument or `info NAME` (see --help)");
-        rc = CLI_USAGE;
-    }
-    if (rc != CLI_OK) {
-        cli_opts_free(&o);
-        return rc;
-    }
-    const char *dir = fid_models_dir(&o.po);
-    if (!info) {
-        rc = list_dir(dir);
-    } else {
-        const char *name = o.pos[1];
-        char path[4096];
-        size_t l = strlen(name);
-        if (strchr(name, '/') || (l > 5 && !strcmp(name + l - 5, ".fidw")))
-            snprintf(path, sizeof path, "%s", name);
-        else
-            snprintf(path, sizeof path, "%s/%s.fidw", dir, name);
-        struct stat st;
-        if (stat(path, &st) < 0) {
-            cli_err("model '%s' not found: %s", name, path);
-            rc = CLI_MODEL;
-        } else {
-            rc = model_record(path, 1) < 0 ? CLI_MODEL : CLI_OK;
-        }
-    }
-    cli_opts_free(&o);
-    return rc;
+    return model_record(path, 1) < 0 ? CLI_MODEL : CLI_OK;
 }
+
+static int check(cli_run *r)
+{
+    int info = r->o.n_pos >= 1 && !strcmp(r->o.pos[0], "info");
+    if (info ? r->o.n_pos != 2 : r->o.n_pos != 0) {
+        cli_err("models: want no argument or `info NAME` (see --help)");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+const cli_cmd cli_cmd_models = {
+    .name = "models",
+    .summary = "list installed models, or `models info NAME`",
+    .usage = "faceid models [--models DIR]             list installed .fidw models\n"
+             "faceid models info NAME|PATH [--models DIR]",
+    .about =
+        "  One JSON record per model: {\"type\":\"model\",\"name\",\"path\",\"arch\",\"input\",\n"
+        "  \"outputs\":[{\"name\",\"shape\"}],\"params\",\"bytes\",\"id\"}; info adds \"describe\" (ops,\n"
+        "  FLOPs, metadata). A model that fails to load gives an error record (exit 5).\n"
+        "  The id (<name>:<64-bit FNV-1a of the file>) is what embeddings and galleries carry.\n",
+    .common = CLI_G_MODELS,
+    .min_pos = 0, .max_pos = 2,
+    .want = "no argument or `info NAME`",
+    .check = check,
+    .run = run,
+};

@@ -10,26 +10,17 @@
 #define LABEL_MAX 128
 #define CROP_PATH_MAX 4096
 
-static void bbox_json(cli_json *js, const float b[4])
-{
-    cli_json_arr(js, "bbox");
-    for (int k = 0; k < 4; k++)
-        cli_json_num(js, NULL, b[k]);
-    cli_json_arr_end(js);
-}
-
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
                    FILE *out)
 {
     cli_json js;
-    cli_json_begin(&js, out);
-    cli_json_str(&js, "type", "face");
-    cli_json_str(&js, "file", file);
+    cli_face_record(&js, out, "face", file, -1, NULL);
     cli_json_int(&js, "frame", f->frame);
     cli_json_num(&js, "t", f->t);
     cli_json_int(&js, "track", track);
-    float b[4] = {fc->x0, fc->y0, fc->x1, fc->y1};
-    bbox_json(&js, b);
+    float b[4];
+    cli_face_box(fc, b);
+    cli_json_bbox(&js, b);
     cli_json_num(&js, "score", fc->score);
     cli_json_num(&js, "quality", fc->q_composite);
     cli_json_str(&js, "pose_class", fc->pose_class);
@@ -41,7 +32,7 @@ static void best_json(cli_json *js, const fid_track *tr, const char *crop)
     cli_json_obj(js, "best");
     cli_json_int(js, "frame", tr->best_frame);
     cli_json_num(js, "t", tr->best_t);
-    bbox_json(js, tr->best_box);
+    cli_json_bbox(js, tr->best_box);
     cli_json_num(js, "score", tr->best_score);
     cli_json_num(js, "quality", tr->best_quality);
     if (crop)
@@ -91,17 +82,17 @@ static void label_unique(vjob *j, fid_tracker *tk, vlabels *L)
         const fid_unique_face *u = fid_tracker_unique(tk, k);
         L->score[k] = NAN;
         L->named[k] = 0;
-        if (j->gallery && j->dim) {
-            memset(j->qemb, 0, (size_t)j->dim * sizeof *j->qemb);
+        if (j->gallery && j->w.dim) {
+            memset(j->qemb, 0, (size_t)j->w.dim * sizeof *j->qemb);
             for (int t = 0; t < u->n_tracks; t++) {
                 const fid_track *tr = fid_tracker_track(tk, u->tracks[t]);
-                for (int d = 0; d < j->dim; d++)
+                for (int d = 0; d < j->w.dim; d++)
                     j->qemb[d] += (float)tr->n_dets * tr->rep_emb[d];
             }
             double nn = 0;
-            for (int d = 0; d < j->dim; d++)
+            for (int d = 0; d < j->w.dim; d++)
                 nn += (double)j->qemb[d] * j->qemb[d];
-            for (int d = 0; nn > 0 && d < j->dim; d++)
+            for (int d = 0; nn > 0 && d < j->w.dim; d++)
                 j->qemb[d] /= (float)sqrt(nn);
             fid_search_hit hit;
             if (fid_search_query(j->gallery, j->qemb, 1, &hit) == 1) {
@@ -132,9 +123,9 @@ static int write_crop(vjob *j, fid_tracker *tk, int vindex, int k, vlabels *L)
     const fid_track *best = fid_tracker_track(tk, u->best_track);
     char *crop = L->crop[k];
     crop[0] = 0;
-    if (!j->v->crops || !best->best_crop)
+    if (!j->o->crops || !best->best_crop)
         return 0;
-    snprintf(crop, CROP_PATH_MAX, "%s/%04d_%d_", j->v->crops, vindex, k + 1);
+    snprintf(crop, CROP_PATH_MAX, "%s/%04d_%d_", j->o->crops, vindex, k + 1);
     size_t at = strlen(crop);
     for (const char *c = L->label[k]; *c && at + 5 < CROP_PATH_MAX; c++)
         crop[at++] = (*c == '/' || *c == '\\' || (unsigned char)*c < 32) ? '_' : *c;

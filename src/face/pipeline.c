@@ -299,6 +299,11 @@ float fid_pipeline_threshold(const fid_pipeline *p)
                                           : 0.0f;
 }
 
+float fid_recognizer_threshold(const char *model_id)
+{
+    return fid_arcface_default_threshold(model_id);
+}
+
 const char *fid_pipeline_model_id(const fid_pipeline *p, fid_model_role role)
 {
     return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->id[role] : NULL;

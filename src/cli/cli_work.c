@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* faceid CLI: the one per-image worker (load → detect → --min-quality → embed, or a whole
+ * aligned crop) used by detect/embed, the gallery commands, verify and video frames, and the
+ * embedding cache of the pairs-file commands (verify, calibrate). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CLI_MAX_FACES 1024
+
+int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, int largest)
+{
+    memset(w, 0, sizeof *w);
+    w->p = p;
+    w->embed = embed;
+    w->aligned = o->aligned;
+    w->largest = largest;
+    w->min_quality = o->min_quality;
+    w->cap = o->po.max_faces > 0 && o->po.max_faces < CLI_MAX_FACES ? o->po.max_faces
+                                                                     : CLI_MAX_FACES;
+    w->dim = embed ? fid_embed_dim(p) : 0;
+    w->faces = calloc((size_t)w->cap, sizeof *w->faces);
+    w->keep = calloc((size_t)w->cap, sizeof *w->keep);
+    w->emb = calloc((size_t)w->cap * (w->dim ? w->dim : 1), sizeof *w->emb);
+    if (!w->faces || !w->keep || !w->emb) {
+        cli_err("out of memory");
+        cli_work_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_work_free(cli_work *w)
+{
+    fid_image_free(&w->img);
+    free(w->faces);
+    free(w->keep);
+    free(w->emb);
+    w->faces = NULL;
+    w->keep = NULL;
+    w->emb = NULL;
+}
+
+int cli_largest_face(const fid_face *f, int n)
+{
+    int best = -1;
+    float ba = -1;
+    for (int i = 0; i < n; i++) {
+        float a = (f[i].x1 - f[i].x0) * (f[i].y1 - f[i].y0);
+        if (a > ba) {
+            ba = a;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* The whole image is one aligned face: box = the crop, quality unknown. */
+static int work_aligned(cli_work *w, const fid_image *img, char *msg, size_t n)
+{
+    if (img->width != FID_ALIGNED_SIZE || img->height != FID_ALIGNED_SIZE) {
+        snprintf(msg, n, "--aligned wants a 112x112 crop, got %dx%d", img->width, img->height);
+        return -1;
+    }
+    if (w->embed && fid_embed_aligned(w->p, img->data, w->emb) < 0) {
+        snprintf(msg, n, "%s", fid_pipeline_error(w->p));
+        return -1;
+    }
+    fid_face *f = &w->faces[0];
+    memset(f, 0, sizeof *f);
+    f->x1 = f->y1 = FID_ALIGNED_SIZE;
+    f->score = 1;
+    f->q_composite = f->q_size = f->q_pose = f->q_sharpness = f->q_occlusion = NAN;
+    w->keep[0] = 0;
+    w->n_keep = w->n_det = w->n_done = 1;
+    return 0;
+}
+
+int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
+{
+    w->n_det = w->n_keep = w->n_skipped = w->n_done = 0;
+    if (w->aligned)
+        return work_aligned(w, img, msg, n);
+    if (fid_detect(w->p, img, w->faces, w->cap, &w->n_det) < 0) {
+        snprintf(msg, n, "%s", fid_pipeline_error(w->p));
+        return -1;
+    }
+    int only = w->largest ? cli_largest_face(w->faces, w->n_det) : -1;
+    for (int i = 0; i < w->n_det; i++, w->n_done = i) {
+        const fid_face *f = &w->faces[i];
+        if (w->largest && i != only)
+            continue;
+        if (w->min_quality > 0 && !(f->q_composite >= w->min_quality)) {
+            w->n_skipped++;
+            continue;
+        }
+        if (w->embed && fid_embed(w->p, img, f, w->emb + (size_t)w->n_keep * w->dim) < 0) {
+            snprintf(msg, n, "%s", fid_pipeline_error(w->p));
+            return -1;
+        }
+        w->keep[w->n_keep++] = i;
+    }
+    w->n_done = w->n_det;
+    return 0;
+}
+
+int cli_work_file(cli_work *w, const char *path, char *msg, size_t n)
+{
+    fid_image_free(&w->img);
+    w->n_det = w->n_keep = w->n_skipped = w->n_done = 0;
+    if (fid_image_load(path, &w->img) < 0) {
+        snprintf(msg, n, "%s", fid_last_error());
+        return -1;
+    }
+    return cli_work_image(w, &w->img, msg, n);
+}
+
+/* ---- embedding cache ---- */
+
+const float *cli_cache_get(cli_emb_cache *c, cli_work *w, const char *path, const char **err,
+                           int *fresh)
+{
+    *fresh = 0;
+    for (int k = 0; k < c->n; k++)
+        if (!strcmp(c->path[k], path)) {
+            *err = c->err[k];
+            return c->err[k] ? NULL : c->emb + (size_t)k * c->dim;
+        }
+    *fresh = 1;
+    c->dim = w->dim;
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 16;
+        char **np = realloc(c->path, (size_t)cap * sizeof *np);
+        c->path = np ? np : c->path;
+        char **ne = realloc(c->err, (size_t)cap * sizeof *ne);
+        c->err = ne ? ne : c->err;
+        float *nemb = realloc(c->emb, (size_t)cap * (c->dim ? c->dim : 1) * sizeof *nemb);
+        c->emb = nemb ? nemb : c->emb;
+        if (!np || !ne || !nemb) {
+            *err = "out of memory";
+            return NULL;
+        }
+        c->cap = cap;
+    }
+    int k = c->n;
+    char msg[1024] = "";
+    if (cli_work_file(w, path, msg, sizeof msg) == 0 && w->n_keep == 0)
+        snprintf(msg, sizeof msg, "no face found");
+    else if (!msg[0])
+        memcpy(c->emb + (size_t)k * c->dim, w->emb, (size_t)c->dim * sizeof *w->emb);
+    c->path[k] = strdup(path);
+    c->err[k] = msg[0] ? strdup(msg) : NULL;
+    if (!c->path[k] || (msg[0] && !c->err[k])) {
+        free(c->path[k]);
+        free(c->err[k]);
+        *err = "out of memory";
+        return NULL;
+    }
+    c->n++;
+    *err = c->err[k];
+    return *err ? NULL : c->emb + (size_t)k * c->dim;
+}
+
+void cli_cache_free(cli_emb_cache *c)
+{
+    for (int k = 0; k < c->n; k++) {
+        free(c->path[k]);
+        free(c->err[k]);
+    }
+    free(c->path);
+    free(c->err);
+    free(c->emb);
+    memset(c, 0, sizeof *c);
+}
