@@ -21,6 +21,18 @@ grep -q '"cpu_isa"' /tmp/fid_cli_out && pass=$((pass+1)) || { fail=$((fail+1)); 
 t 0 "help CMD" "$F" help infer
 grep -q "^usage: faceid infer" /tmp/fid_cli_out && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL help infer"; }
 t 0 "inspect --help" "$F" inspect --help
+# help comes from the command table: `help CMD` == `CMD --help`, each starts with its usage,
+# and every flag a command's help lists is accepted by that command's parser
+for c in $("$F" help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+    "$F" help "$c" > "$tmp/h1" 2>&1; "$F" "$c" --help > "$tmp/h2" 2>&1
+    if cmp -s "$tmp/h1" "$tmp/h2" && grep -q "^usage: faceid \($c\|identify\)" "$tmp/h1"; then
+        pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL help $c"; fi
+    for fl in $(grep -o '^  \(-[a-z], \)\?--[a-z-]*' "$tmp/h1" | sed 's/.*\(--[a-z-]*\)$/\1/'); do
+        [ "$fl" = --help ] && continue
+        FACEID_MODELS=$tmp/none "$F" "$c" "$fl" < /dev/null > /dev/null 2> "$tmp/e"
+        if grep -q "unknown option" "$tmp/e"; then fail=$((fail+1)); echo "FAIL $c $fl listed but refused"; fi
+    done
+done
 t 2 "version extra arg" "$F" version extra
 t 2 "unknown option" "$F" inspect "$M" --bogus
 t 2 "infer without shape" "$F" infer "$M" --input x --output y

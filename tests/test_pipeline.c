@@ -376,6 +376,9 @@ static void test_lfw_aligned(void)
     /* the threshold the CLI defaults to comes from the recogniser (measured for this one) */
     CHECK(fabsf(fid_pipeline_threshold(p) - 0.40f) < 1e-6f, "threshold %g",
           fid_pipeline_threshold(p));
+    CHECK(fid_recognizer_threshold(fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER)) ==
+              fid_pipeline_threshold(p) && fid_recognizer_threshold(NULL) > 0,
+          "threshold by model id (embeddings files)");
     static float e[20][FID_EMBED_MAX];
     char path[1024];
     for (int i = 0; i < 20; i++) {

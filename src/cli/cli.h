@@ -260,6 +260,16 @@ int cli_gallery_open(const char *path, fid_pipeline *p, int create, fid_gallery 
  * from the calibration file. *thr stays NaN when neither is given: the command then takes the
  * recogniser's default (fid_pipeline_threshold). CLI_OK or an exit code (printed). */
 int cli_threshold_check(const char *calib, double far, float *thr);
+/* Pairs file (FILE or - for stdin): lines "A B [label]", # comments; fn is called per pair
+ * and stops the read with a non-zero exit code. CLI_OK, CLI_IO (cannot open), CLI_USAGE (a
+ * line without B, or without the label when need_label; message printed) or fn's code. */
+typedef int (*cli_pair_fn)(void *ctx, const char *a, const char *b, const char *label);
+int cli_read_pairs(const char *path, int need_label, cli_pair_fn fn, void *ctx);
+/* Embedding records of a JSONL file (fid_emb_set_load_jsonl, message printed: CLI_IO);
+ * labels: 0 as in the file, CLI_LABELS_MISSING: records without one get their file's directory
+ * name, CLI_LABELS_DIRS: every record gets it. */
+enum { CLI_LABELS_MISSING = 1, CLI_LABELS_DIRS = 2 };
+int cli_load_embeddings(const char *path, fid_emb_set *es, int labels);
 /* CPU/ISA/threads/library fields for version and doctor records (cmd_doctor.c). */
 void cli_env_json(cli_json *j);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* faceid CLI helpers shared by the gallery-facing commands: opening a gallery for the loaded
- * recogniser, and the --threshold / --far / --calibration rules. */
+ * recogniser, the --threshold / --far / --calibration rules, pairs files, embeddings files. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -37,5 +39,51 @@ int cli_threshold_check(const char *calib, double far, float *thr)
         return rc == FID_STATUS_INVALID_ARG ? CLI_USAGE : CLI_IO;
     }
     cli_info("FAR %g -> threshold %.4f (from %s)", far, *thr, calib);
+    return CLI_OK;
+}
+
+int cli_read_pairs(const char *path, int need_label, cli_pair_fn fn, void *ctx)
+{
+    FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_err("--pairs %s: cannot open", path);
+        return CLI_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0, rc = CLI_OK;
+    while (rc == CLI_OK && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *sp = NULL, *a = strtok_r(line, " \t\r\n", &sp);
+        if (!a || a[0] == '#')
+            continue;
+        char *b = strtok_r(NULL, " \t\r\n", &sp), *lab = strtok_r(NULL, " \t\r\n", &sp);
+        if (!b || (need_label && !lab)) {
+            cli_err("%s:%d: want \"A B %s\"", path, lineno, need_label ? "label" : "[label]");
+            rc = CLI_USAGE;
+            break;
+        }
+        rc = fn(ctx, a, b, lab);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int cli_load_embeddings(const char *path, fid_emb_set *es, int labels)
+{
+    if (fid_emb_set_load_jsonl(path, es) < 0) {
+        cli_err("%s", fid_last_error());
+        return CLI_IO;
+    }
+    for (int i = 0; labels && i < es->n; i++) {
+        if (es->label[i] && labels == CLI_LABELS_MISSING)
+            continue;
+        char lab[256];
+        free(es->label[i]);
+        es->label[i] = es->source[i]
+            ? strdup(cli_parent_name(es->source[i], lab, sizeof lab)) : NULL;
+    }
     return CLI_OK;
 }

@@ -64,6 +64,13 @@ static const cli_flag common[] = {
 };
 #define N_COMMON (sizeof common / sizeof *common)
 
+/* Whether command c takes common flag f (groups ~0u: every command; --format is taken by all
+ * so that csv is refused with a clear message where it is not offered). */
+static int takes(const cli_cmd *c, const cli_flag *f)
+{
+    return f->groups == ~0u || (c->common & f->groups);
+}
+
 /* ---- help ---- */
 
 static void flag_help(FILE *f, const cli_flag *fl)
@@ -98,15 +105,10 @@ void cli_print_help(const cli_cmd *c, FILE *f)
             flag_help(f, fl);
     }
     fputs("common options:\n", f);
-    for (size_t k = 0; k < N_COMMON; k++) {
-        if (common[k].groups == ~0u) { /* --format: only where csv is offered */
-            if (common[k].kind == CLI_CHOICE && !(c->common & CLI_G_CSV))
-                continue;
-        } else if (!(c->common & common[k].groups)) {
-            continue;
-        }
-        flag_help(f, &common[k]);
-    }
+    for (size_t k = 0; k < N_COMMON; k++)
+        if (takes(c, &common[k]) &&
+            (common[k].off != offsetof(cli_opts, csv) || (c->common & CLI_G_CSV)))
+            flag_help(f, &common[k]); /* --format is listed only where csv is offered */
     fputs("  -h, --help            this help\n", f);
 }
 
@@ -176,7 +178,7 @@ static int parse(cli_run *r, int argc, char **argv)
             if (matches(fl, a))
                 f = fl;
         for (size_t k = 0; k < N_COMMON && !f; k++)
-            if ((c->common & common[k].groups) && matches(&common[k], a)) {
+            if (takes(c, &common[k]) && matches(&common[k], a)) {
                 f = &common[k];
                 base = o;
             }

@@ -53,42 +53,35 @@ static const float *side(cli_emb_cache *c, cli_work *w, const char *path, int *f
     return e;
 }
 
+typedef struct pair_scores {
+    const char *list;
+    cli_emb_cache cache;
+    cli_work w;
+    scores *gen, *imp;
+    int *failed;
+} pair_scores;
+
+static int pair_line(void *ctx, const char *a, const char *b, const char *lab)
+{
+    pair_scores *ps = ctx;
+    char pa[4096], pb[4096];
+    const float *ea = side(&ps->cache, &ps->w, resolve(ps->list, a, pa, sizeof pa), ps->failed);
+    const float *eb = ea ? side(&ps->cache, &ps->w, resolve(ps->list, b, pb, sizeof pb),
+                                ps->failed) : NULL;
+    if (ea && eb && push(atoi(lab) ? ps->gen : ps->imp, fid_cosine(ea, eb, ps->w.dim)) < 0)
+        return CLI_IO;
+    return CLI_OK;
+}
+
 static int from_pairs(cli_run *r, scores *gen, scores *imp, int *failed)
 {
-    const char *pairs = ((const kopts *)r->opts)->pairs;
-    FILE *f = strcmp(pairs, "-") ? fopen(pairs, "r") : stdin;
-    if (!f) {
-        cli_err("--pairs %s: cannot open", pairs);
+    pair_scores ps = {((const kopts *)r->opts)->pairs, {0}, {0}, gen, imp, failed};
+    if (cli_work_init(&ps.w, r->p, &r->o, 1, 1) < 0)
         return CLI_IO;
-    }
-    cli_emb_cache c = {0};
-    cli_work w;
-    int rc = cli_work_init(&w, r->p, &r->o, 1, 1) < 0 ? CLI_IO : CLI_OK, lineno = 0;
-    w.min_quality = 0; /* a pair is scored whatever its quality */
-    char *line = NULL;
-    size_t cap = 0;
-    while (rc == CLI_OK && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *sp = NULL, *a = strtok_r(line, " \t\r\n", &sp);
-        if (!a || a[0] == '#')
-            continue;
-        char *b = strtok_r(NULL, " \t\r\n", &sp), *lab = strtok_r(NULL, " \t\r\n", &sp);
-        if (!b || !lab) {
-            cli_err("%s:%d: want \"A B label\"", pairs, lineno);
-            rc = CLI_USAGE;
-            break;
-        }
-        char pa[4096], pb[4096];
-        const float *ea = side(&c, &w, resolve(pairs, a, pa, sizeof pa), failed);
-        const float *eb = ea ? side(&c, &w, resolve(pairs, b, pb, sizeof pb), failed) : NULL;
-        if (ea && eb && push(atoi(lab) ? gen : imp, fid_cosine(ea, eb, w.dim)) < 0)
-            rc = CLI_IO;
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    cli_cache_free(&c);
-    cli_work_free(&w);
+    ps.w.min_quality = 0; /* a pair is scored whatever its quality */
+    int rc = cli_read_pairs(ps.list, 1, pair_line, &ps);
+    cli_cache_free(&ps.cache);
+    cli_work_free(&ps.w);
     return rc;
 }
 
@@ -177,21 +170,6 @@ static int report(fid_calib *c, scores *gen, scores *imp, const kopts *k, const 
     return CLI_OK;
 }
 
-/* Labels of JSONL records without one: the directory of their file. */
-static int load_jsonl(const char *path, fid_emb_set *es)
-{
-    if (fid_emb_set_load_jsonl(path, es) < 0) {
-        cli_err("%s", fid_last_error());
-        return CLI_IO;
-    }
-    for (int i = 0; i < es->n; i++)
-        if (!es->label[i] && es->source[i]) {
-            char lab[256];
-            es->label[i] = strdup(cli_parent_name(es->source[i], lab, sizeof lab));
-        }
-    return CLI_OK;
-}
-
 static int run(cli_run *r)
 {
     const kopts *k = r->opts;
@@ -200,7 +178,7 @@ static int run(cli_run *r)
     int failed = 0, rc;
     char model[160] = "";
     if (k->from) {
-        rc = load_jsonl(k->from, &es);
+        rc = cli_load_embeddings(k->from, &es, CLI_LABELS_MISSING);
         snprintf(model, sizeof model, "%s", es.model_id);
     } else {
         snprintf(model, sizeof model, "%s", fid_pipeline_model_id(r->p, FID_ROLE_RECOGNIZER));

@@ -85,21 +85,6 @@ static int from_images(cli_run *r, items *it, int *failed)
     return rc;
 }
 
-static int from_jsonl(const copts *c, items *it)
-{
-    if (fid_emb_set_load_jsonl(c->from, &it->es) < 0) {
-        cli_err("%s", fid_last_error());
-        return CLI_IO;
-    }
-    for (int i = 0; c->labels && i < it->es.n; i++) { /* truth from each record's directory */
-        char lab[256];
-        free(it->es.label[i]);
-        it->es.label[i] = it->es.source[i]
-            ? strdup(cli_parent_name(it->es.source[i], lab, sizeof lab)) : NULL;
-    }
-    return CLI_OK;
-}
-
 /* Dense truth ids from label strings (items without a label get their own id). */
 static int *truth_ids(const fid_emb_set *s)
 {
@@ -196,7 +181,8 @@ static int run(cli_run *r)
     copts *c = r->opts;
     items it = {0};
     int failed = 0, k = 0, *lab = NULL;
-    int rc = c->from ? from_jsonl(c, &it) : from_images(r, &it, &failed);
+    int rc = c->from ? cli_load_embeddings(c->from, &it.es, c->labels ? CLI_LABELS_DIRS : 0)
+                     : from_images(r, &it, &failed);
     if (isnan(c->threshold)) /* the recogniser's default; from JSONL: of the file's model id */
         c->threshold = r->p ? fid_pipeline_threshold(r->p)
                             : fid_recognizer_threshold(it.es.model_id);

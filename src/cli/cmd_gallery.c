@@ -80,11 +80,9 @@ static int ends_with(const char *s, const char *suf)
 static int do_import(const char *db, const char *in)
 {
     /* The file's header names the model, so a missing gallery can be created from it. */
-    fid_emb_set es;
-    if (fid_emb_set_load_jsonl(in, &es) < 0) {
-        cli_err("%s", fid_last_error());
+    fid_emb_set es = {0};
+    if (cli_load_embeddings(in, &es, 0) != CLI_OK)
         return CLI_IO;
-    }
     if (!es.model_id[0] || es.dim <= 0) {
         fid_emb_set_free(&es);
         cli_err("%s: no gallery header with model_id (write it with `faceid gallery export`)",

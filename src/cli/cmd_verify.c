@@ -52,54 +52,43 @@ static int one_pair(verifier *vf, const char *a, const char *b, const char *labe
     return match;
 }
 
+typedef struct tally {
+    verifier *vf;
+    int n, failed, matches, labelled, correct;
+} tally;
+
+static int pair_line(void *ctx, const char *a, const char *b, const char *lab)
+{
+    tally *t = ctx;
+    int m = one_pair(t->vf, a, b, lab);
+    t->n++;
+    t->failed += m < 0;
+    t->matches += m > 0;
+    if (m >= 0 && lab) {
+        t->labelled++;
+        t->correct += m == (atoi(lab) != 0);
+    }
+    return CLI_OK;
+}
+
 static int run_pairs(verifier *vf)
 {
-    const char *pairs = vf->v->pairs;
-    FILE *f = !strcmp(pairs, "-") ? stdin : fopen(pairs, "r");
-    if (!f) {
-        cli_err("--pairs %s: cannot open", pairs);
-        return CLI_IO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    int n = 0, failed = 0, matches = 0, labelled = 0, correct = 0, lineno = 0, rc = CLI_OK;
-    while (getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *sp = NULL, *a = strtok_r(line, " \t\r\n", &sp);
-        if (!a || a[0] == '#')
-            continue;
-        char *b = strtok_r(NULL, " \t\r\n", &sp), *lab = strtok_r(NULL, " \t\r\n", &sp);
-        if (!b) {
-            cli_err("%s:%d: want \"A B [label]\"", pairs, lineno);
-            rc = CLI_USAGE;
-            break;
-        }
-        int m = one_pair(vf, a, b, lab);
-        n++;
-        failed += m < 0;
-        matches += m > 0;
-        if (m >= 0 && lab) {
-            labelled++;
-            correct += m == (atoi(lab) != 0);
-        }
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
+    tally t = {vf, 0, 0, 0, 0, 0};
+    int rc = cli_read_pairs(vf->v->pairs, 0, pair_line, &t);
     if (rc != CLI_OK)
         return rc;
     cli_json js;
     cli_json_begin(&js, stdout);
     cli_json_str(&js, "type", "summary");
-    cli_json_int(&js, "pairs", n);
-    cli_json_int(&js, "failed", failed);
-    cli_json_int(&js, "matches", matches);
-    cli_json_int(&js, "labelled", labelled);
-    if (labelled)
-        cli_json_num(&js, "accuracy", (double)correct / labelled);
+    cli_json_int(&js, "pairs", t.n);
+    cli_json_int(&js, "failed", t.failed);
+    cli_json_int(&js, "matches", t.matches);
+    cli_json_int(&js, "labelled", t.labelled);
+    if (t.labelled)
+        cli_json_num(&js, "accuracy", (double)t.correct / t.labelled);
     cli_json_num(&js, "threshold", vf->v->threshold);
     cli_json_end(&js);
-    return failed ? CLI_PARTIAL : CLI_OK;
+    return t.failed ? CLI_PARTIAL : CLI_OK;
 }
 
 static int run(cli_run *r)
