@@ -200,7 +200,9 @@ PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
 .PHONY: install install-models install-python uninstall
 install: $(B)/faceid $(B)/libfaceid.a $(B)/libfaceid.so
 	install -d $(DEST)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DEST)/include \
-	    $(DEST)/share/faceid/models
+	    $(DEST)/share/faceid/models $(DEST)/share/man/man1 $(DEST)/share/bash-completion/completions
+	$(B)/faceid help --man > $(DEST)/share/man/man1/faceid.1
+	$(B)/faceid help --completion > $(DEST)/share/bash-completion/completions/faceid
 	install -m 755 $(B)/faceid $(DEST)/bin/faceid
 	install -m 644 $(B)/libfaceid.a $(DESTDIR)$(LIBDIR)/libfaceid.a
 	install -m 755 $(B)/libfaceid.so $(DESTDIR)$(LIBDIR)/$(SOFILE)
@@ -222,7 +224,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PYDIR)/faceid
 	rm -f $(DEST)/bin/faceid $(DESTDIR)$(LIBDIR)/libfaceid.a $(DESTDIR)$(LIBDIR)/$(SOFILE) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libfaceid.so \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/faceid.pc $(DEST)/include/faceid.h
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/faceid.pc $(DEST)/include/faceid.h \
+	    $(DEST)/share/man/man1/faceid.1 $(DEST)/share/bash-completion/completions/faceid
 	rm -rf $(DEST)/share/faceid
 
 clean:

@@ -20,9 +20,26 @@ if make -s install-python B="$B" DESTDIR="$root" PREFIX=/usr >"$tmp/make.log" 2>
 else bad "make install"; tail -20 "$tmp/make.log"; fi
 ver=$(sed -n 's/^#define FACEID_VERSION "\(.*\)"/\1/p' include/faceid.h)
 for f in usr/bin/faceid usr/lib/libfaceid.a "usr/lib/libfaceid.so.${ver%.*}" usr/lib/libfaceid.so.0 \
-         usr/lib/libfaceid.so usr/include/faceid.h usr/lib/pkgconfig/faceid.pc; do
+         usr/lib/libfaceid.so usr/include/faceid.h usr/lib/pkgconfig/faceid.pc \
+         usr/share/man/man1/faceid.1 usr/share/bash-completion/completions/faceid; do
     check "installed $f" test -e "$root/$f"
 done
+# The manual renders and documents every command and every flag --help lists.
+man1=$root/usr/share/man/man1/faceid.1
+page=$(MANWIDTH=200 man -l "$man1" 2>"$tmp/man.err"); rc=$?
+[ $rc = 0 ] && [ ! -s "$tmp/man.err" ] && ok || bad "man -l faceid.1: rc $rc $(head -3 "$tmp/man.err")"
+cmds=$("$B/faceid" help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+for c in $cmds; do
+    missing=$("$B/faceid" "$c" --help | grep -oE '^ +(-[a-z], )?--[a-z0-9-]+' | sed 's/.*--/--/' |
+        while read -r fl; do grep -qe "$fl" <<<"$page" || echo "$fl"; done)
+    grep -qE "^   ($c|.*\(alias $c\))" <<<"$page" && [ -z "$missing" ] && ok ||
+        bad "man page: command $c or its flags missing: $missing"
+done
+# The completion script loads and completes commands and a command's flags.
+comp=$(bash -c "source '$root/usr/share/bash-completion/completions/faceid'
+COMP_WORDS=(faceid ver); COMP_CWORD=1; _faceid; echo \"\${COMPREPLY[*]}\"
+COMP_WORDS=(faceid detect --det-); COMP_CWORD=2; _faceid; echo \"\${COMPREPLY[*]}\"" 2>&1)
+[ "$comp" = "$(printf 'verify version\n--det-size --det-thresh')" ] && ok || bad "completion: $comp"
 so=$root/usr/lib/libfaceid.so
 check "SONAME libfaceid.so.0" sh -c "readelf -d '$so' | grep -q 'SONAME.*libfaceid.so.0'"
 others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(fid_|faceid_)')

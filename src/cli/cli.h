@@ -128,6 +128,14 @@ struct cli_cmd {
 int cli_main(const cli_cmd *c, int argc, char **argv);
 /* Help from the table: `faceid CMD --help`. */
 void cli_print_help(const cli_cmd *c, FILE *f);
+/* Every flag command c takes: its own (common = 0), then the common ones (common = 1), in
+ * --help order. */
+void cli_foreach_flag(const cli_cmd *c, void (*fn)(void *ctx, const cli_flag *f, int common),
+                      void *ctx);
+/* The manual page (roff) and a bash completion script, both from the command table (so they
+ * cannot drift from --help): `faceid help --man`, `faceid help --completion`. */
+void cli_print_man(const cli_cmd *const *cmds, size_t n, FILE *f);
+void cli_print_completion(const cli_cmd *const *cmds, size_t n, FILE *f);
 
 /* Engine settings from the environment (README): FID_ISA caps the kernels (--isa wins),
  * FID_NO_FUSE=1 keeps sibling convs unfused, FID_PROFILE=1|cpu prints per-node timings

@@ -38,7 +38,8 @@ static const cli_flag common[] = {
         .groups = CLI_G_ENGINE | CLI_G_PIPELINE),
     CLI_FLAG("--det-size", NULL, "S",
         "detector input: auto, 320, 640, 1024 or WxH (auto: 320 if the"
-        "\nlong side <= 320, 1024 if >= 2000, else 640)",
+        "\nlong side <= 320, 1024 if >= 2000, else 640; once more at 320"
+        "\nwhen that finds no face, for close-ups)",
         CLI_CALL, 0, .call = set_det_size, .groups = CLI_G_PIPELINE),
     CLI_FLAG("--det-thresh", NULL, "T", "detection score threshold (0.5)", CLI_FLOAT,
         PO(det_thresh), .hi = 1, .groups = CLI_G_PIPELINE),
@@ -71,6 +72,17 @@ static int takes(const cli_cmd *c, const cli_flag *f)
     return f->groups == ~0u || (c->common & f->groups);
 }
 
+void cli_foreach_flag(const cli_cmd *c, void (*fn)(void *ctx, const cli_flag *f, int common),
+                      void *ctx)
+{
+    for (const cli_flag *fl = c->flags; fl && fl->name; fl++)
+        fn(ctx, fl, 0);
+    for (size_t k = 0; k < N_COMMON; k++)
+        if (takes(c, &common[k]) &&
+            (common[k].off != offsetof(cli_opts, csv) || (c->common & CLI_G_CSV)))
+            fn(ctx, &common[k], 1); /* --format is listed only where csv is offered */
+}
+
 /* ---- help ---- */
 
 static void flag_help(FILE *f, const cli_flag *fl)
@@ -85,6 +97,12 @@ static void flag_help(FILE *f, const cli_flag *fl)
             fprintf(f, "%24s", "");
     }
     fputc('\n', f);
+}
+
+static void common_help(void *f, const cli_flag *fl, int is_common)
+{
+    if (is_common)
+        flag_help(f, fl);
 }
 
 void cli_print_help(const cli_cmd *c, FILE *f)
@@ -105,10 +123,7 @@ void cli_print_help(const cli_cmd *c, FILE *f)
             flag_help(f, fl);
     }
     fputs("common options:\n", f);
-    for (size_t k = 0; k < N_COMMON; k++)
-        if (takes(c, &common[k]) &&
-            (common[k].off != offsetof(cli_opts, csv) || (c->common & CLI_G_CSV)))
-            flag_help(f, &common[k]); /* --format is listed only where csv is offered */
+    cli_foreach_flag(c, common_help, f);
     fputs("  -h, --help            this help\n", f);
 }
 

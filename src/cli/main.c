@@ -28,6 +28,7 @@ static int usage(FILE *f)
 {
     fprintf(f, "usage: faceid <command> [options] [inputs]\n"
                "       faceid <command> --help\n"
+               "       faceid help --man | --completion   (manual page, bash completion)\n"
                "commands:\n");
     for (size_t k = 0; k < N_COMMANDS; k++) {
         fprintf(f, "  %-10s %s\n", commands[k]->name, commands[k]->summary);
@@ -48,6 +49,14 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage(stderr);
     const char *c = argv[1];
+    if (!strcmp(c, "help") && argc == 3 && !strcmp(argv[2], "--man")) {
+        cli_print_man(commands, N_COMMANDS, stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(c, "help") && argc == 3 && !strcmp(argv[2], "--completion")) {
+        cli_print_completion(commands, N_COMMANDS, stdout);
+        return CLI_OK;
+    }
     if (!strcmp(c, "help") || !strcmp(c, "--help") || !strcmp(c, "-h")) {
         const cli_cmd *cmd = argc > 2 ? find(argv[2]) : NULL; /* help CMD == CMD --help */
         if (cmd) {
