@@ -20,7 +20,14 @@
  *             fid_tracker_error (the last failure on that handle; "" before any);
  *   [thread]  calls without a handle (an open/create that fails, image loads, file-level
  *             helpers) in this thread's slot, read with fid_last_error().
- * Calls marked [none] cannot fail or report through their return value only. */
+ * Calls marked [none] cannot fail or report through their return value only.
+ *
+ * Struct growth (ABI): handles are opaque. Option structs (fid_model_options,
+ * fid_pipeline_options, fid_video_options, fid_track_options, fid_cluster_opts) and fid_face
+ * end in reserved space that keeps their size fixed within a major version: a new field takes
+ * a reserved slot and zero keeps the old behaviour. Zero the structs you fill (the *_default()
+ * functions and `= {...}` initialisers do), so a program built against an older header runs
+ * unchanged against a newer libfaceid.so of the same major version. */
 #ifndef FACEID_H
 #define FACEID_H
 
@@ -59,6 +66,7 @@ typedef struct fid_model_options {
     int verify_weights; /* 1 = check every tensor's CRC at open */
     int no_fuse;        /* 1 = run sibling convs separately (fusion off, for comparison) */
     int profile;        /* FID_PROFILE_*: per-node timings on stderr when the model closes */
+    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_model_options;
 
 typedef struct fid_tensor_info {
@@ -162,6 +170,7 @@ typedef struct fid_pipeline_options {
     int need_models;        /* FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER)
                                (0 = both); the occlusion model follows `occlusion` */
     int no_fuse, profile;   /* as in fid_model_options, for every model */
+    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_pipeline_options;
 
 typedef struct fid_face {
@@ -176,6 +185,7 @@ typedef struct fid_face {
     const char *pose_class;   /* "front", "left", "right", "front-rotate-left",
                                  "front-rotate-right"; NULL without landmarks */
     double laplacian_var;     /* sharpness raw value on the aligned crop */
+    float reserved[8];        /* growth room (written as zero) */
 } fid_face;
 
 FID_API void fid_pipeline_options_default(fid_pipeline_options *o); /* [none] */
@@ -341,6 +351,7 @@ typedef struct fid_cluster_opts {
     float threshold; /* cosine similarity for an edge */
     int iters;       /* Chinese whispers rounds (0: 30) */
     unsigned long long seed; /* Chinese whispers visiting order */
+    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_cluster_opts;
 /* [thread] labels[i] in [0, K), clusters numbered by first member. Returns K or < 0. */
 FID_API int fid_cluster(const float *emb, int n, int dim, const fid_cluster_opts *o, int *labels);
@@ -437,6 +448,7 @@ typedef struct fid_video_options {
     int max_side;      /* refuse frames wider/taller than this (default 8192) */
     int prefetch;      /* 1: decode the next sampled frame on a second thread */
     int codec_threads; /* libavcodec threads (0 = 1: the engine owns the cores) */
+    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_video_options;
 
 /* One sampled frame. img.data is owned by the video handle and valid until the next call to
@@ -492,6 +504,7 @@ typedef struct fid_track_options {
     int crop_bytes;     /* > 0: each track keeps a copy of its best detection's crop */
     float dedup_threshold; /* 0.8: representative cosine that merges tracks (at finish) */
     double merge_gap;   /* s: a unique face's ranges closer than this are joined (default 1) */
+    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_track_options;
 
 /* One face of a sampled frame (the pointers need only live during the update call). */

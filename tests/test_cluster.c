@@ -65,7 +65,7 @@ int main(void)
     int truth[400], lab[400];
     int n = synth(&rng, 25, 0.8f, emb, truth);
     for (int m = 0; m < 2; m++) {
-        fid_cluster_opts o = {m, 0.45f, 0, 1};
+        fid_cluster_opts o = {.method = m, .threshold = 0.45f, .seed = 1};
         int k = fid_cluster(emb, n, DIM, &o, lab);
         fid_cluster_pairwise(truth, lab, n, &p, &r, &f);
         CHECK(k == 25 && f > 0.999, "method %d: %d clusters, pairwise F %.4f", m, k, f);
@@ -81,7 +81,7 @@ int main(void)
         CHECK(!memcmp(lab, lab2, n * sizeof *lab), "deterministic");
     }
     /* a threshold above every pair gives singletons, below every pair one cluster (cc) */
-    fid_cluster_opts hi = {FID_CLUSTER_CC, 1.01f, 0, 1}, lo = {FID_CLUSTER_CC, -1.01f, 0, 1};
+    fid_cluster_opts hi = {.method = FID_CLUSTER_CC, .threshold = 1.01f, .seed = 1}, lo = {.method = FID_CLUSTER_CC, .threshold = -1.01f, .seed = 1};
     CHECK(fid_cluster(emb, n, DIM, &hi, lab) == n, "singletons");
     CHECK(fid_cluster(emb, n, DIM, &lo, lab) == 1, "one cluster");
 
@@ -101,7 +101,7 @@ int main(void)
         emb[m * DIM + d] = a[d] + b[d];
     normalise(emb + m * DIM, DIM);
     truth[m++] = 0;
-    fid_cluster_opts cc = {FID_CLUSTER_CC, 0.6f, 0, 3}, cw = {FID_CLUSTER_CW, 0.6f, 0, 3};
+    fid_cluster_opts cc = {.method = FID_CLUSTER_CC, .threshold = 0.6f, .seed = 3}, cw = {.method = FID_CLUSTER_CW, .threshold = 0.6f, .seed = 3};
     CHECK(fid_cluster(emb, m, DIM, &cc, lab) == 1, "cc merges the chain");
     int k = fid_cluster(emb, m, DIM, &cw, lab);
     CHECK(k == 2 && lab[0] != lab[8] && lab[0] == lab[7] && lab[8] == lab[15],

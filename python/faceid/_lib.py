@@ -17,7 +17,7 @@ class PipelineOptions(C.Structure):
                 ("det_w", C.c_int), ("det_h", C.c_int), ("det_thresh", C.c_float),
                 ("nms_iou", C.c_float), ("min_face", C.c_float), ("max_faces", C.c_int),
                 ("flip_tta", C.c_int), ("need_models", C.c_int), ("no_fuse", C.c_int),
-                ("profile", C.c_int)]
+                ("profile", C.c_int), ("reserved", C.c_int * 8)]
 
 
 class Face(C.Structure):
@@ -25,7 +25,8 @@ class Face(C.Structure):
                 ("score", C.c_float), ("kps", (C.c_float * 2) * 5), ("q_size", C.c_float),
                 ("q_pose", C.c_float), ("q_sharpness", C.c_float), ("q_occlusion", C.c_float),
                 ("q_composite", C.c_float), ("yaw", C.c_float), ("pitch", C.c_float),
-                ("roll", C.c_float), ("pose_class", C.c_char_p), ("laplacian_var", C.c_double)]
+                ("roll", C.c_float), ("pose_class", C.c_char_p), ("laplacian_var", C.c_double),
+                ("reserved", C.c_float * 8)]
 
 
 class GalleryFace(C.Structure):

@@ -188,7 +188,8 @@ static int run(cli_run *r)
                             : fid_recognizer_threshold(it.es.model_id);
     if (rc == CLI_OK) {
         lab = malloc(((size_t)it.es.n + 1) * sizeof *lab);
-        fid_cluster_opts co = {c->method, c->threshold, 0, (unsigned long long)c->seed};
+        fid_cluster_opts co = {.method = c->method, .threshold = c->threshold,
+                               .seed = (unsigned long long)c->seed};
         double t0 = cli_now_ms();
         k = lab ? fid_cluster(it.es.emb, it.es.n, it.es.dim, &co, lab) : FID_STATUS_NOMEM;
         if (k < 0) {
