@@ -115,4 +115,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(res) >= 1 and res[0][2] == "obama", "identify obama1: %s" % [r[1:] for r in res])
     g.close()
 eng.close()
+
+# --- the example script, run as a user would
+env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), FACEID_MODELS=MODELS)
+r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "faces.py"),
+                    os.path.join(fr, "knn_examples", "test", "obama_and_biden.jpg"),
+                    os.path.join(fr, "obama.jpg"), os.path.join(fr, "obama2.jpg")],
+                   capture_output=True, text=True, env=env, timeout=300)
+out = r.stdout
+check(r.returncode == 0 and out.count("\nface [") == 3 and "-> same person" in out and
+      out.count("-> person_a") == 1, "examples/faces.py: rc %d\n%s%s" % (r.returncode, out, r.stderr))
 finish()
