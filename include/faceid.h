@@ -32,6 +32,7 @@
 #define FACEID_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define FID_API __attribute__((visibility("default")))
@@ -233,6 +234,50 @@ FID_API int fid_detector_size_ok(int w, int h);
  * (<prefix>/bin or <prefix>/lib → <prefix>/share/faceid/models) if it exists, else the
  * compiled-in default (FACEID_MODELS_DIR, /usr/local/share/faceid/models). Thread-safe. */
 FID_API const char *fid_models_dir(const fid_pipeline_options *o);
+
+/* ======================================================================================
+ * JSON records (json_write.c, face_record.c): the one writer behind the CLI's JSON lines and
+ * the HTTP server's responses, so both emit the same records.
+ *
+ *   fid_json j; fid_json_begin(&j, stdout);                   // "{"
+ *   fid_face_record(&j, p, "a.jpg", 0, &face, NULL, emb);     // the `faceid embed` fields
+ *   fid_json_end(&j);                                         // "}\n"
+ * Nested objects/arrays: fid_json_obj/arr(&j, key) ... _end; keys are NULL inside arrays.
+ * All [none]: write errors show in the stream (ferror). One fid_json per thread at a time.
+ * ====================================================================================== */
+typedef struct fid_json {
+    FILE *f;
+    int depth;
+    int n[16]; /* items written at each depth (for commas) */
+} fid_json;
+FID_API void fid_json_begin(fid_json *j, FILE *f); /* "{" */
+FID_API void fid_json_end(fid_json *j);            /* "}\n" */
+FID_API void fid_json_str(fid_json *j, const char *key, const char *v); /* NULL -> null */
+FID_API void fid_json_num(fid_json *j, const char *key, double v);      /* %.6g; NaN/inf -> null */
+FID_API void fid_json_int(fid_json *j, const char *key, long long v);
+FID_API void fid_json_bool(fid_json *j, const char *key, int v);
+FID_API void fid_json_null(fid_json *j, const char *key);
+FID_API void fid_json_raw(fid_json *j, const char *key, const char *json); /* pre-rendered value */
+FID_API void fid_json_arr(fid_json *j, const char *key);
+FID_API void fid_json_arr_end(fid_json *j);
+FID_API void fid_json_obj(fid_json *j, const char *key);
+FID_API void fid_json_obj_end(fid_json *j);
+/* JSON string literal of s (escapes quotes, backslash, control chars; invalid UTF-8 -> U+FFFD). */
+FID_API void fid_json_write_string(FILE *f, const char *s);
+/* {"type":"error","file":file,"error":msg} + newline. */
+FID_API void fid_json_error(FILE *f, const char *file, const char *msg);
+
+/* The fields of a `faceid detect` / `embed` face record, written into the open object j:
+ * "type":"face","file","face","bbox","score","landmarks","quality"{..},"det_model"[,"crop"]
+ * [,"model","embedding"] (emb NULL: no embedding fields). */
+FID_API void fid_face_record(fid_json *j, const fid_pipeline *p, const char *file, int index,
+                             const fid_face *face, const char *crop, const float *emb);
+/* "type":"skipped" record fields of a face dropped by --min-quality (reason: why). */
+FID_API void fid_skipped_record(fid_json *j, const char *file, int index, const fid_face *face,
+                                const char *reason);
+/* "type":"image" record fields written after an image's faces. */
+FID_API void fid_image_record(fid_json *j, const char *file, int width, int height, int faces,
+                              int skipped, double ms);
 
 /* ======================================================================================
  * Gallery, 1:N search, clustering, calibration (gallery.c, search.c, cluster.c,

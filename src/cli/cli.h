@@ -204,27 +204,21 @@ void cli_cache_free(cli_emb_cache *c);
 
 /* ---- output ---- */
 
-/* Tiny streaming JSON writer: one record = one line. Keys are NULL inside arrays. */
-typedef struct cli_json {
-    FILE *f;
-    int depth;
-    int n[16]; /* items written at each depth (for commas) */
-} cli_json;
-void cli_json_begin(cli_json *j, FILE *f); /* "{" */
-void cli_json_end(cli_json *j);            /* "}\n" */
-void cli_json_str(cli_json *j, const char *key, const char *v); /* NULL → null */
-void cli_json_num(cli_json *j, const char *key, double v);      /* %.6g; NaN/inf → null */
-void cli_json_int(cli_json *j, const char *key, long long v);
-void cli_json_bool(cli_json *j, const char *key, int v);
-void cli_json_null(cli_json *j, const char *key);
-void cli_json_arr(cli_json *j, const char *key);  /* "[" */
-void cli_json_arr_end(cli_json *j);               /* "]" */
-void cli_json_obj(cli_json *j, const char *key);  /* "{" */
-void cli_json_obj_end(cli_json *j);               /* "}" */
-/* JSON string literal of s (escapes quotes, backslash, control chars; invalid UTF-8 → U+FFFD). */
-void cli_json_write_string(FILE *f, const char *s);
-/* Convenience: {"type":"error","file":file,"error":msg}. */
-void cli_json_error(FILE *f, const char *file, const char *msg);
+/* JSON records: the library's writer (faceid.h, fid_json_*), under the CLI's names. */
+typedef fid_json cli_json;
+#define cli_json_begin fid_json_begin
+#define cli_json_end fid_json_end
+#define cli_json_str fid_json_str
+#define cli_json_num fid_json_num
+#define cli_json_int fid_json_int
+#define cli_json_bool fid_json_bool
+#define cli_json_null fid_json_null
+#define cli_json_arr fid_json_arr
+#define cli_json_arr_end fid_json_arr_end
+#define cli_json_obj fid_json_obj
+#define cli_json_obj_end fid_json_obj_end
+#define cli_json_write_string fid_json_write_string
+#define cli_json_error fid_json_error
 
 /* Face records (cli_record.c), the one writer of boxes and face fields. */
 void cli_face_box(const fid_face *f, float b[4]);
@@ -233,8 +227,6 @@ void cli_json_bbox(cli_json *j, const float b[4]); /* "bbox":[x0,y0,x1,y1] */
  * the caller adds its fields and calls cli_json_end. */
 void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, int index,
                      const float box[4]);
-/* "landmarks":[[x,y]x5],"quality":{size,pose,...,laplacian_var} */
-void cli_json_face_detail(cli_json *j, const fid_face *f);
 /* CSV face rows: header, then one row per face (embedding columns when emb != NULL). */
 void cli_face_csv_header(FILE *f, int dim);
 void cli_face_csv_row(FILE *f, const char *file, int index, const fid_face *fc,

@@ -28,30 +28,6 @@ void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, i
         cli_json_bbox(j, box);
 }
 
-void cli_json_face_detail(cli_json *j, const fid_face *f)
-{
-    cli_json_arr(j, "landmarks");
-    for (int k = 0; k < 5; k++) {
-        cli_json_arr(j, NULL);
-        cli_json_num(j, NULL, f->kps[k][0]);
-        cli_json_num(j, NULL, f->kps[k][1]);
-        cli_json_arr_end(j);
-    }
-    cli_json_arr_end(j);
-    cli_json_obj(j, "quality");
-    cli_json_num(j, "size", f->q_size);
-    cli_json_num(j, "pose", f->q_pose);
-    cli_json_num(j, "sharpness", f->q_sharpness);
-    cli_json_num(j, "occlusion", f->q_occlusion); /* NaN → null without a model */
-    cli_json_num(j, "composite", f->q_composite);
-    cli_json_num(j, "yaw", f->yaw);
-    cli_json_num(j, "pitch", f->pitch);
-    cli_json_num(j, "roll", f->roll);
-    cli_json_str(j, "pose_class", f->pose_class);
-    cli_json_num(j, "laplacian_var", f->laplacian_var);
-    cli_json_obj_end(j);
-}
-
 static const char *const q_cols[] = {"q_size", "q_pose", "q_sharpness", "q_occlusion",
                                      "q_composite", "yaw", "pitch", "roll", "pose_class"};
 

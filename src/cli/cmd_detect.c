@@ -36,13 +36,9 @@ static void skipped_record(const cli_run *r, const char *path, int i, const fid_
 {
     char why[96];
     snprintf(why, sizeof why, "quality %.2f < %.2f", fc->q_composite, r->o.min_quality);
-    float b[4];
-    cli_face_box(fc, b);
     cli_json js;
-    cli_face_record(&js, stdout, "skipped", path, i, b);
-    cli_json_num(&js, "score", fc->score);
-    cli_json_num(&js, "quality", fc->q_composite);
-    cli_json_str(&js, "reason", why);
+    cli_json_begin(&js, stdout);
+    fid_skipped_record(&js, path, i, fc, why); /* the library's writer, shared with the server */
     cli_json_end(&js);
 }
 
@@ -57,22 +53,9 @@ static void face_record(const cli_run *r, const cli_work *w, const char *path, i
         cli_face_csv_row(stdout, path, i, fc, det, rec, emb, w->dim);
         return;
     }
-    float b[4];
-    cli_face_box(fc, b);
     cli_json js;
-    cli_face_record(&js, stdout, "face", path, i, b);
-    cli_json_num(&js, "score", fc->score);
-    cli_json_face_detail(&js, fc);
-    cli_json_str(&js, "det_model", det);
-    if (crop)
-        cli_json_str(&js, "crop", crop);
-    if (emb) {
-        cli_json_str(&js, "model", rec);
-        cli_json_arr(&js, "embedding");
-        for (int d = 0; d < w->dim; d++)
-            cli_json_num(&js, NULL, emb[d]);
-        cli_json_arr_end(&js);
-    }
+    cli_json_begin(&js, stdout);
+    fid_face_record(&js, r->p, path, i, fc, crop, emb); /* shared with the HTTP server */
     cli_json_end(&js);
 }
 
@@ -104,13 +87,8 @@ static int one_input(const cli_run *r, cli_work *w, int input, const char *path)
     if (!r->o.csv) {
         cli_json js;
         cli_json_begin(&js, stdout);
-        cli_json_str(&js, "type", "image");
-        cli_json_str(&js, "file", path);
-        cli_json_int(&js, "width", w->img.width);
-        cli_json_int(&js, "height", w->img.height);
-        cli_json_int(&js, "faces", w->n_keep);
-        cli_json_int(&js, "skipped", w->n_det - w->n_keep);
-        cli_json_num(&js, "ms", cli_now_ms() - t0);
+        fid_image_record(&js, path, w->img.width, w->img.height, w->n_keep,
+                         w->n_det - w->n_keep, cli_now_ms() - t0);
         cli_json_end(&js);
     }
     return 0;
