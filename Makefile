@@ -47,10 +47,15 @@ GALLERY ?= 1
 # PDF pages (poppler-glib, GPL: see README) and http(s) URLs (libcurl): on when installed.
 PDF     ?= $(shell pkg-config --exists poppler-glib cairo 2>/dev/null && echo 1 || echo 0)
 URL     ?= $(shell pkg-config --exists libcurl 2>/dev/null && echo 1 || echo 0)
+# `faceid serve` (src/server: libmicrohttpd + jansson; needs IMAGE, VIDEO, GALLERY): on when
+# installed; SERVER=0 builds the CLI without it.
+SERVER  ?= $(shell pkg-config --exists libmicrohttpd jansson 2>/dev/null && echo 1 || echo 0)
+SERVER_ON := $(if $(filter 1,$(SERVER)),$(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1))))
 PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
            $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
            $(if $(filter 1,$(GALLERY)),sqlite3) \
-           $(if $(filter 1,$(PDF)),poppler-glib cairo) $(if $(filter 1,$(URL)),libcurl)
+           $(if $(filter 1,$(PDF)),poppler-glib cairo) $(if $(filter 1,$(URL)),libcurl) \
+           $(if $(SERVER_ON),libmicrohttpd jansson)
 PKG_LIBS := $(if $(strip $(PKGS)),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 PKG_CFLAGS := $(if $(strip $(PKGS)),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 ifneq ($(IMAGE),1)
@@ -62,11 +67,15 @@ endif
 ifneq ($(URL),1)
 CFLAGS  += -DFID_NO_URL
 endif
+ifneq ($(SERVER_ON),1)
+CFLAGS  += -DFID_NO_SERVER
+endif
 FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1)))
 
 # Sources are picked up by folder: every .c in a component's folders.
 SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/media src/analysis src/util \
-            $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery)
+            $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery) \
+            $(if $(SERVER_ON),src/server)
 LIB_SRC := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(ARCH),x86_64)
 LIB_SRC += $(wildcard kernels/x86/*.c)

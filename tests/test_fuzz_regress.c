@@ -9,6 +9,9 @@
 
 #include "faceid.h"
 #include "harness.h"
+#ifndef FID_NO_SERVER
+#include "server/srv.h"
+#endif
 
 #define DIR_FUZZ "tests/data/fuzz/"
 
@@ -82,6 +85,40 @@ static void check_gallery(const char *path)
     fid_gallery_close(g);
 }
 
+#ifndef FID_NO_SERVER
+/* HTTP request body (fuzz_server_body format: byte 0 = parser, multipart: first line is the
+ * Content-Type): parsed or refused, every part inside the body. */
+static void check_server_body(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(n > 1, "read %s", path);
+    buf[n] = 0;
+    char *nl = memchr(buf + 1, '\n', n - 1), err[600] = "";
+    if (!nl)
+        return;
+    *nl = 0;
+    size_t bl = n - (size_t)(nl + 1 - buf);
+    char *body = malloc(bl + 1); /* exact size, so ASan sees a write past the body */
+    if (!body)
+        return;
+    memcpy(body, nl + 1, bl + 1);
+    srv_part parts[SRV_MAX_PARTS];
+    int np = 0;
+    int rc = srv_multipart_parse(body, bl, buf + 1, parts, SRV_MAX_PARTS, &np, err, sizeof err);
+    int inside = 1;
+    for (int k = 0; k < np; k++)
+        inside &= (const char *)parts[k].data >= body &&
+                  (const char *)parts[k].data + parts[k].len <= body + bl;
+    CHECK(inside && (rc == 0 || strlen(err) > 5), "%s: rc %d, %d parts inside: %d '%s'", path,
+          rc, np, inside, err);
+    free(body);
+}
+#endif
+
 /* A JSON value nested millions deep (the value skipper recursed without a limit). */
 static void check_deep_json(void)
 {
@@ -120,6 +157,10 @@ int main(void)
             check_jsonl(path), n++;
         else if (has_prefix(e->d_name, "gal_"))
             check_gallery(path), n++;
+#ifndef FID_NO_SERVER
+        else if (has_prefix(e->d_name, "server_"))
+            check_server_body(path), n++;
+#endif
     }
     if (d)
         closedir(d);

@@ -144,3 +144,16 @@ put("gallery", "g", '{"faceid_gallery":1,"model_id":"fuzz:0123456789abcdef","dim
     '{"identity":"ann","source":"a.jpg","bbox":[1,2,30,40],"quality":0.7,"n_avg":1,'
     '"added":1700000000.5,"embedding":[0.5,0.5,0.5,0.5]}\n'
     '{"identity":"bob","embedding":[1,0,0,0],"n_avg":3}\n')
+
+# --- HTTP server request bodies: byte 0 picks the parser (0 JSON, 1 multipart)
+put("server_body", "analyze.json", b"\x00" + b'{"video_path":"/m/a.mp4","source_id":"s","job_id":"j-1",'
+    b'"parameters":{"min_confidence":0.6,"max_faces":3,"sampling_interval":1.5,'
+    b'"enable_deduplication":false,"embedding_similarity_threshold":0.5,"cache_duration":10,'
+    b'"scene_boundaries":[{"start_timestamp":0,"end_timestamp":4.5}]}}')
+put("server_body", "image.json", b"\x00" + b'{"image_path":"/m/a.jpg"}')
+put("server_body", "bad.json", b"\x00" + b'{"video_path":[1,{"a":"\\u0000"}],"parameters":7}')
+mp = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+      b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0abc\r\n--XyZ\r\n"
+      b"Content-Disposition: form-data; name=\"parameters\"\r\n\r\n{\"max_faces\":2}\r\n--XyZ--\r\n")
+put("server_body", "multipart", b"\x01multipart/form-data; boundary=XyZ\n" + mp)
+put("server_body", "multipart_quoted", b"\x01multipart/form-data; boundary=\"XyZ\"\n" + mp.replace(b"\r\n", b"\n"))

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* `faceid serve`: parse the options and hand over to the HTTP server (src/server via
+ * fid_server_run in faceid.h). */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define SERVE_ABOUT \
+    "  HTTP API on one loaded model set: the Faces Service job API, a synchronous face API,\n"\
+    "  galleries and Prometheus metrics. Runs until SIGTERM/SIGINT: then it stops accepting,\n"\
+    "  answers the requests in flight, puts running jobs back in the queue and exits 0.\n"\
+    "  Routes (JSON; errors are {\"error\",\"detail\",\"status\"}):\n"\
+    "    GET    /faces/health                 no token needed\n"\
+    "    POST   /faces/analyze                {video_path|image_path, source_id?, job_id?,\n"\
+    "                                          parameters{min_confidence, max_faces,\n"\
+    "                                          sampling_interval, enable_deduplication,\n"\
+    "                                          embedding_similarity_threshold,\n"\
+    "                                          scene_boundaries, cache_duration}} -> 202;\n"\
+    "                                          or an image as the body / multipart \"file\"\n"\
+    "    GET    /faces/jobs/{id}/status       queued|processing|completed|failed, progress\n"\
+    "    GET    /faces/jobs/{id}/results      faces[{face_id, embedding, detections,\n"\
+    "                                          representative_detection}], metadata (409 until\n"\
+    "                                          completed)\n"\
+    "    DELETE /faces/jobs/{id}              cancel a queued/running job; delete a finished one\n"\
+    "    POST   /v1/detect, /v1/embed         image (raw body, multipart, or JSON\n"\
+    "                                          {\"image_path\"}) -> {result:[face records],\n"\
+    "                                          skipped, image} as `faceid detect/embed` write\n"\
+    "    POST   /v1/verify                    two images (multipart, or JSON {\"a\",\"b\"})\n"\
+    "    POST   /v1/identify?gallery=G        faces with identity, identity_score, candidates\n"\
+    "    GET    /v1/galleries                 configured galleries\n"\
+    "    GET    /v1/galleries/{g}/identities  identities of gallery g\n"\
+    "    POST   /v1/galleries/{g}/identities/{name}   enroll the largest face of an image\n"\
+    "    DELETE /v1/galleries/{g}/identities/{name}   remove an identity\n"\
+    "    GET    /metrics                      Prometheus text\n"\
+    "  Query parameters of /v1 use the CLI option names: det-thresh, min-face, max-faces,\n"\
+    "  min-quality, threshold, top-k.\n"\
+    "  Jobs live in STATE/jobs.db (SQLite): a restart resumes queued jobs; a job that was\n"\
+    "  running when the server stopped or died is queued again once, and fails with a reason\n"\
+    "  if the server stops a second time while running it. The same file (path, size, mtime)\n"\
+    "  with the same parameters returns the earlier job within cache_duration seconds.\n"\
+    "  The common options set the models, the threads per worker and the default detection\n"\
+    "  threshold (det-thresh of /v1 requests, min_confidence of jobs).\n"
+
+typedef struct sopts {
+    fid_server_options so;
+    const char *library;
+    int workers, queue, io_timeout, results_ttl;
+    float max_upload, timeout, threshold;
+} sopts;
+
+static void init(void *p)
+{
+    sopts *s = p;
+#ifndef FID_NO_SERVER
+    fid_server_options_default(&s->so);
+#endif
+    s->queue = 64;
+    s->io_timeout = 30;
+    s->results_ttl = 86400;
+    s->max_upload = 20;
+    s->timeout = 30;
+    s->threshold = 0.40f;
+}
+
+static int add_list(const char **list, int *n, const char *flag, const char *v)
+{
+    if (*n >= FID_SERVER_MAX_LIST) {
+        cli_err("%s: at most %d", flag, FID_SERVER_MAX_LIST);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+static int add_gallery(void *p, const char *v)
+{
+    sopts *s = p;
+    return add_list(s->so.galleries, &s->so.n_galleries, "--gallery", v);
+}
+
+static int add_root(void *p, const char *v)
+{
+    sopts *s = p;
+    return add_list(s->so.media_roots, &s->so.n_media_roots, "--media-root", v);
+}
+
+#define SO(f) offsetof(sopts, so.f)
+static const cli_flag flags[] = {
+    CLI_FLAG("--listen", NULL, "HOST:PORT", "address to bind (default 127.0.0.1:5003; port 0 = a\n"
+             "free port)", CLI_STR, SO(listen)),
+    CLI_FLAG("--gallery", NULL, "[NAME=]DB", "a gallery served as NAME (default: the file name\n"
+             "without extension); repeatable, up to 16; created if missing", CLI_CALL, 0,
+             .call = add_gallery),
+    CLI_FLAG("--media-root", NULL, "DIR", "paths in requests must resolve (symlinks followed)\n"
+             "inside one of these directories, else 403; repeatable. Without it,\n"
+             "requests can only upload images", CLI_CALL, 0, .call = add_root),
+    CLI_FLAG("--token-file", NULL, "F", "require \"Authorization: Bearer <first line of F>\"\n"
+             "(>= 16 chars) on every route but /faces/health (401 otherwise)", CLI_STR,
+             SO(token_file)),
+    CLI_FLAG("--workers", NULL, "N", "worker pipelines (default: cores / --threads)", CLI_INT,
+             offsetof(sopts, workers), .lo = 1, .hi = 256),
+    CLI_FLAG("--queue", NULL, "N", "requests waiting for a worker, and queued jobs, before\n"
+             "503 + Retry-After (default 64)", CLI_INT, offsetof(sopts, queue), .lo = 1,
+             .hi = 100000),
+    CLI_FLAG("--max-upload", NULL, "MB", "request body limit, 413 above it (default 20)",
+             CLI_FLOAT, offsetof(sopts, max_upload), .lo = 0.001f, .hi = 4096),
+    CLI_FLAG("--timeout", NULL, "S", "how long a request may wait for a worker (default 30)",
+             CLI_FLOAT, offsetof(sopts, timeout), .lo = 0.01f, .hi = 3600),
+    CLI_FLAG("--io-timeout", NULL, "S", "drop a connection idle this long (slow clients;\n"
+             "default 30)", CLI_INT, offsetof(sopts, io_timeout), .lo = 1, .hi = 3600),
+    CLI_FLAG("--results-ttl", NULL, "S", "keep finished jobs this long (default 86400)", CLI_INT,
+             offsetof(sopts, results_ttl), .lo = 0, .hi = 100000000),
+    CLI_FLAG("--state", NULL, "DIR", "job database directory (default ./faceid-state)", CLI_STR,
+             SO(state_dir)),
+    CLI_FLAG("--port-file", NULL, "F", "write the bound port to F once listening", CLI_STR,
+             SO(port_file)),
+    CLI_FLAG("--threshold", NULL, "T", "verify/identify cosine threshold (default 0.40)",
+             CLI_FLOAT, offsetof(sopts, threshold), .lo = -1, .hi = 1),
+    CLI_FLAG("--library", NULL, "LIB", "not available yet: the archive routes (/v1/library,\n"
+             "/v1/people) need the archive index", CLI_STR, offsetof(sopts, library)),
+    {NULL},
+};
+
+static int check(cli_run *r)
+{
+    const sopts *s = r->opts;
+    if (s->library) {
+        cli_err("--library: the archive routes are not built yet (they need the archive "
+                "index); start without --library");
+        return CLI_USAGE;
+    }
+    r->need = 0; /* the server opens its own pipelines, one per worker */
+    return CLI_OK;
+}
+
+static int run(cli_run *r)
+{
+#ifdef FID_NO_SERVER
+    cli_err("serve: this faceid was built without the server (make SERVER=1)");
+    return CLI_USAGE;
+#else
+    sopts *s = r->opts;
+    fid_server_options so = s->so;
+    so.po = r->o.po;
+    so.quiet = r->o.quiet;
+    so.workers = s->workers;
+    so.queue = s->queue;
+    so.io_timeout = s->io_timeout;
+    so.results_ttl = s->results_ttl;
+    so.max_upload_mb = s->max_upload;
+    so.request_timeout = s->timeout;
+    so.verify_threshold = s->threshold;
+    if (fid_server_run(&so) < 0) {
+        const char *err = fid_last_error();
+        cli_err("serve: %s", err);
+        return strstr(err, "listen") ? CLI_IO
+               : strstr(err, "model") || strstr(err, ".fidw") ? CLI_MODEL : CLI_USAGE;
+    }
+    return CLI_OK;
+#endif
+}
+
+const cli_cmd cli_cmd_serve = {
+    .name = "serve",
+    .summary = "HTTP API: Faces Service jobs, sync detect/embed/verify/identify",
+    .usage = "faceid serve [options]",
+    .about = SERVE_ABOUT,
+    .flags = flags,
+    .common = CLI_G_MODELS | CLI_G_ENGINE | CLI_G_PIPELINE,
+    .min_pos = 0, .max_pos = 0,
+    .want = "no argument",
+    .opts_size = sizeof(sopts),
+    .init = init,
+    .check = check,
+    .run = run,
+};

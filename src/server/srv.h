@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* faceid HTTP server internals. Layers: http.c (libmicrohttpd glue, auth, limits, routing,
+ * logs), routes_faces.c (Faces Service job API), routes_v1.c (synchronous face API and
+ * galleries), jobs.c (SQLite queue/results/cache), runner.c + job_video.c (job threads),
+ * pool.c (worker pipelines), body.c (JSON/multipart request bodies, fuzzed), media.c (path
+ * confinement), metrics.c (Prometheus text). Only faceid.h and libraries below are used. */
+#ifndef FID_SRV_H
+#define FID_SRV_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "faceid.h"
+
+#define SRV_JSON_MAX (1 << 20)   /* JSON request bodies: 1 MiB */
+#define SRV_JSON_DEPTH 32        /* nesting limit of JSON request bodies */
+#define SRV_MAX_PARTS 8          /* multipart parts kept */
+#define SRV_MAX_FACES 256        /* faces per image/frame */
+#define SRV_DET_FLOOR 0.25f      /* pipelines detect down to this; requests filter above it */
+
+/* ---- body.c: request bodies (no HTTP library: fuzzable on their own) ---- */
+typedef struct srv_part {
+    char name[128], filename[256], ctype[128]; /* "" when absent (longer values cut) */
+    const unsigned char *data;                 /* inside the body buffer */
+    size_t len;
+} srv_part;
+/* Split a multipart/form-data body (modified in place: header areas get NULs). content_type
+ * is the request's header (boundary parameter). 0 ok, -1 malformed (message in err). */
+int srv_multipart_parse(char *body, size_t len, const char *content_type, srv_part *parts,
+                        int cap, int *n, char *err, size_t errn);
+/* JSON object body with size and depth limits; 0 ok (*out owned by caller), -1 (err). */
+int srv_json_parse(const char *body, size_t len, json_t **out, char *err, size_t errn);
+
+/* Faces Service analyze parameters (defaults from its OpenAPI, min_confidence from the
+ * server's --det-thresh: SCRFD scores run lower than RetinaFace's). */
+typedef struct srv_params {
+    double min_confidence;
+    int max_faces;
+    double sampling_interval;
+    int enable_deduplication;
+    double similarity_threshold;
+    double cache_duration;
+    char *scene_json; /* scene_boundaries as given (validated), or NULL */
+} srv_params;
+typedef struct srv_analyze {
+    const char *video_path, *image_path, *source_id, *job_id; /* point into the json_t */
+    srv_params p;
+} srv_analyze;
+/* Validate an analyze request object. 0 ok, -1 (err, a 400). Free with srv_analyze_free. */
+int srv_analyze_parse(json_t *root, double default_conf, srv_analyze *a, char *err, size_t errn);
+void srv_analyze_free(srv_analyze *a);
+/* Canonical parameter text (the cache key part). Caller frees. */
+char *srv_params_canonical(const srv_params *p);
+
+/* ---- media.c ---- */
+/* Resolve path (realpath, symlinks followed) and check it lies inside one of roots.
+ * 0 ok (resolved in out), -1 outside/no roots (403), -2 missing/unreadable (404); err set. */
+int srv_media_resolve(char *const *roots, int n_roots, const char *path, char *out,
+                      size_t outn, char *err, size_t errn);
+
+/* ---- pool.c: worker pipelines ---- */
+typedef struct srv_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    fid_pipeline **p;
+    unsigned char *busy;
+    int n, waiting, max_waiting, busy_n;
+} srv_pool;
+int srv_pool_open(srv_pool *pl, int n, const fid_pipeline_options *po, int max_waiting,
+                  char *err, size_t errn);
+void srv_pool_close(srv_pool *pl);
+/* A free pipeline: index >= 0; -1 timed out; -2 too many waiting (503). timeout_s <= 0:
+ * wait without bound and without counting against max_waiting, and only while no request
+ * waits (job threads: requests go first, jobs take the workers between them). */
+int srv_pool_acquire(srv_pool *pl, double timeout_s, fid_pipeline **out);
+void srv_pool_release(srv_pool *pl, int idx);
+
+/* ---- jobs.c: durable jobs in SQLite ---- */
+typedef struct srv_jobs srv_jobs;
+typedef struct srv_job {
+    char id[72];
+    char status[16];          /* queued | processing | completed | failed */
+    char *kind;               /* "video" | "image" */
+    char *path, *source_id, *params, *stage, *message, *error, *results;
+    double created, started, finished, progress;
+    int unique_faces, total_detections, frames_processed;
+    double processing_time;
+    unsigned char *upload;    /* uploaded image bytes, or NULL */
+    size_t upload_len;
+    int attempts;
+} srv_job;
+void srv_job_free(srv_job *j);
+/* Open/create <dir>/jobs.db. Jobs left "processing" by a stopped or killed server go back to
+ * the queue once (attempts 1 -> 2); a job that was processing twice fails with a reason. */
+int srv_jobs_open(srv_jobs **out, const char *dir, char *err, size_t errn);
+void srv_jobs_close(srv_jobs *s);
+/* Insert a queued job. 0; -1 error; -2 id exists (409); -3 queue full (503). */
+int srv_jobs_submit(srv_jobs *s, const srv_job *j, const char *cache_key, int max_queued);
+/* A completed job with this key finished within cache_s seconds: copies its id, 1; else 0. */
+int srv_jobs_cache_lookup(srv_jobs *s, const char *cache_key, double cache_s, char *id,
+                          size_t idn);
+int srv_jobs_get(srv_jobs *s, const char *id, int with_results, srv_job *out); /* 1 found */
+/* Oldest queued job -> processing (attempts + 1); 1 claimed, 0 none. */
+int srv_jobs_claim(srv_jobs *s, srv_job *out);
+int srv_jobs_progress(srv_jobs *s, const char *id, double progress, const char *stage,
+                      int frames);
+int srv_jobs_finish(srv_jobs *s, const srv_job *j); /* status/results/summary/error */
+/* Processing job back to queued (graceful stop). */
+int srv_jobs_requeue(srv_jobs *s, const char *id);
+/* queued -> failed "cancelled" (1); processing: 2 (runner must stop); finished: deleted (3);
+ * 0 not found. */
+int srv_jobs_cancel(srv_jobs *s, const char *id);
+int srv_jobs_cancelled(srv_jobs *s, const char *id); /* status is failed/gone */
+int srv_jobs_count(srv_jobs *s, const char *status);
+double srv_jobs_results_mb(srv_jobs *s);
+int srv_jobs_expire(srv_jobs *s, double ttl_s); /* rows deleted */
+
+/* ---- metrics.c ---- */
+void srv_metrics_request(const char *route, int status, double seconds);
+void srv_metrics_faces(long n);
+/* Prometheus text exposition; caller frees. */
+char *srv_metrics_text(int queue_waiting, int busy_workers, int n_workers, srv_jobs *jobs,
+                       size_t *len);
+
+/* ---- the server ---- */
+typedef struct srv_gallery {
+    char name[64];
+    char *path;
+    pthread_mutex_t mu;   /* one query/edit at a time per gallery */
+    fid_search *index;    /* rebuilt after edits (NULL: stale) */
+} srv_gallery;
+
+typedef struct srv {
+    fid_server_options o;
+    srv_pool pool;
+    srv_jobs *jobs;
+    char **roots;
+    int n_roots;
+    char token[512];
+    size_t token_len;
+    srv_gallery gal[FID_SERVER_MAX_LIST];
+    int n_gal;
+    int dim;
+    const char *rec_model, *det_model;
+    size_t max_body;
+    volatile sig_atomic_t stopping;
+    pthread_mutex_t job_mu;   /* runner wake-up */
+    pthread_cond_t job_cv;
+    pthread_t *runners;
+    int n_runners;
+    int active_jobs;
+} srv;
+
+/* HTTP response under construction. */
+typedef struct srv_resp {
+    int status;
+    char *body;
+    size_t len;
+    int retry_after;      /* > 0: Retry-After header */
+    const char *route;    /* metrics label */
+} srv_resp;
+/* Request as the routes see it. */
+typedef struct srv_request {
+    const char *method, *url, *ctype;
+    char *body;
+    size_t len;
+    const char *(*query)(void *c, const char *key);
+    void *conn;
+} srv_request;
+
+/* JSON error body {"error":msg,"detail":msg,"status":code}. */
+void srv_error(srv_resp *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Take the text of a memstream as the body. */
+void srv_body_json(srv_resp *r, int status, char *text, size_t len);
+double srv_now(void); /* unix seconds */
+void srv_iso8601(double t, char *out, size_t n);
+
+int srv_route_faces(srv *s, const srv_request *q, srv_resp *r);
+int srv_route_v1(srv *s, const srv_request *q, srv_resp *r);
+void srv_wake_runners(srv *s);
+int srv_runners_start(srv *s, int n);
+void srv_runners_stop(srv *s);
+/* Analyse one job (video or image) into results JSON (job_video.c). 0, or -1 with j->error set. */
+int srv_job_run(srv *s, srv_job *j);
+
+#endif
