@@ -40,7 +40,7 @@ $(B)/src/cli/%.o: INC := $(INC_cli)
 # Optional components (1 = built in). The core (engine, kernels, models, face pipeline,
 # analysis) needs only libc and libm; IMAGE adds JPEG/PNG/WebP decoding (BMP is always there),
 # VIDEO the libav* decoder and tracker, GALLERY the SQLite gallery and search.
-# The faceid CLI needs all three.
+# The faceid CLI needs all of them.
 IMAGE   ?= 1
 VIDEO   ?= 1
 GALLERY ?= 1
@@ -51,9 +51,12 @@ URL     ?= $(shell pkg-config --exists libcurl 2>/dev/null && echo 1 || echo 0)
 # installed; SERVER=0 builds the CLI without it.
 SERVER  ?= $(shell pkg-config --exists libmicrohttpd jansson 2>/dev/null && echo 1 || echo 0)
 SERVER_ON := $(if $(filter 1,$(SERVER)),$(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1))))
+# LIBRARY: the archive index (src/library: SQLite + SHA-256 via nettle + JPEG thumbnails);
+# needs GALLERY (search) and IMAGE (libjpeg).
+LIBRARY ?= $(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(IMAGE)),1,0),0)
 PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
            $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
-           $(if $(filter 1,$(GALLERY)),sqlite3) \
+           $(if $(filter 1,$(GALLERY)),sqlite3) $(if $(filter 1,$(LIBRARY)),nettle) \
            $(if $(filter 1,$(PDF)),poppler-glib cairo) $(if $(filter 1,$(URL)),libcurl) \
            $(if $(SERVER_ON),libmicrohttpd jansson)
 PKG_LIBS := $(if $(strip $(PKGS)),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
@@ -70,12 +73,13 @@ endif
 ifneq ($(SERVER_ON),1)
 CFLAGS  += -DFID_NO_SERVER
 endif
-FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1)))
+FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(LIBRARY)),1))))
 
 # Sources are picked up by folder: every .c in a component's folders.
 SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/media src/analysis src/util \
             $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery) \
-            $(if $(SERVER_ON),src/server)
+            $(if $(SERVER_ON),src/server) \
+            $(if $(filter 1,$(LIBRARY)),src/library)
 LIB_SRC := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 ifeq ($(ARCH),x86_64)
 LIB_SRC += $(wildcard kernels/x86/*.c)

@@ -11,3 +11,4 @@ B=$B SHARED=$SHARED bench/models.sh
 "$B"/bench/bench_search | tee "$B/bench/search.txt" | grep -v '^{'; grep '^{' "$B/bench/search.txt" > "$B/bench/search.jsonl"
 "$B"/bench/bench_video "$SHARED/data/faces/face_recognition/short_hamilton_clip.mp4" "$B/models" | tee "$B/bench/video.jsonl"  # video: sampled frames/s, 1 fps and every frame, 1/2 threads, decode-ahead on/off
 /usr/bin/python3 bench/bench_server.py --bin "$B/faceid" --shared "$SHARED" --json "$B/bench/server.json"  # faceid serve: 50 clients on /v1/detect vs faceid detect, p50/p99, 503s, RSS
+"$B"/bench/bench_library 1000000 512 "$SHARED/data/faces/insightface/small_lfw_aligned112" | tee "$B/bench/library.txt" | grep -v '^{'; grep '^{' "$B/bench/library.txt" > "$B/bench/library.jsonl"  # archive: 1M appearances, bytes/appearance, find ms, recall

@@ -683,4 +683,194 @@ FID_API void fid_server_options_default(fid_server_options *o); /* [none] */
  * process (it owns SIGTERM/SIGINT while it runs). */
 FID_API int fid_server_run(const fid_server_options *o);
 
+/* ======================================================================================
+ * Archive library (src/library): a persistent index of media (images, videos), the face
+ * appearances in them and the people they belong to, in one SQLite file (WAL). People are
+ * gallery-named or unknown with stable ids (person 17 = "person:17"); assignment is
+ * incremental and never renumbers. Storage sits behind an internal interface
+ * (src/library/store.h) so another database can implement it.
+ *
+ *   fid_library_options lo; fid_library_options_default(&lo);
+ *   lo.model_id = fid_pipeline_model_id(p, 1); lo.dim = fid_embed_dim(p); lo.create = 1;
+ *   lo.writer = 1;                                         // indexing: one writer at a time
+ *   fid_library *L;
+ *   if (fid_library_open(&L, "archive.db", &lo) < 0) puts(fid_last_error());
+ *   fid_library_media m = {.path = "a.jpg"};
+ *   if (fid_library_check_media(L, "a.jpg", &m) == FID_MEDIA_UNCHANGED) ...skip...
+ *   ... detect/embed (video: track) ..., one fid_library_face per face or track
+ *   fid_library_add_media(L, &m, faces, n, &media_id);    // one transaction; fills persons
+ *   fid_library_find(L, &(fid_library_query){.emb = q, .top = 10, .min_sim = 0.4f}, &hits, &nh);
+ *
+ * Thread safety: a handle is not thread-safe (one per thread). Any number of processes may
+ * read a library (find, people) while one writer indexes it; a second writer waits up to
+ * wait_ms for the writer lock, then gets FID_LIBRARY_BUSY. Every add_media is one
+ * transaction, so a killed writer loses at most the media in flight.
+ * Errors: 0 or a negative FID_STATUS_* / FID_LIBRARY_* code; [handle] messages from
+ * fid_library_error(L), [thread] ones (a failed open) from fid_last_error().
+ * ====================================================================================== */
+
+enum { FID_LIBRARY_MISMATCH = -30, /* made with another recogniser (message names it) */
+       FID_LIBRARY_NOT_FOUND = -31, FID_LIBRARY_BUSY = -32,
+       FID_LIBRARY_SCHEMA = -33,   /* newer/unknown schema version */
+       FID_LIBRARY_EXISTS = -34 };
+enum { FID_MEDIA_NEW = 0, FID_MEDIA_UNCHANGED = 1, FID_MEDIA_CHANGED = 2 };
+
+typedef struct fid_library fid_library;
+
+typedef struct fid_library_options {
+    const char *model_id; /* recogniser id (fid_pipeline_model_id(p, 1)); NULL: the file's */
+    int dim;              /* embedding length; 0: the file's */
+    int create;           /* create the file when missing */
+    int writer;           /* 1: take the writer lock (indexing, people edits) */
+    int wait_ms;          /* writer lock wait: 0 fail at once, < 0 forever (default 0) */
+    float threshold;      /* a face joins a person when its best member cosine >= this (0.40) */
+    float margin;         /* two persons within this of the best are reported ambiguous (0.05) */
+    float found_quality;  /* only faces of this composite quality found a new person (0.35) */
+    int threads;          /* search threads (0: all cores) */
+    int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
+} fid_library_options;
+
+typedef struct fid_library_info {
+    int schema, dim;
+    char model_id[128];
+    long long media, appearances, people, unassigned;
+} fid_library_info;
+
+typedef struct fid_library_media {
+    const char *path;
+    char sha256[65];      /* hex; filled by fid_library_check_media */
+    long long size;       /* bytes; filled by check */
+    double mtime;         /* unix time; filled by check */
+    const char *kind;     /* "image" or "video" */
+    int width, height;
+    double duration, fps; /* video; 0 for images */
+    long n_frames;
+    const char *det_model, *params; /* detector id, indexing parameters (JSON text) */
+    const char *error;    /* non-NULL: indexed partially (e.g. a truncated video) */
+    int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
+} fid_library_media;
+
+typedef struct fid_library_face {
+    const float *emb;     /* dim floats, L2-normalised (video: the track's aggregate) */
+    float quality, score; /* best shot: composite quality, detector score */
+    float bbox[4];        /* best shot box, source pixels */
+    long f0, f1;          /* video: frames (inclusive) of the track; image: 0, 0 */
+    double t0, t1;        /* video: [t0, t1) seconds; image: 0, 0 */
+    int n_dets;           /* detections in the track (image: 1) */
+    long best_frame;
+    double best_t;
+    int track;            /* video: track number; image: face number (1-based) */
+    int group;            /* >= 0: faces of one media with the same group are one person */
+    const unsigned char *crop; /* 112x112 RGB8 aligned crop (thumbnail) or NULL */
+    /* written by fid_library_add_media: */
+    long long appearance, person; /* person 0: unassigned (low quality and no match) */
+    int new_person;
+    float person_score;   /* best member cosine of the person joined (NaN if new) */
+    long long ambiguous;  /* another person within the margin, or 0 */
+    int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
+} fid_library_face;
+
+typedef struct fid_library_person {
+    long long id;
+    char *name;             /* NULL: unknown ("Unknown #id") */
+    int appearances, media;
+    double screen_time;     /* seconds over videos (union per video) */
+    double first_seen, last_seen; /* earliest / latest media mtime (unix time) */
+    long long best_appearance;    /* highest-quality appearance (thumbnail) */
+    float best_quality;
+} fid_library_person;
+
+typedef struct fid_library_hit {
+    long long media, person, appearance; /* appearance: best matching (thumbnail) */
+    char *path, *kind, *person_name;     /* person_name NULL: unknown */
+    float similarity;       /* best cosine to the query (--person: to the person's mean) */
+    int n_appearances;
+    float bbox[4];          /* of the best appearance */
+    int n_ranges;           /* videos: merged ranges, first to last */
+    fid_range *ranges;
+} fid_library_hit;
+
+typedef struct fid_library_query {
+    const float *emb;       /* query embedding, or NULL with person */
+    long long person;       /* > 0: every appearance of this person */
+    int top;                /* at most this many media (0: all) */
+    float min_sim;          /* appearances scoring below this are left out (emb queries) */
+    int exact;              /* 1: score every appearance; 0: above 64k appearances, score the
+                               person centroids first and then the members of the 64 nearest
+                               persons and every unassigned appearance (recall: bench) */
+    int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
+} fid_library_query;
+
+typedef struct fid_library_companion {
+    long long person;
+    char *name;
+    int media;              /* media where both appear */
+    double shared_seconds;  /* video time on screen together */
+} fid_library_companion;
+
+FID_API void fid_library_options_default(fid_library_options *o); /* [none] */
+/* [thread] Open (create when missing and o->create). Refuses another recogniser
+ * (FID_LIBRARY_MISMATCH), a newer schema (FID_LIBRARY_SCHEMA) and, with o->writer, a library
+ * another writer holds (FID_LIBRARY_BUSY). */
+FID_API int fid_library_open(fid_library **out, const char *path, const fid_library_options *o);
+FID_API void fid_library_close(fid_library *L); /* NULL-safe */
+/* The last [handle] message of L. */
+FID_API const char *fid_library_error(const fid_library *L);
+FID_API int fid_library_get_info(fid_library *L, fid_library_info *info); /* [handle] */
+/* [none] Name gallery identities: faces scoring >= threshold on g join the person of that
+ * name (g is not owned and must outlive L's use). */
+FID_API void fid_library_set_gallery(fid_library *L, fid_search *g, float threshold);
+/* [handle] stat + lookup: FID_MEDIA_UNCHANGED when size and mtime match, or the SHA-256 does (the
+ * stored mtime is then updated); FID_MEDIA_NEW / FID_MEDIA_CHANGED otherwise. Fills m->size,
+ * m->mtime, m->sha256. Negative: the file cannot be read. */
+FID_API int fid_library_check_media(fid_library *L, const char *path, fid_library_media *m);
+/* [handle] Replace the media at m->path (if any) by m and its faces, assigning each face to a person,
+ * all in one transaction. Writer only. */
+FID_API int fid_library_add_media(fid_library *L, const fid_library_media *m,
+                                  fid_library_face *faces, int n, long long *media_id);
+/* [handle] Drop media whose file is gone; fn(ctx, path) for each (may be NULL). */
+FID_API int fid_library_prune(fid_library *L, void (*fn)(void *ctx, const char *path),
+                              void *ctx, int *removed);
+/* [handle] People with appearances or a name, by id. Free with fid_library_people_free. */
+FID_API int fid_library_people(fid_library *L, fid_library_person **out, int *n);
+FID_API void fid_library_people_free(fid_library_person *p, int n); /* [none] */
+/* [handle] "17", "person:17" or a name -> id (FID_LIBRARY_NOT_FOUND). */
+FID_API int fid_library_person_lookup(fid_library *L, const char *ref, long long *id);
+/* [handle] Name (or rename) a person; every past and future appearance carries it. EXISTS: taken. */
+FID_API int fid_library_name(fid_library *L, long long id, const char *name);
+/* [handle] Move every appearance of ids[] into `into` and delete them (a named one keeps its name
+ * only if `into` has none). */
+FID_API int fid_library_merge(fid_library *L, long long into, const long long *ids, int n);
+/* [handle] Move one appearance to a new unknown person (*person) / out of any person; both pin it so
+ * recluster leaves it alone. */
+FID_API int fid_library_split(fid_library *L, long long appearance, long long *person);
+FID_API int fid_library_unassign(fid_library *L, long long appearance);
+/* [handle] JPEG thumbnail of an appearance (malloc'd; free()). */
+FID_API int fid_library_thumbnail(fid_library *L, long long appearance, unsigned char **jpeg,
+                                  size_t *n);
+/* [handle] Appearances of a person (person 0: all), in id order, one consistent snapshot. */
+FID_API int fid_library_appearances(fid_library *L, long long person,
+                                    int (*fn)(void *ctx, long long appearance, long long media,
+                                              const char *path, float quality),
+                                    void *ctx);
+/* [handle] Media and time ranges matching q, best first. Free with fid_library_hits_free. */
+FID_API int fid_library_find(fid_library *L, const fid_library_query *q, fid_library_hit **out,
+                             int *n);
+FID_API void fid_library_hits_free(fid_library_hit *h, int n); /* [none] */
+/* [handle] Load the search index now (find does it on first use; the bench times it apart). */
+FID_API int fid_library_load_index(fid_library *L);
+/* [handle] Who appears with person: shared media and seconds, most shared first. */
+FID_API int fid_library_cooccur(fid_library *L, long long person, fid_library_companion **out,
+                                int *n);
+FID_API void fid_library_cooccur_free(fid_library_companion *c, int n); /* [none] */
+/* [handle] Re-examine people with the whole archive in view: persons whose average-linkage cosine is
+ * >= threshold merge (the lower id or the named one survives; two names never merge), and
+ * unassigned faces join their best person. fn(ctx, from, into) per merge (may be NULL). */
+FID_API int fid_library_recluster(fid_library *L, float threshold,
+                                  void (*fn)(void *ctx, long long from, long long into),
+                                  void *ctx, int *merged, int *attached);
+/* [none] "HH:MM:SS.mmm" of t seconds into out (>= 13 bytes). */
+FID_API void fid_timecode(double t, char *out, size_t n);
+/* ============================ end of library section ================================ */
+
 #endif

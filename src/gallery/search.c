@@ -17,6 +17,7 @@
 
 struct fid_search {
     int n, dim, n_ids, threads;
+    int cap_rows, cap_ids; /* allocated rows / identities (fid_search_resize grows them) */
     float *mat;     /* [n, dim], 64-byte aligned */
     int *row_id;    /* identity of each row */
     char **names;   /* [n_ids] */
@@ -43,6 +44,7 @@ int fid_search_create(fid_search **out, int n, int dim, int n_ids, int threads)
     if (!s)
         return fid_fail(FID_STATUS_NOMEM, "out of memory");
     s->n = n, s->dim = dim, s->n_ids = n_ids, s->threads = threads;
+    s->cap_rows = n, s->cap_ids = n_ids;
     s->mat = alloc64((size_t)n * dim * sizeof(float));
     s->row_id = calloc((size_t)n + 1, sizeof *s->row_id);
     s->names = calloc((size_t)n_ids + 1, sizeof *s->names);
@@ -62,7 +64,7 @@ void fid_search_free(fid_search *s)
 {
     if (!s)
         return;
-    for (int i = 0; s->names && i < s->n_ids; i++)
+    for (int i = 0; s->names && i < s->cap_ids; i++)
         free(s->names[i]);
     free(s->names);
     free(s->mat);
@@ -100,6 +102,55 @@ int fid_search_set_name(fid_search *s, int identity, const char *name)
         snprintf(s->err, sizeof s->err, "out of memory");
         return FID_STATUS_NOMEM;
     }
+    return 0;
+}
+
+/* Capacity doubles, so a sequence of one-row appends costs amortised O(1) copies per row. */
+int fid_search_resize(fid_search *s, int n, int n_ids)
+{
+    if (n < 0 || n_ids < 0)
+        return -1;
+    if (n > s->cap_rows) {
+        int cap = s->cap_rows > 0 ? s->cap_rows : 64;
+        while (cap < n)
+            cap = cap > (1 << 29) ? n : 2 * cap;
+        float *mat = alloc64((size_t)cap * s->dim * sizeof(float));
+        float *scores = alloc64((size_t)cap * sizeof(float));
+        int *row_id = calloc((size_t)cap + 1, sizeof *row_id);
+        if (!mat || !scores || !row_id) {
+            free(mat), free(scores), free(row_id);
+            return -2;
+        }
+        memcpy(mat, s->mat, (size_t)s->n * s->dim * sizeof(float));
+        memcpy(row_id, s->row_id, (size_t)s->n * sizeof *row_id);
+        free(s->mat), free(s->scores), free(s->row_id);
+        s->mat = mat, s->scores = scores, s->row_id = row_id, s->cap_rows = cap;
+    }
+    if (n_ids > s->cap_ids) {
+        int cap = s->cap_ids > 0 ? s->cap_ids : 64;
+        while (cap < n_ids)
+            cap = cap > (1 << 29) ? n_ids : 2 * cap;
+        char **names = realloc(s->names, ((size_t)cap + 1) * sizeof *names);
+        if (!names)
+            return -2;
+        s->names = names;
+        memset(names + s->cap_ids, 0, ((size_t)cap + 1 - s->cap_ids) * sizeof *names);
+        float *best = realloc(s->id_best, ((size_t)cap + 1) * sizeof *best);
+        if (best)
+            s->id_best = best;
+        int *row = realloc(s->id_row, ((size_t)cap + 1) * sizeof *row);
+        if (row)
+            s->id_row = row;
+        if (!best || !row)
+            return -2;
+        s->cap_ids = cap;
+    }
+    for (int i = n_ids; i < s->n_ids; i++) { /* shrinking drops the names past the end */
+        free(s->names[i]);
+        s->names[i] = NULL;
+    }
+    s->n = n;
+    s->n_ids = n_ids;
     return 0;
 }
 

@@ -157,3 +157,44 @@ mp = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg
       b"Content-Disposition: form-data; name=\"parameters\"\r\n\r\n{\"max_faces\":2}\r\n--XyZ--\r\n")
 put("server_body", "multipart", b"\x01multipart/form-data; boundary=XyZ\n" + mp)
 put("server_body", "multipart_quoted", b"\x01multipart/form-data; boundary=\"XyZ\"\n" + mp.replace(b"\r\n", b"\n"))
+
+# --- archive library: a tiny valid library (schema 1, dim 4, 512-byte pages) for fuzz_library
+import sqlite3
+import tempfile
+with tempfile.TemporaryDirectory() as td:
+    p = os.path.join(td, "lib.db")
+    c = sqlite3.connect(p)
+    c.executescript(
+        "PRAGMA page_size=512;"
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE media(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, sha256 TEXT,"
+        " size INTEGER, mtime REAL, kind TEXT, width INTEGER, height INTEGER, duration REAL,"
+        " fps REAL, n_frames INTEGER, det_model TEXT, rec_model TEXT, params TEXT, faces INTEGER,"
+        " indexed REAL, error TEXT);"
+        "CREATE TABLE persons(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE,"
+        " created REAL NOT NULL);"
+        "CREATE TABLE appearances(id INTEGER PRIMARY KEY, media INTEGER NOT NULL REFERENCES"
+        " media(id) ON DELETE CASCADE, person INTEGER REFERENCES persons(id) ON DELETE SET NULL,"
+        " locked INTEGER NOT NULL DEFAULT 0, track INTEGER, f0 INTEGER, f1 INTEGER, t0 REAL,"
+        " t1 REAL, n_dets INTEGER, best_frame INTEGER, best_t REAL, x0 REAL, y0 REAL, x1 REAL,"
+        " y1 REAL, quality REAL, score REAL, embedding BLOB NOT NULL);"
+        "CREATE INDEX app_person ON appearances(person);"
+        "CREATE INDEX app_media ON appearances(media);"
+        "CREATE TABLE thumbs(app INTEGER PRIMARY KEY REFERENCES appearances(id) ON DELETE"
+        " CASCADE, jpeg BLOB NOT NULL);")
+    c.executemany("INSERT INTO meta VALUES(?,?)", [("schema_version", "1"), ("embedding_dim", "4"),
+                  ("model_id", "fuzz:0123456789abcdef"), ("created", "0")])
+    c.execute("INSERT INTO media(id,path,kind,size,mtime) VALUES(1,'a.jpg','image',5,1)")
+    c.execute("INSERT INTO media(id,path,kind,size,mtime,fps,duration) VALUES(2,'v.mp4','video',9,2,25,10)")
+    c.execute("INSERT INTO persons(id,name,created) VALUES(1,'ann',0)")
+    c.execute("INSERT INTO persons(id,name,created) VALUES(2,NULL,0)")
+    half = struct.pack("<4e", 0.5, 0.5, 0.5, 0.5)
+    rows = [(1, 1, 1, 0, 0, 0, 0), (2, 2, 1, 0, 50, 0, 2), (3, 2, 2, 25, 100, 1, 4), (4, 2, None, 0, 10, 0, 0.4)]
+    for a, m, p_, f0, f1, t0, t1 in rows:
+        c.execute("INSERT INTO appearances(id,media,person,track,f0,f1,t0,t1,n_dets,quality,score,"
+                  "x0,y0,x1,y1,embedding) VALUES(?,?,?,1,?,?,?,?,1,0.8,0.9,0,0,10,10,?)",
+                  (a, m, p_, f0, f1, t0, t1, half))
+    c.execute("INSERT INTO thumbs VALUES(1, ?)", (b"\xff\xd8\xff\xd9",))
+    c.commit()
+    c.close()
+    put("library", "lib", open(p, "rb").read())

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* Library helpers: fp16 embedding packing, JPEG thumbnails (libjpeg), SHA-256 of a file
+ * (nettle), timecodes. */
+#include "library.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <nettle/sha2.h>
+
+/* IEEE half from float, round to nearest even; embeddings are unit vectors, far from the
+ * half range limits, but overflow/NaN are still mapped properly. */
+static uint16_t f2h(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, mant = x & 0x7fffff;
+    int exp = (int)((x >> 23) & 0xff);
+    if (exp == 255)
+        return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
+    exp -= 127 - 15;
+    if (exp >= 31)
+        return (uint16_t)(sign | 0x7c00);
+    if (exp <= 0) {
+        if (exp < -10)
+            return (uint16_t)sign;
+        mant |= 0x800000;
+        int shift = 14 - exp;
+        uint32_t h = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1)))
+            h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = (uint32_t)exp << 10 | mant >> 13, rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
+        h++; /* may carry into the exponent: still correct */
+    return (uint16_t)(sign | h);
+}
+
+static float h2f(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, x;
+    if (exp == 0) {
+        if (!mant) {
+            x = sign;
+        } else { /* subnormal */
+            float f = ldexpf((float)mant, -24);
+            return sign ? -f : f;
+        }
+    } else if (exp == 31) {
+        x = sign | 0x7f800000 | mant << 13;
+    } else {
+        x = sign | (exp + 127 - 15) << 23 | mant << 13;
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+void lib_f16_pack(const float *x, int n, unsigned char *out)
+{
+    for (int i = 0; i < n; i++) {
+        uint16_t h = f2h(x[i]);
+        out[2 * i] = (unsigned char)h, out[2 * i + 1] = (unsigned char)(h >> 8);
+    }
+}
+
+/* Loading an index decodes every stored embedding: a 256 KiB table is ~3x faster than
+ * decoding bit fields per value. */
+static float h2f_table[65536];
+static pthread_once_t h2f_once = PTHREAD_ONCE_INIT;
+
+static void h2f_init(void)
+{
+    for (uint32_t h = 0; h < 65536; h++)
+        h2f_table[h] = h2f((uint16_t)h);
+}
+
+void lib_f16_unpack(const unsigned char *b, int n, float *x)
+{
+    pthread_once(&h2f_once, h2f_init);
+    for (int i = 0; i < n; i++)
+        x[i] = h2f_table[b[2 * i] | b[2 * i + 1] << 8];
+}
+
+int lib_jpeg_encode(const unsigned char *rgb, int w, int h, int quality, unsigned char **out,
+                    size_t *n)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *buf = NULL;
+    unsigned long len = 0;
+    c.err = jpeg_std_error(&jerr); /* in-memory encoding of a valid RGB buffer cannot fail */
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &buf, &len);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)c.next_scanline * w * 3);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    if (!buf)
+        return FID_STATUS_NOMEM;
+    *out = buf;
+    *n = len;
+    return 0;
+}
+
+int lib_sha256_file(const char *path, char hex[65], char *err, size_t errn)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errn, "%s: %s", path, strerror(errno));
+        return FID_STATUS_IO;
+    }
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    unsigned char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        sha256_update(&ctx, got, buf);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errn, "%s: read error", path);
+        return FID_STATUS_IO;
+    }
+    unsigned char d[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return 0;
+}
+
+void fid_timecode(double t, char *out, size_t n)
+{
+    if (!(t >= 0))
+        t = 0;
+    long long ms = llround(t * 1000.0);
+    snprintf(out, n, "%02lld:%02lld:%02lld.%03lld", ms / 3600000, ms / 60000 % 60,
+             ms / 1000 % 60, ms % 1000);
+}
