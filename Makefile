@@ -31,11 +31,13 @@ INC_models  := -Iinclude -Imodels -Iengine -Ikernels
 INC_src     := -Iinclude -Isrc -Imodels -Iengine -Ikernels
 INC_cli     := -Iinclude
 INC_all     := -Iinclude -Isrc -Imodels -Iengine -Ikernels
-$(B)/kernels/%.o: INC := $(INC_kernels)
-$(B)/engine/%.o:  INC := $(INC_engine)
-$(B)/models/%.o:  INC := $(INC_models)
-$(B)/src/%.o:     INC := $(INC_src)
-$(B)/src/cli/%.o: INC := $(INC_cli)
+# Objects live under $(O) (not beside $(B)/models, which holds the converted models).
+O := $(B)/obj
+$(O)/kernels/%.o: INC := $(INC_kernels)
+$(O)/engine/%.o:  INC := $(INC_engine)
+$(O)/models/%.o:  INC := $(INC_models)
+$(O)/src/%.o:     INC := $(INC_src)
+$(O)/src/cli/%.o: INC := $(INC_cli)
 
 # Optional components (1 = built in). The core (engine, kernels, models, face pipeline,
 # analysis) needs only libc and libm; IMAGE adds JPEG/PNG/WebP decoding (BMP is always there),
@@ -87,10 +89,10 @@ endif
 ifeq ($(ARCH),aarch64)
 LIB_SRC += $(wildcard kernels/arm/*.c)
 endif
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-KERN_OBJ := $(filter $(B)/kernels/%,$(LIB_OBJ))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+KERN_OBJ := $(filter $(O)/kernels/%,$(LIB_OBJ))
 CLI_SRC := $(wildcard src/cli/*.c)
-CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c tests/check_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
@@ -114,14 +116,14 @@ $(FLAGS_STAMP): FORCE
 	@echo '$(CC) $(CFLAGS) $(PKG_CFLAGS) $(AVX512_FLAGS)' | cmp -s - $@ || \
 	    echo '$(CC) $(CFLAGS) $(PKG_CFLAGS) $(AVX512_FLAGS)' > $@
 .PHONY: FORCE
-$(B)/%.o: %.c $(FLAGS_STAMP)
+$(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(PKG_CFLAGS) -c $< -o $@
 # One ISA per file, selected by the file name. Never -march=native.
-$(B)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c $(FLAGS_STAMP)
+$(O)/kernels/x86/%_avx2.o: kernels/x86/%_avx2.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -c $< -o $@
-$(B)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c $(FLAGS_STAMP)
+$(O)/kernels/x86/%_avx512.o: kernels/x86/%_avx512.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -c $< -o $@
 

@@ -40,10 +40,10 @@ C
 if cc -O2 -c "$tmp/probe.c" -o "$tmp/probe.o" && writable "$tmp/probe.o" probe.o | grep -q sort_base
 then ok; else bad "the nm check does not see a static mutable pointer"; fi
 
-objs=$(cd "$B" 2>/dev/null && find engine kernels -name '*.o' | sort)
-[ -n "$objs" ] && ok || bad "no engine/kernels objects under $B (build first)"
+objs=$(cd "$B/obj" 2>/dev/null && find engine kernels -name '*.o' | sort)
+[ -n "$objs" ] && ok || bad "no engine/kernels objects under $B/obj (build first)"
 for o in $objs; do
-    found=$(writable "$B/$o" "$o")
+    found=$(writable "$B/obj/$o" "$o")
     [ -z "$found" ] && { ok; continue; }
     while read -r line; do
         if allowed "$line"; then ok; else bad "$line: writable static data in engine/kernels"; fi
