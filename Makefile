@@ -136,9 +136,12 @@ VERSION := $(shell sed -n 's/^\#define FACEID_VERSION "\(.*\)"/\1/p' include/fac
 SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libfaceid.so.$(SOMAJOR)
 SOFILE  := libfaceid.so.$(basename $(VERSION))
-$(B)/libfaceid.so: $(LIB_OBJ) tools/libfaceid.map
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,tools/libfaceid.map -Wl,--no-undefined \
-	    $(filter -fopenmp -fsanitize=%,$(CFLAGS)) -o $@ $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
+# The HTTP server is a front end of the faceid binary (hidden symbols): kept out of the .so, and
+# --as-needed drops the libraries only it uses.
+SO_OBJ  := $(filter-out $(O)/src/server/%,$(LIB_OBJ))
+$(B)/libfaceid.so: $(SO_OBJ) tools/libfaceid.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,tools/libfaceid.map -Wl,--no-undefined -Wl,--as-needed \
+	    $(filter -fopenmp -fsanitize=%,$(CFLAGS)) -o $@ $(SO_OBJ) $(PKG_LIBS) $(LDLIBS)
 $(B)/libkernels.a: $(KERN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
