@@ -159,7 +159,7 @@ models:
 	$(PY) tools/make_models.py --src $(MODELS_SRC) --out $(B)/models
 
 golden: models
-	node tools/golden.js --onnx $(MODELS_SRC),$(B)/models/onnx --shared $(SHARED) --out $(B)/golden
+	node tools/golden.js --onnx $(MODELS_SRC),$(MODELS_SRC)/faceplugin,$(B)/models/onnx --shared $(SHARED) --out $(B)/golden
 
 # The test suite: unit tests, kernel checks at every ISA level, model parity vs onnxruntime.
 # ... and then the same suite again under ASan+UBSan (small models only, FAST=1).

@@ -23,6 +23,8 @@ static inline float fid_act1(float v, int act, float a0, float a1, float slope)
     case FID_ACT_CLIP: return v < a0 ? a0 : (v > a1 ? a1 : v);
     case FID_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
     case FID_ACT_LEAKY: return v > 0.0f ? v : v * a0;
+    /* 2 sigmoid(2v) - 1: the same operations as vf_tanh, so SIMD matches within a few ULP */
+    case FID_ACT_TANH: return 2.0f / (1.0f + expf(-2.0f * v)) - 1.0f;
     default: return v;
     }
 }

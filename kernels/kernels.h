@@ -12,7 +12,7 @@ typedef enum fid_isa { FID_ISA_REF = 0, FID_ISA_NEON = 1, FID_ISA_AVX2 = 2, FID_
 
 /* Activation codes: same numbers as the FIDW file format (docs/FORMAT.md). */
 enum { FID_ACT_NONE = 0, FID_ACT_RELU = 1, FID_ACT_PRELU = 2, FID_ACT_CLIP = 3,
-       FID_ACT_SIGMOID = 4, FID_ACT_LEAKY = 5 };
+       FID_ACT_SIGMOID = 4, FID_ACT_LEAKY = 5, FID_ACT_TANH = 6 };
 /* Binary element-wise kinds. */
 enum { FID_BIN_ADD = 0, FID_BIN_SUB = 1, FID_BIN_MUL = 2, FID_BIN_DIV = 3 };
 

@@ -79,18 +79,18 @@ static int ulp_diff(float a, float b)
 
 /* ---- conv ------------------------------------------------------------------------ */
 
-static const char *act_name[] = {"none", "relu", "prelu", "clip", "sigmoid", "leaky"};
+static const char *act_name[] = {"none", "relu", "prelu", "clip", "sigmoid", "leaky", "tanh"};
 
 /* Epilogue variant v: 0 none, 1 bias, 2 bias+relu, 3 bias+prelu, 4 bias+res+relu,
- * 5 clip, 6 sigmoid, 7 leaky+res, 8 prelu (no bias). */
-#define N_EPI 9
+ * 5 clip, 6 sigmoid, 7 leaky+res, 8 prelu (no bias), 9 bias+tanh. */
+#define N_EPI 10
 static void epi_make(int v, fid_epilogue *ep, const float *bias, const float *slope,
                      const float *res)
 {
-    static const int acts[N_EPI] = {0, 1, 1, 2, 1, 3, 4, 5, 2};
+    static const int acts[N_EPI] = {0, 1, 1, 2, 1, 3, 4, 5, 2, 6};
     memset(ep, 0, sizeof(*ep));
     ep->act = acts[v];
-    ep->bias = (v >= 1 && v <= 4) || v == 6 ? bias : NULL;
+    ep->bias = (v >= 1 && v <= 4) || v == 6 || v == 9 ? bias : NULL;
     ep->res = v == 4 || v == 7 ? res : NULL;
     ep->slope = slope;
     ep->a0 = ep->act == FID_ACT_CLIP ? -0.5f : 0.1f;
@@ -293,7 +293,7 @@ static void check_fc(const char *name, int M, int N, int K, int n0, int n1, int 
 
 /* ---- element-wise, pooling, reductions -------------------------------------------- */
 
-/* Bit-exact except sigmoid (<= 2 ULP or 1e-6 absolute). */
+/* Bit-exact except sigmoid/tanh (<= 2 ULP or 1e-6 absolute). */
 static int same(float a, float b, int sigmoid)
 {
     if (u_of(a) == u_of(b) || (isnan(a) && isnan(b)))
@@ -308,7 +308,7 @@ static void check_eltwise_n(size_t n, int off)
     for (int i = 0; i < n_isa; i++) {
         const fid_kernels *k = &kisa[i];
         const char *isa = fid_isa_name(k->isa);
-        for (int act = 0; act <= FID_ACT_LEAKY; act++) {
+        for (int act = 0; act <= FID_ACT_TANH; act++) {
             float a0 = act == FID_ACT_CLIP ? -1.5f : 0.1f, a1 = 6.0f, sl = 0.25f;
             if (k->act_f32 != kref.act_f32) {
                 gbuf y = out_new(n, off), yr = out_new(n, off);
@@ -316,12 +316,12 @@ static void check_eltwise_n(size_t n, int off)
                 kref.act_f32(yr.p, ap, n, act, a0, a1, sl);
                 int ok = guards_ok(&y);
                 for (size_t j = 0; j < n; j++)
-                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID || act == FID_ACT_TANH);
                 /* in place */
                 memcpy(y.p, ap, n * 4);
                 k->act_f32(y.p, y.p, n, act, a0, a1, sl);
                 for (size_t j = 0; j < n; j++)
-                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID || act == FID_ACT_TANH);
                 CHECK(ok, "act %s %s n=%zu off=%d", isa, act_name[act], n, off);
                 free(y.base), free(yr.base);
             }
@@ -331,7 +331,7 @@ static void check_eltwise_n(size_t n, int off)
                 kref.affine_f32(yr.p, ap, n, 0.75f, -0.3f, act, a0, a1, sl);
                 int ok = guards_ok(&y);
                 for (size_t j = 0; j < n; j++)
-                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID);
+                    ok &= same(y.p[j], yr.p[j], act == FID_ACT_SIGMOID || act == FID_ACT_TANH);
                 CHECK(ok, "affine %s %s n=%zu off=%d", isa, act_name[act], n, off);
                 free(y.base), free(yr.base);
             }
@@ -788,14 +788,23 @@ static void eltwise_all(void)
             x[j] = -100.0f + 200.0f * j / NS;
         x[0] = -FLT_MAX, x[1] = FLT_MAX, x[2] = INFINITY, x[3] = -INFINITY;
         gbuf y = out_new(NS, 0), yr = out_new(NS, 0);
-        k->act_f32(y.p, x, NS, FID_ACT_SIGMOID, 0, 0, 0);
-        kref.act_f32(yr.p, x, NS, FID_ACT_SIGMOID, 0, 0, 0);
-        int ok = 1, worst = 0;
-        for (int j = 0; j < NS; j++)
-            if (!same(y.p[j], yr.p[j], 1))
-                ok = 0, worst = j;
-        CHECK(ok, "sigmoid %s wide range: x=%g y=%.9g ref %.9g", fid_isa_name(k->isa),
-              x[worst], y.p[worst], yr.p[worst]);
+        for (int act = FID_ACT_SIGMOID; act <= FID_ACT_TANH; act += FID_ACT_TANH - FID_ACT_SIGMOID) {
+            k->act_f32(y.p, x, NS, act, 0, 0, 0);
+            kref.act_f32(yr.p, x, NS, act, 0, 0, 0);
+            int ok = 1, worst = 0;
+            for (int j = 0; j < NS; j++)
+                if (!same(y.p[j], yr.p[j], 1))
+                    ok = 0, worst = j;
+            /* tanh must also stay within 2e-7 of libm's tanhf and saturate to +-1 */
+            for (int j = 4; act == FID_ACT_TANH && j < NS; j++)
+                if (fabsf(yr.p[j] - tanhf(x[j])) > 2e-7f)
+                    ok = 0, worst = j;
+            CHECK(ok, "%s %s wide range: x=%g y=%.9g ref %.9g", act_name[act],
+                  fid_isa_name(k->isa), x[worst], y.p[worst], yr.p[worst]);
+            CHECK(act != FID_ACT_TANH || (yr.p[0] == -1.0f && yr.p[1] == 1.0f &&
+                                          y.p[2] == 1.0f && y.p[3] == -1.0f),
+                  "tanh %s saturation", fid_isa_name(k->isa));
+        }
         free(x), free(y.base), free(yr.base);
     }
 }

@@ -255,6 +255,47 @@ def test_dynamic_reshape_resize():
         same_numerics(model, fm, {"x": f32(1, 3, *hw)}, "dyn %s" % (hw,))
 
 
+# ---- ShuffleNet / SSR-Net patterns ---------------------------------------------------------
+def test_shuffle_split_pad_reducemean():
+    # zero Pad (dropped), Conv+Tanh, channel shuffle through a rank-5 Reshape/Transpose, Split into two
+    # SLICEs, ReduceMean over H,W without keepdims (GAVGPOOL + RESHAPE)
+    C, H, W = 8, 6, 5
+    i64 = lambda v: np.array(v, np.int64)  # noqa: E731
+    init = {"w": f32(C, C, 1, 1), "w2": f32(C // 2, C // 2, 3, 3), "pz": i64([0] * 8),
+            "s5": i64([1, 2, C // 2, H, W]), "s4": i64([1, C, H, W])}
+    nodes = [helper.make_node("Pad", ["x", "pz"], ["p"], mode="constant"),
+             helper.make_node("Conv", ["p", "w"], ["c"]),
+             helper.make_node("Reshape", ["c", "s5"], ["r5"]),
+             helper.make_node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+             helper.make_node("Reshape", ["t5", "s4"], ["sh"]),
+             helper.make_node("Split", ["sh"], ["a", "b"], axis=1, split=[C // 2, C // 2]),
+             helper.make_node("Conv", ["b", "w2"], ["bt"], pads=[1] * 4),
+             helper.make_node("Tanh", ["bt"], ["bc"]),
+             helper.make_node("Concat", ["a", "bc"], ["cat"], axis=1),
+             helper.make_node("ReduceMean", ["cat"], ["y"], axes=[2, 3], keepdims=0)]
+    model = mk(nodes, [vi("x", [1, C, H, W])], [vi("y", [1, C])], init)
+    model.opset_import[0].version = 11
+    fm, _, _ = convert(model, "shuffle")
+    check(ops(fm).count("SLICE") == 2 and "TRANSPOSE" in ops(fm) and "GAVGPOOL" in ops(fm),
+          "shuffle ops: %s" % ops(fm))
+    check(any(n.op == "CONV2D" and n.params["act"] == fidw.ACT_TANH for n in fm.nodes),
+          "Tanh fused into the conv")
+    tr = [n for n in fm.nodes if n.op == "TRANSPOSE"][0]
+    check(tr.params["rank"] == 4 and tr.params["perm"][:4] == [0, 2, 1, 3],
+          "rank-5 transpose held as rank 4: %s" % tr.params)
+    same_numerics(model, fm, {"x": f32(1, C, H, W)}, "shuffle")
+    # a non-zero Pad or a rank-5 transpose that moves H/W is refused, not mis-converted
+    bad = [helper.make_node("Pad", ["x", "pb"], ["y"], mode="constant")]
+    m2 = mk(bad, [vi("x", [1, 2, 3, 3])], [vi("y", [1, 2, 5, 5])],
+            {"pb": i64([0, 0, 1, 1, 0, 0, 1, 1])})
+    m2.opset_import[0].version = 11
+    try:
+        convert(m2, "pad1")
+        check(False, "non-zero Pad must be refused")
+    except onnx2fidw.ConvertError as e:
+        check("all-zero pads" in str(e), "non-zero Pad message: %s" % e)
+
+
 # ---- CLI errors -----------------------------------------------------------------------
 def run_cli(*args):
     return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "onnx2fidw.py")] +
@@ -354,7 +395,7 @@ def test_ops_def():
 
 
 for t in (test_ops_def, test_container, test_resblock, test_no_fuse_after_act, test_bn_affine_prelu_clip_gemm,
-          test_dynamic_reshape_resize, test_cli_errors):
+          test_dynamic_reshape_resize, test_shuffle_split_pad_reducemean, test_cli_errors):
     try:
         t()
     except Exception as e:  # a crash is a failure, not a silent skip

@@ -24,8 +24,8 @@ DT_F32, DT_F16, DT_I8, DT_U8, DT_I32 = 0, 1, 2, 3, 4
 KIND_CONST, KIND_INPUT, KIND_ACT, KIND_OUTPUT = 0, 1, 2, 3
 KIND_NAMES = ["CONST", "INPUT", "ACT", "OUTPUT"]
 
-ACT_NONE, ACT_RELU, ACT_PRELU, ACT_CLIP, ACT_SIGMOID, ACT_LEAKY = range(6)
-ACT_NAMES = ["none", "relu", "prelu", "clip", "sigmoid", "leaky"]
+ACT_NONE, ACT_RELU, ACT_PRELU, ACT_CLIP, ACT_SIGMOID, ACT_LEAKY, ACT_TANH = range(7)
+ACT_NAMES = ["none", "relu", "prelu", "clip", "sigmoid", "leaky", "tanh"]
 BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV = range(4)
 
 OPS = ["CONV2D", "AFFINE", "ACT", "BINARY", "MAXPOOL", "AVGPOOL", "GAVGPOOL",
@@ -366,7 +366,7 @@ def _check_params(where, w, op, p, inputs, m):
             bad("group")
         if len(W.dims) != 4 or W.dims[2] != p["kh"] or W.dims[3] != p["kw"]:
             bad("kh")
-    if "act" in p and not 0 <= p["act"] <= 5:
+    if "act" in p and not 0 <= p["act"] <= ACT_TANH:
         bad("act")
     if op == "BINARY" and not 0 <= p["kind"] <= 3:
         bad("kind")

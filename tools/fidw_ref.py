@@ -22,6 +22,8 @@ def apply_act(y, act, a0, a1, slope=None):
         return np.minimum(np.maximum(y, np.float32(a0)), np.float32(a1)).astype(y.dtype)
     if act == fidw.ACT_SIGMOID:
         return (1.0 / (1.0 + np.exp(-y))).astype(y.dtype)
+    if act == fidw.ACT_TANH:
+        return np.tanh(y).astype(y.dtype)
     if act == fidw.ACT_LEAKY:
         return np.where(y >= 0, y, y * np.float32(a0)).astype(y.dtype)
     raise ValueError("unknown act %d" % act)

@@ -12,6 +12,11 @@ const DET = ['det_500m', 'det_2.5g', 'scrfd_2.5g_bnkps'];
 const DET640 = ['scrfd_500m_bnkps_640', 'scrfd_2.5g_bnkps_decoded_640'];
 const MFN = ['mobilefacenet_prelu_512d', 'mobilefacenet_paddle_128d', 'mobilefacenet_relu6_128d'];
 const IRES = ['iresnet100', 'iresnet50'];
+// face attribute models (shared/models/faceplugin) and their inputs
+const ATTR = [['fr_age', ['hanks_64', 'happy_64']], ['fr_gender', ['hanks_64', 'happy_64']],
+              ['fr_expression', ['sad_224_unit']], ['fr_eye', ['hanks_eye_grey24']],
+              ['fr_landmark', ['hanks_grey64']], ['fr_liveness', ['hanks_128_raw']],
+              ['fr_pose', ['hanks_224', 'happy_224']]];
 
 // [case name, model stem, kind, input name (see tools/golden_inputs.py)]
 function caseList() {
@@ -26,11 +31,13 @@ function caseList() {
     c.push(['resnet18_hanks_224', 'resnet18', 'raw', 'hanks_224']);
     c.push(['resnet18_occlusion_hanks_224', 'resnet18_occlusion', 'raw', 'hanks_224']);
     c.push(['resnet18_occlusion_obama_partial_224', 'resnet18_occlusion', 'raw', 'obama_partial_224']);
+    for (const [stem, inputs] of ATTR) for (const i of inputs) c.push([`${stem}_${i}`, stem, 'raw', i]);
     return c;
 }
 
 // "--only small": the cases whose outputs are a few KB, committed under tests/data/golden
-const isSmall = (name, stem) => !DET.includes(stem) && !DET640.includes(stem);
+const isSmall = (name, stem) => !DET.includes(stem) && !DET640.includes(stem) &&
+    !ATTR.some(([s]) => s === stem);  // attribute inputs are too big to commit
 
 function parseArgs(argv) {
     const a = { onnx: [], out: null, allowMissing: false, only: null,

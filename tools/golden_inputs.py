@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 LFW = "faces/insightface/small_lfw_aligned112/"
+EMOTION = "faces/insightface/inspireface_test_res/emotion/"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -25,12 +26,25 @@ INPUTS = {
     "hanks_224": ("faces/insightface/sample/Tom_Hanks_54745.png", "resize-224", "imagenet"),
     "obama_partial_224": ("faces/face_recognition/test_images/obama_partial_face.jpg",
                           "centre-square-resize-224", "imagenet"),
+    # face attribute models (faceplugin): each at its own size and normalisation
+    "hanks_64": ("faces/insightface/sample/Tom_Hanks_54745.png", "resize-64", "imagenet"),
+    "happy_64": (EMOTION + "happy.png", "centre-square-resize-64", "imagenet"),
+    "sad_224_unit": (EMOTION + "sad.png", "centre-square-resize-224", "unit"),
+    "happy_224": (EMOTION + "happy.png", "centre-square-resize-224", "imagenet"),
+    "hanks_128_raw": ("faces/insightface/sample/Tom_Hanks_54745.png", "resize-128", "raw"),
+    "hanks_grey64": ("faces/insightface/sample/Tom_Hanks_54745.png", "resize-64", "grey256"),
+    "hanks_eye_grey24": ("faces/insightface/sample/Tom_Hanks_54745.png", "eye-resize-24",
+                         "grey255"),
 }
 
 NORMS = {
     "scrfd": "RGB (x-127.5)/128",
     "arcface": "RGB (x-127.5)/127.5",
     "imagenet": "RGB (x/255-mean)/std, mean 0.485,0.456,0.406 std 0.229,0.224,0.225",
+    "unit": "RGB x/255",
+    "raw": "RGB x (0..255)",
+    "grey255": "grey (0.299R+0.587G+0.114B)/255, 1 channel",
+    "grey256": "grey (0.299R+0.587G+0.114B)/256, 1 channel",
 }
 
 
@@ -38,19 +52,30 @@ def load(path, geometry):
     im = Image.open(path).convert("RGB")
     if geometry == "crop-top-480":
         im = im.crop((0, 0, im.width, 480))  # H=480, W=640: non-square detector input
-    elif geometry == "resize-224":
-        im = im.resize((224, 224), Image.BILINEAR)
-    elif geometry == "centre-square-resize-224":
+    elif geometry.startswith("resize-"):
+        n = int(geometry.split("-")[-1])
+        im = im.resize((n, n), Image.BILINEAR)
+    elif geometry.startswith("centre-square-resize-"):
+        n = int(geometry.split("-")[-1])
         s = min(im.size)
         x0, y0 = (im.width - s) // 2, (im.height - s) // 2
-        im = im.crop((x0, y0, x0 + s, y0 + s)).resize((224, 224), Image.BILINEAR)
+        im = im.crop((x0, y0, x0 + s, y0 + s)).resize((n, n), Image.BILINEAR)
+    elif geometry == "eye-resize-24":  # a square around the left eye of the 112x112 face
+        im = im.crop((26, 34, 56, 64)).resize((24, 24), Image.BILINEAR)
     elif geometry != "as-is":
         raise ValueError(geometry)
     return np.asarray(im, dtype=np.float32)  # HWC RGB
 
 
 def normalise(hwc, norm):
-    if norm == "scrfd":
+    if norm.startswith("grey"):
+        g = hwc @ np.array([0.299, 0.587, 0.114], np.float32)
+        x = g[:, :, None] / (255.0 if norm == "grey255" else 256.0)
+    elif norm == "unit":
+        x = hwc / 255.0
+    elif norm == "raw":
+        x = hwc
+    elif norm == "scrfd":
         x = (hwc - 127.5) / 128.0
     elif norm == "arcface":
         x = (hwc - 127.5) / 127.5

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# Converts every *.onnx in --src (plus the generated architecture models) to <out>/<stem>.fidw,
+# Converts every *.onnx in --src and its faceplugin/ folder (plus the generated architecture models) to <out>/<stem>.fidw,
 # skipping outputs newer than their source. Exit status 1 if any conversion fails.
 import argparse
 import glob
@@ -13,6 +13,8 @@ sys.path.insert(0, HERE)
 import onnx2fidw  # noqa: E402
 
 GENERATED = ["iresnet100.onnx", "iresnet50.onnx", "resnet18.onnx", "resnet18_occlusion.onnx"]
+# sub-folders of --src whose models are converted too (face attributes: fr_*.onnx)
+SUBDIRS = ["faceplugin"]
 
 
 def main(argv=None):
@@ -23,6 +25,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
     srcs = sorted(glob.glob(os.path.join(a.src, "*.onnx")))
+    for sub in SUBDIRS:
+        srcs += sorted(glob.glob(os.path.join(a.src, sub, "*.onnx")))
     gen = os.path.join(HERE, "gen_models.py")
     gdir = os.path.join(a.out, "onnx")
     failed = []

@@ -146,6 +146,7 @@ class Converter:
             self.sv2, self.shapes2, _ = self.evaluate(ALT_SIZE, 1)
         self.hist_in = collections.Counter(n.op_type for n in g.node)
         self.alias = {}
+        self.merged_hw = set()
         shape_src = [n.input[0] for n in g.node if n.op_type == "Shape"]
         for node in g.node:
             if all(o in self.sv for o in node.output):
@@ -201,6 +202,17 @@ class Converter:
                 unsupported(node, "only float Cast on the data path")
             self.alias[out] = self.resolve(ins[0])
             return
+        if op == "Pad":
+            pads = onnx_eval.pad_amounts(node, a, [None] + [
+                self.const_in(node, k, np.int64) if k < len(ins) and ins[k] else None
+                for k in (1,)], self.opset)
+            if any(pads):
+                unsupported(node, "only all-zero pads (a no-op)")
+            self.alias[out] = self.data_in(node, 0)
+            return
+        if op == "Split":
+            self.lower_split(node, a)
+            return
         if op == "Conv":
             x = self.data_in(node, 0)
             W = self.const_in(node, 1, what="weight")
@@ -225,7 +237,7 @@ class Converter:
             sc = gm / np.sqrt(var + a.get("epsilon", 1e-5))
             emit("AFFINE", [x, self.const(self.uniq(out + ".scale"), sc),
                             self.const(self.uniq(out + ".shift"), bt - mu * sc)], act0)
-        elif op in ("Relu", "Sigmoid", "LeakyRelu", "Clip", "PRelu"):
+        elif op in ("Relu", "Sigmoid", "Tanh", "LeakyRelu", "Clip", "PRelu"):
             x = self.data_in(node, 0)
             p = dict(act0)
             extra = []
@@ -233,6 +245,8 @@ class Converter:
                 p["act"] = fidw.ACT_RELU
             elif op == "Sigmoid":
                 p["act"] = fidw.ACT_SIGMOID
+            elif op == "Tanh":
+                p["act"] = fidw.ACT_TANH
             elif op == "LeakyRelu":
                 p.update(act=fidw.ACT_LEAKY, a0=a.get("alpha", 0.01))
             elif op == "Clip":
@@ -282,6 +296,20 @@ class Converter:
                 count_include_pad=a.get("count_include_pad", 0)))
         elif op == "GlobalAveragePool":
             emit("GAVGPOOL", [self.data_in(node, 0)], {})
+        elif op == "ReduceMean":
+            x = self.data_in(node, 0)
+            r = len(self.shapes[x])
+            ax = a.get("axes") if self.opset < 18 else (
+                list(self.const_in(node, 1, np.int64)) if len(ins) > 1 and ins[1] else None)
+            if r != 4 or ax is None or sorted(v % r for v in ax) != [2, 3]:
+                unsupported(node, "only the mean over H,W of a rank-4 tensor")
+            if a.get("keepdims", 1):
+                emit("GAVGPOOL", [x], {})
+            else:
+                t = self.uniq(out + ".pool")
+                self.nodes.append(INode("GAVGPOOL", [x], t, {}, node.name))
+                self.shapes[t] = tuple(self.shapes[x][:2]) + (1, 1)
+                emit("RESHAPE", [t], {"rank": 2, "shape": [0, 0]})
         elif op in ("Resize", "Upsample"):
             self.lower_resize(node, a, shape_src, emit)
         elif op == "Concat":
@@ -297,13 +325,22 @@ class Converter:
             emit("CONCAT", xs, {"axis": ax})
         elif op == "Transpose":
             x = self.data_in(node, 0)
-            r = len(self.shapes[x])
+            r = len(self.shapes[x]) + (x in self.merged_hw)
             perm = list(a.get("perm", list(range(r))[::-1]))
+            if x in self.merged_hw:
+                # rank-5 [N,g,C/g,H,W] held as [N,g,C/g,H*W]: H,W must stay last
+                if perm[-2:] != [r - 2, r - 1]:
+                    unsupported(node, "rank 5 permuting H,W")
+                r, perm = r - 1, perm[:-1]
+                self.merge_hw(out)
             if r > 4:
                 unsupported(node, "rank > 4")
             emit("TRANSPOSE", [x], {"rank": r, "perm": perm})
         elif op in ("Reshape", "Flatten", "Unsqueeze", "Squeeze"):
             x = self.data_in(node, 0)
+            xs, ys = self.shapes[x], self.shapes[out]
+            if len(ys) == 5 and len(xs) == 4 and tuple(ys[-2:]) == tuple(xs[-2:]):
+                self.merge_hw(out)   # channel shuffle: keep H,W as one trailing dim
             tgt = self.reshape_target(x, out)
             if tgt is None or len(tgt) > 4:
                 unsupported(node, "target shape %s cannot be expressed" % (self.shapes[out],))
@@ -352,6 +389,30 @@ class Converter:
             unsupported(node)
         if len(self.shapes[out]) > 4:
             unsupported(node, "output rank %d > 4" % len(self.shapes[out]))
+
+    def merge_hw(self, t):
+        """Record rank-5 tensor t ([N,A,B,H,W]) as rank 4 [N,A,B,H*W] (FIDW is rank <= 4)."""
+        self.merged_hw.add(t)
+        for sh in (self.shapes, self.shapes2):
+            if t in sh and len(sh[t]) == 5:
+                d = tuple(sh[t])
+                sh[t] = d[:3] + (d[3] * d[4],)
+
+    def lower_split(self, node, a):
+        x = self.data_in(node, 0)
+        r = len(self.shapes[x])
+        ax = a.get("axis", 0) % r
+        xv = [None] + [self.const_in(node, k, np.int64) if k < len(node.input) and
+                       node.input[k] else None for k in range(1, len(node.input))]
+        parts = onnx_eval.split_sizes(node, a, xv, self.shapes[x][ax], self.opset)
+        if self.dynamic and self.shapes2[x][ax] != self.shapes[x][ax]:
+            unsupported(node, "split along a size-dependent axis")
+        start = 0
+        for o, n in zip(node.output, parts):
+            if o:
+                self.nodes.append(INode("SLICE", [x], o, dict(axis=ax, start=start,
+                                                              end=start + n, step=1), node.name))
+            start += n
 
     def lower_resize(self, node, a, shape_src, emit):
         x = self.data_in(node, 0)

@@ -60,6 +60,25 @@ def unsq_axes(node, a, x, opset):
     return [int(v) for v in x[1]] if len(x) > 1 and x[1] is not None else None
 
 
+def pad_amounts(node, a, x, opset):
+    """Pad widths [b0, b1, .., e0, e1, ..] of a Pad node (attribute before opset 11)."""
+    if opset < 11:
+        return [int(v) for v in a.get("pads", [])]
+    return [int(v) for v in x[1]]
+
+
+def split_sizes(node, a, x, dim, opset):
+    """Part sizes of a Split node along its axis (equal parts when not given)."""
+    if opset < 13 and "split" in a:
+        return [int(v) for v in a["split"]]
+    if opset >= 13 and len(x) > 1 and x[1] is not None:
+        return [int(v) for v in x[1]]
+    n = len(node.output)
+    if dim % n:
+        raise ValueError("Split of %d into %d equal parts" % (dim, n))
+    return [dim // n] * n
+
+
 def resize_out_hw(node, a, x, opset):
     """Output (H, W) of Resize/Upsample from scales or sizes."""
     h, w = x[0].shape[2], x[0].shape[3]
@@ -184,6 +203,27 @@ def eval_node(node, x, opset):
         ax = a.get("axis", 0) % x[0].ndim
         idx = np.where(x[1] < 0, x[1] + x[0].shape[ax], x[1])
         return [np.take(x[0], idx, axis=ax)]
+    if op == "Tanh":
+        return [np.tanh(x[0]).astype(x[0].dtype)]
+    if op == "Pad":
+        pads = pad_amounts(node, a, x, opset)
+        mode = _s(a.get("mode", "constant"))
+        if mode != "constant":
+            raise NotImplementedError(op)
+        val = a.get("value", 0.0) if opset < 11 else (
+            float(x[2].reshape(-1)[0]) if len(x) > 2 and x[2] is not None else 0.0)
+        r = x[0].ndim
+        return [np.pad(x[0], [(pads[i], pads[i + r]) for i in range(r)], constant_values=val)]
+    if op == "Split":
+        ax = a.get("axis", 0) % x[0].ndim
+        parts = split_sizes(node, a, x, x[0].shape[ax], opset)
+        cuts = np.cumsum(parts)[:-1]
+        return list(np.split(x[0], cuts, axis=ax))
+    if op == "ReduceMean":
+        ax = a.get("axes") if opset < 18 else (
+            [int(v) for v in x[1]] if len(x) > 1 and x[1] is not None else None)
+        ax = tuple(range(x[0].ndim)) if ax is None else tuple(v % x[0].ndim for v in ax)
+        return [x[0].mean(axis=ax, keepdims=bool(a.get("keepdims", 1))).astype(x[0].dtype)]
     if op == "ConstantOfShape":
         v = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, f32)
         return [np.full([int(d) for d in x[0]], v.reshape(-1)[0], v.dtype)]

@@ -87,8 +87,8 @@ static int present(const node_ctx *c, int slot) { return slot < c->n_in && c->in
  * PReLU degenerates to slope 0) */
 static int check_activation(const node_ctx *c, int act, int slope_slot)
 {
-    if (act < FID_ACT_NONE || act > FID_ACT_LEAKY)
-        return bad(c, "act", act, FID_ACT_NONE, FID_ACT_LEAKY);
+    if (act < FID_ACT_NONE || act > FID_ACT_TANH)
+        return bad(c, "act", act, FID_ACT_NONE, FID_ACT_TANH);
     if (act == FID_ACT_PRELU && slope_slot >= 0 && !present(c, slope_slot))
         return fid_errorf(c->e, FID_ERR_FORMAT, "%s (%s '%s'): PReLU without slopes",
                           c->where, fid_op_name(c->op), c->out);
