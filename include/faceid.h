@@ -176,6 +176,7 @@ FID_API int fid_image_load_mem(const void *buf, size_t n, fid_image *out); /* [t
 FID_API void fid_image_free(fid_image *img); /* NULL-safe, idempotent */
 
 typedef struct fid_pipeline fid_pipeline;
+typedef struct fid_attributes fid_attributes;
 
 /* The models a pipeline holds, by role. */
 typedef enum fid_model_role {
@@ -312,6 +313,56 @@ FID_API void fid_skipped_record(fid_json *j, const char *file, int index, const 
 /* "type":"image" record fields written after an image's faces. */
 FID_API void fid_image_record(fid_json *j, const char *file, int width, int height, int faces,
                               int skipped, double ms);
+
+/* ======================================================================================
+ * Face attributes (src/face/attributes.c): age, gender, emotion, eye state, liveness
+ * (anti-spoof), head pose and 68 landmarks of a detected face, each from its own model
+ * <models_dir>/fr_<name>.fidw (fr_age, fr_gender, fr_expression, fr_eye + fr_landmark,
+ * fr_liveness, fr_pose, fr_landmark).
+ *
+ *   fid_attributes *a;
+ *   if (fid_attributes_open(&a, &o, FID_ATTR_AGE | FID_ATTR_GENDER) < 0)   // o: pipeline options
+ *       puts(fid_attributes_last_error(NULL));            // e.g. model 'fr_age' not found
+ *   fid_face_attributes fa; fid_attributes_run(a, &img, &faces[0], &fa);
+ *
+ * A handle is not thread-safe (one per thread); it allocates only at open. Errors: negative
+ * FID_STATUS_* (FID_STATUS_IO: a model file is missing; the message names it); message from
+ * fid_attributes_last_error(a) (NULL: the last failed open in this thread).
+ * ====================================================================================== */
+
+enum { FID_ATTR_AGE = 1, FID_ATTR_GENDER = 2, FID_ATTR_EMOTION = 4, FID_ATTR_EYES = 8,
+       FID_ATTR_LIVENESS = 16, FID_ATTR_POSE = 32, FID_ATTR_LANDMARKS68 = 64, FID_ATTR_ALL = 127 };
+#define FID_N_EMOTIONS 7
+
+typedef struct fid_face_attributes {
+    int have;                  /* FID_ATTR_* bits filled (eyes: 0 if an eye falls outside) */
+    float age;                 /* years (SSR-Net) */
+    float male;                /* SSR-Net gender score in [0, 1]: >= 0.5 male */
+    int emotion;               /* argmax of emotion_scores; name: fid_emotion_name() */
+    float emotion_scores[FID_N_EMOTIONS]; /* softmax: angry disgust fear happy sad surprise neutral */
+    float eye_open[2];         /* P(open) of the image-left and image-right eye */
+    float real;                /* liveness: P(real face) (softmax over real, 2 spoof classes) */
+    float yaw, pitch, roll;    /* head pose in degrees (binned regression, 66 x 3 degrees) */
+    float landmarks68[68][2];  /* image pixels, iBUG 68-point order */
+} fid_face_attributes;
+
+/* Loads the models the FID_ATTR_* bits in `which` need (models_dir, n_threads, isa from o). */
+FID_API int fid_attributes_open(fid_attributes **out, const fid_pipeline_options *o, int which);
+FID_API void fid_attributes_close(fid_attributes *a); /* NULL-safe */
+FID_API const char *fid_attributes_last_error(const fid_attributes *a);
+FID_API int fid_attributes_which(const fid_attributes *a); /* the bits opened */
+/* Runs every opened attribute on one detected face (box; eyes also need the 68 landmarks,
+ * which are computed when FID_ATTR_EYES is opened). */
+FID_API int fid_attributes_run(fid_attributes *a, const fid_image *img, const fid_face *face,
+                               fid_face_attributes *out);
+/* "age,gender,emotion,eyes,liveness,pose,landmarks68" (any subset, comma separated) or
+ * "all" -> FID_ATTR_* bits; 0 on success, -1 (with the bad name in err) otherwise. */
+FID_API int fid_attributes_parse(const char *list, int *which, char *err, size_t errlen);
+/* Name of one FID_ATTR_* bit ("age" ...) and the model files it needs ("fr_age", ...: up to
+ * 2, NULL-terminated in models[]). */
+FID_API const char *fid_attribute_name(int bit);
+FID_API int fid_attribute_models(int bit, const char *models[3]);
+FID_API const char *fid_emotion_name(int i); /* "angry", ... ; "?" out of range */
 
 /* ======================================================================================
  * Gallery, 1:N search, clustering, calibration (gallery.c, search.c, cluster.c,
