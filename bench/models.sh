@@ -18,11 +18,15 @@ raw=$B/bench/models.jsonl; : > "$raw"
 has_avx512=$(grep -c '"cpu_isa":"avx512"' "$B/bench/peak.json")
 # name:shape:warmup:iters (iterations sized so each model takes a few seconds)
 cases="det_500m:1,3,640,640:3:15 det_2.5g:1,3,640,640:2:11 mobilefacenet_prelu_512d:1,3,112,112:5:31
-iresnet100:1,3,112,112:2:7 resnet18:1,3,224,224:3:11"
+iresnet100:1,3,112,112:2:7 resnet18:1,3,224,224:3:11
+fr_age:1,3,64,64:10:101 fr_gender:1,3,64,64:10:101 fr_expression:1,3,224,224:2:11
+fr_eye:1,1,24,24:20:301 fr_landmark:1,1,64,64:10:101 fr_liveness:1,3,128,128:5:51
+fr_pose:1,3,224,224:3:21"
 for c in $cases; do
     IFS=: read -r name shape warm iters <<< "$c"
     [ -n "${BENCH_MODELS:-}" ] && [[ " $BENCH_MODELS " != *" $name "* ]] && continue
     onnx=$SHARED/models/$name.onnx; [ -f "$onnx" ] || onnx=$MODELS/onnx/$name.onnx
+    [ -f "$onnx" ] || onnx=$SHARED/models/faceplugin/$name.onnx   # face attribute models
     fidw=$MODELS/$name.fidw
     if [ ! -f "$fidw" ] || [ ! -f "$onnx" ]; then echo "skip $name (not converted)" >&2; continue; fi
     for t in $THREADS; do
