@@ -322,12 +322,12 @@ FID_API void fid_image_record(fid_json *j, const char *file, int width, int heig
  *
  *   fid_attributes *a;
  *   if (fid_attributes_open(&a, &o, FID_ATTR_AGE | FID_ATTR_GENDER) < 0)   // o: pipeline options
- *       puts(fid_attributes_last_error(NULL));            // e.g. model 'fr_age' not found
+ *       puts(fid_last_error());                            // e.g. model 'fr_age' not found
  *   fid_face_attributes fa; fid_attributes_run(a, &img, &faces[0], &fa);
  *
  * A handle is not thread-safe (one per thread); it allocates only at open. Errors: negative
- * FID_STATUS_* (FID_STATUS_IO: a model file is missing; the message names it); message from
- * fid_attributes_last_error(a) (NULL: the last failed open in this thread).
+ * FID_STATUS_* (FID_STATUS_IO: a model file is missing; the message names it); [handle]
+ * messages from fid_attributes_error(a), [thread] ones from fid_last_error().
  * ====================================================================================== */
 
 enum { FID_ATTR_AGE = 1, FID_ATTR_GENDER = 2, FID_ATTR_EMOTION = 4, FID_ATTR_EYES = 8,
@@ -346,20 +346,22 @@ typedef struct fid_face_attributes {
     float landmarks68[68][2];  /* image pixels, iBUG 68-point order */
 } fid_face_attributes;
 
-/* Loads the models the FID_ATTR_* bits in `which` need (models_dir, n_threads, isa from o). */
+/* [thread] Loads the models the FID_ATTR_* bits in `which` need (models_dir, n_threads, isa
+ * from o). */
 FID_API int fid_attributes_open(fid_attributes **out, const fid_pipeline_options *o, int which);
 FID_API void fid_attributes_close(fid_attributes *a); /* NULL-safe */
-FID_API const char *fid_attributes_last_error(const fid_attributes *a);
-FID_API int fid_attributes_which(const fid_attributes *a); /* the bits opened */
-/* Runs every opened attribute on one detected face (box; eyes also need the 68 landmarks,
- * which are computed when FID_ATTR_EYES is opened). */
+/* The last [handle] message of a. */
+FID_API const char *fid_attributes_error(const fid_attributes *a);
+FID_API int fid_attributes_which(const fid_attributes *a); /* [none] the bits opened */
+/* [handle] Runs every opened attribute on one detected face (box; eyes also need the 68
+ * landmarks, which are computed when FID_ATTR_EYES is opened). */
 FID_API int fid_attributes_run(fid_attributes *a, const fid_image *img, const fid_face *face,
                                fid_face_attributes *out);
-/* "age,gender,emotion,eyes,liveness,pose,landmarks68" (any subset, comma separated) or
- * "all" -> FID_ATTR_* bits; 0 on success, -1 (with the bad name in err) otherwise. */
-FID_API int fid_attributes_parse(const char *list, int *which, char *err, size_t errlen);
-/* Name of one FID_ATTR_* bit ("age" ...) and the model files it needs ("fr_age", ...: up to
- * 2, NULL-terminated in models[]). */
+/* [thread] "age,gender,emotion,eyes,liveness,pose,landmarks68" (any subset, comma
+ * separated) or "all" -> FID_ATTR_* bits; 0, or FID_STATUS_INVALID_ARG naming the bad item. */
+FID_API int fid_attributes_parse(const char *list, int *which);
+/* [none] Name of one FID_ATTR_* bit ("age" ...) and the model files it needs ("fr_age", ...:
+ * up to 2, NULL-terminated in models[]). */
 FID_API const char *fid_attribute_name(int bit);
 FID_API int fid_attribute_models(int bit, const char *models[3]);
 FID_API const char *fid_emotion_name(int i); /* "angry", ... ; "?" out of range */

@@ -57,9 +57,14 @@ static void scaled_box(int W, int H, float x0, float y0, float bw, float bh, flo
 int fid_at_crop(int kind, int W, int H, float x0, float y0, float x1, float y1,
                 fid_at_rect *r)
 {
-    float bw = x1 - x0, bh = y1 - y0;
-    if (W < 2 || H < 2 || !(bw >= 1) || !(bh >= 1) || !isfinite(x0) || !isfinite(y0) ||
+    if (W < 2 || H < 2 || !isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1) ||
         x0 >= W || y0 >= H || x1 <= 0 || y1 <= 0)
+        return -1;
+    /* a box far past the image keeps its part near it (no float -> int overflow below) */
+    x0 = fmaxf(x0, -2.0f * W), y0 = fmaxf(y0, -2.0f * H);
+    x1 = fminf(x1, 3.0f * W), y1 = fminf(y1, 3.0f * H);
+    float bw = x1 - x0, bh = y1 - y0;
+    if (!(bw >= 1) || !(bh >= 1))
         return -1;
     switch (kind) {
     case FID_AT_AGE:
@@ -91,7 +96,8 @@ static int eye_square(const float lm[68][2], int first, int W, int H, fid_at_rec
     float cx = (lm[first + 1][0] + lm[first + 2][0] + lm[first + 4][0] + lm[first + 5][0]) / 4;
     float cy = (lm[first + 1][1] + lm[first + 2][1] + lm[first + 4][1] + lm[first + 5][1]) / 4;
     float size = (lm[first + 3][0] - lm[first][0]) * 1.6f;
-    if (!isfinite(cx) || !isfinite(cy) || !(size >= 4) || size > 4 * (float)(W + H))
+    if (!(cx > -size && cx < W + size && cy > -size && cy < H + size) || !(size >= 4) ||
+        size > 4 * (float)(W + H))
         return -1;
     int s = (int)size, x = (int)(cx - size / 2), y = (int)(cy - size / 2);
     if (x < 0)
@@ -158,7 +164,7 @@ int fid_at_bind(int kind, fid_model *m, const char *path, char *err, size_t errl
     int dims[4] = {1, sp->grey ? 1 : 3, sp->size, sp->size};
     if (fid_model_set_input_shape(m, dims) < 0)
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s model %s: %s", sp->model, path,
-                          fid_last_error(m));
+                          fid_model_error(m));
     if (fid_model_n_outputs(m) != sp->n_out)
         return fid_errbuf(err, errlen, FID_ERR_UNSUPPORTED, "%s model %s: %d outputs, want %d",
                           sp->model, path, fid_model_n_outputs(m), sp->n_out);

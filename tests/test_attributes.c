@@ -12,20 +12,22 @@
 #include "harness.h"
 
 static const char *shared, *models;
+/* FAST=1 (ASan+UBSan at -O0): without the two 224x224 models (emotion, pose), and only a
+ * few of the labelled images (the labels are checked by the normal run) */
+static int fast;
 
 /* ---- pure functions ------------------------------------------------------------------ */
 
 static void test_parse(void)
 {
     int w;
-    char err[256];
-    CHECK(fid_attributes_parse("all", &w, err, sizeof err) == 0 && w == FID_ATTR_ALL, "all");
-    CHECK(fid_attributes_parse("age,eyes,landmarks68", &w, err, sizeof err) == 0 &&
+    CHECK(fid_attributes_parse("all", &w) == 0 && w == FID_ATTR_ALL, "all");
+    CHECK(fid_attributes_parse("age,eyes,landmarks68", &w) == 0 &&
               w == (FID_ATTR_AGE | FID_ATTR_EYES | FID_ATTR_LANDMARKS68), "list -> %d", w);
-    CHECK(fid_attributes_parse("age,height", &w, err, sizeof err) < 0 && strstr(err, "height"),
-          "unknown name named: %s", err);
-    CHECK(fid_attributes_parse("", &w, err, sizeof err) < 0, "empty list refused");
-    CHECK(fid_attributes_parse("age,,gender", &w, err, sizeof err) < 0, "empty item refused");
+    CHECK(fid_attributes_parse("age,height", &w) == FID_STATUS_INVALID_ARG &&
+              strstr(fid_last_error(), "height"), "unknown name named: %s", fid_last_error());
+    CHECK(fid_attributes_parse("", &w) < 0, "empty list refused");
+    CHECK(fid_attributes_parse("age,,gender", &w) < 0, "empty item refused");
     const char *m[3];
     CHECK(fid_attribute_models(FID_ATTR_EYES, m) == 2 && !strcmp(m[0], "fr_eye") &&
               !strcmp(m[1], "fr_landmark") && !m[2], "eyes need fr_eye + fr_landmark");
@@ -86,12 +88,13 @@ static void test_crops(void)
               r.w == 150, "pose crop + 1/4 per side");
     /* boxes at or beyond the edges stay inside; degenerate boxes are refused */
     const float boxes[][4] = {{-50, -50, 60, 70}, {350, 280, 460, 420}, {0, 0, 400, 400},
-                              {-1000, 10, 2000, 20}, {398, 298, 401, 301}};
+                              {-1000, 10, 2000, 20}, {398, 298, 401, 301},
+                              {-1.2e20f, 5, 1.2e20f, 50} /* found by fuzz_attr: int overflow */};
     for (int k = FID_AT_AGE; k < FID_AT_COUNT; k++) {
         if (k == FID_AT_EYE)
             continue;
         int ok = 1;
-        for (int b = 0; b < 5; b++)
+        for (int b = 0; b < 6; b++)
             ok &= fid_at_crop(k, 400, 300, boxes[b][0], boxes[b][1], boxes[b][2], boxes[b][3],
                               &r) == 0 && inside(r, 400, 300);
         CHECK(ok, "kind %d: crops of edge boxes inside the image", k);
@@ -160,7 +163,7 @@ static int analyse(fid_attributes *a, const char *rel, int det, shot *s)
     int n = 0, ok = fid_pipeline_open(&p, &o) == 0 && fid_image_load(path, &img) == 0 &&
                     fid_detect(p, &img, &s->face, 1, &n) == 0 && n == 1 &&
                     fid_attributes_run(a, &img, &s->face, &s->at) == 0;
-    CHECK(ok, "%s: %s", rel, p ? fid_pipeline_last_error(p) : fid_pipeline_last_error(NULL));
+    CHECK(ok, "%s: %s", rel, p ? fid_pipeline_error(p) : fid_last_error());
     s->path = rel;
     fid_image_free(&img);
     fid_pipeline_close(p);
@@ -173,23 +176,24 @@ static int analyse(fid_attributes *a, const char *rel, int det, shot *s)
 static void test_labelled(fid_attributes *a)
 {
     shot s;
-    /* emotions (happy.png: the face fills the image; the 640 detector misses it) */
+    int w = fid_attributes_which(a);
+    /* emotions */
     const char *emo[3][2] = {{IF "emotion/anger.png", "angry"}, {IF "emotion/happy.png", "happy"},
                              {IF "emotion/sad.png", "sad"}};
-    for (int i = 0; i < 3; i++)
-        if (analyse(a, emo[i][0], i == 1 ? 320 : 0, &s))
+    for (int i = 0; i < 3 && (w & FID_ATTR_EMOTION); i++)
+        if (analyse(a, emo[i][0], 0, &s))
             CHECK(!strcmp(fid_emotion_name(s.at.emotion), emo[i][1]) &&
                       s.at.emotion_scores[s.at.emotion] > 0.5f,
                   "%s: %s (%.2f)", emo[i][0], fid_emotion_name(s.at.emotion),
                   s.at.emotion_scores[s.at.emotion]);
     /* eyes */
-    if (analyse(a, IF "reaction/open_eyes.png", 0, &s))
+    if (!fast && analyse(a, IF "reaction/open_eyes.png", 0, &s))
         CHECK((s.at.have & FID_ATTR_EYES) && s.at.eye_open[0] > 0.5f && s.at.eye_open[1] > 0.5f,
               "open eyes: %.3f %.3f", s.at.eye_open[0], s.at.eye_open[1]);
     if (analyse(a, IF "reaction/close_eyes.jpeg", 0, &s))
         CHECK((s.at.have & FID_ATTR_EYES) && s.at.eye_open[0] < 0.5f && s.at.eye_open[1] < 0.5f,
               "closed eyes: %.3f %.3f", s.at.eye_open[0], s.at.eye_open[1]);
-    if (analyse(a, IF "reaction/close_open_eyes.jpeg", 0, &s))
+    if (!fast && analyse(a, IF "reaction/close_open_eyes.jpeg", 0, &s))
         CHECK((s.at.eye_open[0] < 0.5f) != (s.at.eye_open[1] < 0.5f),
               "one eye closed: %.3f %.3f", s.at.eye_open[0], s.at.eye_open[1]);
     /* gender (>= 8 of 9), adult ages, liveness of real photos vs the printed spoof */
@@ -200,7 +204,7 @@ static void test_labelled(fid_attributes *a)
                            {FR "alex-lacamoire.png", "M"}};
     int right = 0, n = 0;
     float min_real = 1;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 9 && !fast; i++) {
         if (!analyse(a, g[i][0], 0, &s))
             continue;
         n++;
@@ -210,20 +214,20 @@ static void test_labelled(fid_attributes *a)
         printf("  %-44s %s male %.3f age %4.1f real %.3f\n", g[i][0], g[i][1], s.at.male,
                s.at.age, s.at.real);
     }
-    CHECK(n == 9 && right >= 8, "gender right on %d of %d", right, n);
-    if (analyse(a, IF "bulk/rgb_fake.jpg", 0, &s))
+    CHECK(fast || (n == 9 && right >= 8), "gender right on %d of %d", right, n);
+    if (!fast && analyse(a, IF "bulk/rgb_fake.jpg", 0, &s))
         CHECK(s.at.real < min_real && s.at.real < 0.5f, "spoof real %.3f, real photos >= %.3f",
               s.at.real, min_real);
     /* head pose: yaw < 0 towards the image left (fid_face convention), pitch > 0 up */
-    if (analyse(a, IF "pose/left_face.jpeg", 0, &s))
+    if ((w & FID_ATTR_POSE) && analyse(a, IF "pose/left_face.jpeg", 0, &s))
         CHECK(s.at.yaw < -15 && s.face.yaw < 0, "left: yaw %.1f (landmarks %.1f)", s.at.yaw,
               s.face.yaw);
-    if (analyse(a, IF "pose/right_face.png", 0, &s))
+    if ((w & FID_ATTR_POSE) && analyse(a, IF "pose/right_face.png", 0, &s))
         CHECK(s.at.yaw > 15 && s.face.yaw > 0, "right: yaw %.1f (landmarks %.1f)", s.at.yaw,
               s.face.yaw);
-    if (analyse(a, IF "pose/rise_face.jpeg", 0, &s))
+    if ((w & FID_ATTR_POSE) && analyse(a, IF "pose/rise_face.jpeg", 0, &s))
         CHECK(s.at.pitch > 10, "rise: pitch %.1f", s.at.pitch);
-    if (analyse(a, IF "pose/lower_face.jpeg", 0, &s))
+    if ((w & FID_ATTR_POSE) && analyse(a, IF "pose/lower_face.jpeg", 0, &s))
         CHECK(s.at.pitch < -10, "lower: pitch %.1f", s.at.pitch);
     /* 68 landmarks: the eye centres land on the detector's eye keypoints */
     if (analyse(a, FR "obama.jpg", 0, &s)) {
@@ -248,11 +252,11 @@ static void test_errors(fid_attributes *a)
     o.models_dir = dir;
     fid_attributes *b = NULL;
     int rc = fid_attributes_open(&b, &o, FID_ATTR_GENDER);
-    CHECK(rc == FID_STATUS_IO && !b && strstr(fid_attributes_last_error(NULL), "'fr_gender'"),
-          "missing model named: %d %s", rc, fid_attributes_last_error(NULL));
+    CHECK(rc == FID_STATUS_IO && !b && strstr(fid_last_error(), "'fr_gender'"),
+          "missing model named: %d %s", rc, fid_last_error());
     rc = fid_attributes_open(&b, &o, FID_ATTR_EYES);
-    CHECK(rc == FID_STATUS_IO && strstr(fid_attributes_last_error(NULL), "fr_eye"),
-          "missing eye model: %s", fid_attributes_last_error(NULL));
+    CHECK(rc == FID_STATUS_IO && strstr(fid_last_error(), "fr_eye"),
+          "missing eye model: %s", fid_last_error());
     char junk[1100];
     snprintf(junk, sizeof junk, "%s/fr_pose.fidw", dir);
     FILE *f = fopen(junk, "wb");
@@ -261,8 +265,8 @@ static void test_errors(fid_attributes *a)
         fclose(f);
     }
     rc = fid_attributes_open(&b, &o, FID_ATTR_POSE);
-    CHECK(rc < 0 && rc != FID_STATUS_IO && strstr(fid_attributes_last_error(NULL), "fr_pose"),
-          "corrupt model: %d %s", rc, fid_attributes_last_error(NULL));
+    CHECK(rc < 0 && rc != FID_STATUS_IO && strstr(fid_last_error(), "fr_pose"),
+          "corrupt model: %d %s", rc, fid_last_error());
     unlink(junk);
     rmdir(dir);
     CHECK(fid_attributes_open(&b, &o, 0) == FID_STATUS_INVALID_ARG &&
@@ -273,8 +277,8 @@ static void test_errors(fid_attributes *a)
     fid_face face = {.x0 = 100, .y0 = 100, .x1 = 140, .y1 = 150};
     fid_face_attributes at;
     CHECK(fid_attributes_run(a, &img, &face, &at) == FID_STATUS_INVALID_ARG &&
-              strstr(fid_attributes_last_error(a), "outside"), "outside box: %s",
-          fid_attributes_last_error(a));
+              strstr(fid_attributes_error(a), "outside"), "outside box: %s",
+          fid_attributes_error(a));
     fid_face tiny = {.x0 = 1, .y0 = 1, .x1 = 5, .y1 = 5}; /* eyes too small: left out */
     CHECK(fid_attributes_run(a, &img, &tiny, &at) == 0 && !(at.have & FID_ATTR_EYES) &&
               (at.have & FID_ATTR_AGE), "tiny face: have %d", at.have);
@@ -284,6 +288,7 @@ int main(void)
 {
     shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
     models = getenv("MODELS") ? getenv("MODELS") : "build/models";
+    fast = getenv("FAST") && atoi(getenv("FAST"));
     test_parse();
     test_decode();
     test_crops();
@@ -292,9 +297,10 @@ int main(void)
     fid_pipeline_options_default(&o);
     o.models_dir = models, o.n_threads = 1;
     fid_attributes *a = NULL;
-    int rc = fid_attributes_open(&a, &o, FID_ATTR_ALL);
-    CHECK(rc == 0 && fid_attributes_which(a) == FID_ATTR_ALL, "open all attribute models in "
-          "%s: %s (run make models)", models, fid_attributes_last_error(NULL));
+    int want = fast ? FID_ATTR_ALL & ~(FID_ATTR_EMOTION | FID_ATTR_POSE) : FID_ATTR_ALL;
+    int rc = fid_attributes_open(&a, &o, want);
+    CHECK(rc == 0 && fid_attributes_which(a) == want, "open all attribute models in "
+          "%s: %s (run make models)", models, fid_last_error());
     if (a) {
         test_labelled(a);
         test_errors(a);

@@ -10,6 +10,7 @@
 
 #include "attributes.h"
 #include "faceid.h"
+#include "fid.h"
 
 /* Output classes, measured on the labelled images in shared/data (tests/test_attributes.c):
  * eye logit 1 = open (reaction/open_eyes vs close_eyes); liveness logit 0 = real
@@ -29,15 +30,16 @@ struct fid_attributes {
     char err[512];
 };
 
-static _Thread_local char g_err[512];
-
 static int fail(fid_attributes *a, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(fid_attributes *a, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(a ? a->err : g_err, sizeof g_err, fmt, ap);
+    if (a)
+        vsnprintf(a->err, sizeof a->err, fmt, ap);
+    else /* no handle: this thread's slot (fid_last_error) */
+        vsnprintf(fid_thread_err()->msg, sizeof fid_thread_err()->msg, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -85,13 +87,13 @@ const char *fid_emotion_name(int i)
     return i >= 0 && i < FID_N_EMOTIONS ? emotions[i] : "?";
 }
 
-int fid_attributes_parse(const char *list, int *which, char *err, size_t errlen)
+int fid_attributes_parse(const char *list, int *which)
 {
+    if (!which)
+        return fail(NULL, FID_STATUS_INVALID_ARG, "fid_attributes_parse: NULL argument");
     *which = 0;
-    if (!list || !*list) {
-        snprintf(err, errlen, "empty attribute list");
-        return -1;
-    }
+    if (!list || !*list)
+        return fail(NULL, FID_STATUS_INVALID_ARG, "empty attribute list");
     const char *s = list;
     while (*s) {
         size_t n = strcspn(s, ",");
@@ -101,11 +103,10 @@ int fid_attributes_parse(const char *list, int *which, char *err, size_t errlen)
         for (int i = 0; i < 7 && !bit; i++)
             if (strlen(attr_names[i]) == n && !strncmp(s, attr_names[i], n))
                 bit = 1 << i;
-        if (!bit) {
-            snprintf(err, errlen, "unknown attribute '%.*s' (age, gender, emotion, eyes, "
-                     "liveness, pose, landmarks68 or all)", (int)(n > 64 ? 64 : n), s);
-            return -1;
-        }
+        if (!bit)
+            return fail(NULL, FID_STATUS_INVALID_ARG, "unknown attribute '%.*s' (age, gender, "
+                        "emotion, eyes, liveness, pose, landmarks68 or all)",
+                        (int)(n > 64 ? 64 : n), s);
         *which |= bit;
         s += n;
         if (*s == ',')
@@ -125,10 +126,10 @@ static int open_kind(fid_attributes *a, const fid_pipeline_options *o, int kind,
         return fail(a, FID_STATUS_IO, "attribute '%s' needs model '%s', not found: %s (models "
                     "dir: %s; convert it with `make models`)", fid_attribute_name(bit), stem,
                     path, dir);
-    fid_model_options mo = {o->n_threads, o->isa, 0};
+    fid_model_options mo = {.n_threads = o->n_threads, .isa = o->isa};
     int rc = fid_model_open(&a->m[kind], path, &mo);
     if (rc < 0)
-        return fail(a, rc, "attribute model '%s': %s", stem, fid_last_error(NULL));
+        return fail(a, rc, "attribute model '%s': %s", stem, fid_last_error());
     if ((rc = fid_at_bind(kind, a->m[kind], path, a->err, sizeof a->err)) < 0)
         return rc;
     return FID_STATUS_OK;
@@ -151,7 +152,7 @@ int fid_attributes_open(fid_attributes **out, const fid_pipeline_options *o, int
                 rc = open_kind(a, o, kinds[i], 1 << b);
     }
     if (rc < 0) {
-        snprintf(g_err, sizeof g_err, "%s", a->err);
+        fail(NULL, rc, "%s", a->err);
         fid_attributes_close(a);
         return rc;
     }
@@ -168,9 +169,9 @@ void fid_attributes_close(fid_attributes *a)
     free(a);
 }
 
-const char *fid_attributes_last_error(const fid_attributes *a)
+const char *fid_attributes_error(const fid_attributes *a)
 {
-    return a ? a->err : g_err;
+    return a ? a->err : "";
 }
 
 int fid_attributes_which(const fid_attributes *a)
@@ -188,7 +189,7 @@ static int run_on(fid_attributes *a, int kind, const fid_image *img, fid_at_rect
                     fid_at_spec_of(kind)->model, r.x, r.y, r.w, r.h);
     int rc = fid_model_run(m);
     if (rc < 0)
-        return fail(a, rc, "%s: %s", fid_at_spec_of(kind)->model, fid_last_error(m));
+        return fail(a, rc, "%s: %s", fid_at_spec_of(kind)->model, fid_model_error(m));
     return FID_STATUS_OK;
 }
 

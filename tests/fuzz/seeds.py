@@ -198,3 +198,13 @@ with tempfile.TemporaryDirectory() as td:
     c.commit()
     c.close()
     put("library", "lib", open(p, "rb").read())
+
+# --- face attributes: list + image size + box + 68 landmarks (fuzz_attr)
+eye = [(-10, 0), (-3, -4), (3, -4), (10, 0), (3, 4), (-3, 4)]
+lm = [(0.0, 0.0)] * 36 + [(cx + dx, 100.0 + dy) for cx in (100, 160) for dx, dy in eye] + \
+    [(0.0, 0.0)] * 20
+for name, lst, wh, box in (("centre", b"all", (200, 180), (60, 40, 180, 170)),
+                           ("edge", b"age,eyes", (120, 90), (-20, -10, 130, 100)),
+                           ("bad", b"age,,x", (1, 1), (0, 0, 0, 0))):
+    put("attr", name, lst + b"\0" + struct.pack("<hh4f", *wh, *box) +
+        b"".join(struct.pack("<2f", *p) for p in lm))
