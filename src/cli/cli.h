@@ -42,6 +42,7 @@ enum {
     CLI_G_LIST = 1 << 5,     /* --files-from FILE|- */
     CLI_G_ALIGNED = 1 << 6,  /* --aligned: inputs are aligned crops, no detector needed */
     CLI_G_CROPS = 1 << 7,    /* --crops DIR (created before the run) */
+    CLI_G_ATTR = 1 << 8,     /* --attributes LIST|all (the prologue opens the models) */
     CLI_G_FACES = CLI_G_MODELS | CLI_G_ENGINE | CLI_G_PIPELINE | CLI_G_QUALITY,
 };
 
@@ -82,6 +83,7 @@ typedef struct cli_opts {
     const char *crops;       /* --crops DIR */
     const char *files_from;  /* --files-from FILE|- */
     int quiet;               /* -q/--quiet: no info messages, no progress bar */
+    int attributes;          /* --attributes: FID_ATTR_* bits, 0 = none */
     const char **pos;        /* positional arguments (point into argv) */
     int n_pos;
 } cli_opts;
@@ -102,6 +104,7 @@ typedef struct cli_run {
     void *opts;        /* the command's option struct (cmd->opts_size bytes, cmd->init) */
     int need;          /* models to open (FID_ROLE_BIT); check() may change it */
     fid_pipeline *p;   /* open when need != 0 */
+    fid_attributes *attr; /* open when o.attributes != 0 (a missing model = CLI_MODEL) */
     cli_inputs in;     /* collected when cmd->inputs */
 } cli_run;
 
@@ -177,11 +180,16 @@ typedef struct cli_work {
     int n_keep, n_skipped; /* kept; dropped by min_quality */
     int n_done;       /* detections handled before a failure (their records may be written) */
     float *emb;       /* [cap, dim]: embedding of kept face k at emb + k * dim */
+    fid_attributes *attr;     /* cli_work_attributes: NULL = none */
+    fid_face_attributes *fa;  /* [cap] attributes of kept face k (when attr) */
 } cli_work;
 
 /* cap: faces per image (max_faces, else 1024). 0 or -1 (message printed). */
 int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, int largest);
 void cli_work_free(cli_work *w);
+/* Run the attribute models a (the prologue's r->attr; NULL: none) on every kept face. 0 or -1
+ * (message printed). */
+int cli_work_attributes(cli_work *w, fid_attributes *a);
 /* Load path (kept in w->img until the next call) and process it. 0 ok (n_keep may be 0), -1
  * the input failed: message in msg. */
 int cli_work_file(cli_work *w, const char *path, char *msg, size_t n);
@@ -227,10 +235,35 @@ void cli_json_bbox(cli_json *j, const float b[4]); /* "bbox":[x0,y0,x1,y1] */
  * the caller adds its fields and calls cli_json_end. */
 void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, int index,
                      const float box[4]);
-/* CSV face rows: header, then one row per face (embedding columns when emb != NULL). */
-void cli_face_csv_header(FILE *f, int dim);
+/* CSV face rows: header, then one row per face (attribute columns for the FID_ATTR_* bits
+ * attr, embedding columns when emb != NULL). */
+void cli_face_csv_header(FILE *f, int attr, int dim);
 void cli_face_csv_row(FILE *f, const char *file, int index, const fid_face *fc,
-                      const char *det_model, const char *model, const float *emb, int dim);
+                      const char *det_model, int attr, const fid_face_attributes *fa,
+                      const char *model, const float *emb, int dim);
+
+/* --attributes (cli_attr.c): the "attributes" object of a face (JSON) or its CSV columns
+ * (which: FID_ATTR_* bits; nothing when 0), and the attribute of an fr_* model (NULL else). */
+void cli_attr_json(cli_json *js, const fid_face_attributes *fa);
+void cli_attr_csv_header(int which, FILE *f);
+void cli_attr_csv(int which, const fid_face_attributes *fa, FILE *f);
+const char *cli_attr_role(const char *model_name); /* "age", ... for fr_age, ...; else NULL */
+/* Video: per-track samples (ages, gender votes, top emotions, P(real)); an identity gets
+ * "attributes":{age (median), age_samples, gender (majority), gender_share, emotions
+ * (share of samples per top emotion), liveness_real (mean)} over its tracks. */
+typedef struct cli_attr_track {
+    float *age;
+    int n_age, cap_age, n_gender, n_male, n_emotion, emotion[FID_N_EMOTIONS], n_live;
+    double live_sum;
+} cli_attr_track;
+typedef struct cli_attr_acc {
+    cli_attr_track *t;
+    int n, cap;
+} cli_attr_acc;
+int cli_attr_acc_add(cli_attr_acc *a, int track, const fid_face_attributes *fa); /* 0 / -1 */
+void cli_attr_acc_reset(cli_attr_acc *a); /* next video: counts cleared, memory kept */
+void cli_attr_acc_free(cli_attr_acc *a);
+int cli_attr_acc_json(cli_json *js, const cli_attr_acc *a, const int *tracks, int n);
 
 /* CSV (RFC 4180 quoting when needed). */
 void cli_csv_str(FILE *f, int first, const char *v);

@@ -31,7 +31,7 @@ void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, i
 static const char *const q_cols[] = {"q_size", "q_pose", "q_sharpness", "q_occlusion",
                                      "q_composite", "yaw", "pitch", "roll", "pose_class"};
 
-void cli_face_csv_header(FILE *f, int dim)
+void cli_face_csv_header(FILE *f, int attr, int dim)
 {
     fputs("file,face,x0,y0,x1,y1,score", f);
     for (int k = 0; k < 5; k++)
@@ -39,6 +39,7 @@ void cli_face_csv_header(FILE *f, int dim)
     for (size_t k = 0; k < sizeof q_cols / sizeof *q_cols; k++)
         fprintf(f, ",%s", q_cols[k]);
     fputs(",det_model", f);
+    cli_attr_csv_header(attr, f);
     if (dim) {
         fputs(",model", f);
         for (int k = 0; k < dim; k++)
@@ -48,7 +49,8 @@ void cli_face_csv_header(FILE *f, int dim)
 }
 
 void cli_face_csv_row(FILE *f, const char *file, int index, const fid_face *fc,
-                      const char *det_model, const char *model, const float *emb, int dim)
+                      const char *det_model, int attr, const fid_face_attributes *fa,
+                      const char *model, const float *emb, int dim)
 {
     cli_csv_str(f, 1, file);
     fprintf(f, ",%d", index);
@@ -65,6 +67,8 @@ void cli_face_csv_row(FILE *f, const char *file, int index, const fid_face *fc,
         cli_csv_num(f, 0, q[k]);
     cli_csv_str(f, 0, fc->pose_class);
     cli_csv_str(f, 0, det_model);
+    if (fa)
+        cli_attr_csv(attr, fa, f);
     if (emb) {
         cli_csv_str(f, 0, model);
         for (int k = 0; k < dim; k++)

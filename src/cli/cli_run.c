@@ -18,6 +18,15 @@ static int set_det_size(void *o, const char *v)
     cli_opts *c = o;
     return cli_parse_det_size(v, &c->po.det_w, &c->po.det_h);
 }
+static int set_attributes(void *o, const char *v)
+{
+    cli_opts *c = o;
+    if (fid_attributes_parse(v, &c->attributes) < 0) {
+        cli_err("--attributes: %s", fid_last_error());
+        return -1;
+    }
+    return 0;
+}
 static const char *const formats[] = {"jsonl", "csv", "json", NULL};
 
 static const cli_flag common[] = {
@@ -56,6 +65,12 @@ static const cli_flag common[] = {
         offsetof(cli_opts, aligned), .groups = CLI_G_ALIGNED),
     CLI_FLAG("--crops", NULL, "DIR", "write crops into DIR (created if missing; names above)",
         CLI_STR, offsetof(cli_opts, crops), .groups = CLI_G_CROPS),
+    CLI_FLAG("--attributes", NULL, "LIST",
+        "per face \"attributes\": age, gender, emotion, eyes, liveness,"
+        "\npose, landmarks68 (comma separated) or all; each needs its model"
+        "\n(fr_age, fr_gender, fr_expression, fr_eye + fr_landmark,"
+        "\nfr_liveness, fr_pose, fr_landmark) in the models dir (exit 3 if not)",
+        CLI_CALL, 0, .call = set_attributes, .groups = CLI_G_ATTR),
     CLI_FLAG("--format", NULL, "jsonl|csv", "output format (default jsonl)", CLI_CHOICE,
         offsetof(cli_opts, csv), .choices = formats, .groups = ~0u),
     CLI_FLAG("--files-from", NULL, "FILE|-", "read more input paths, one per line", CLI_STR,
@@ -252,6 +267,10 @@ static int prologue(cli_run *r, int argc, char **argv)
     int rc = c->check ? c->check(r) : CLI_OK;
     if (rc != CLI_OK)
         return rc;
+    if (o->aligned && o->attributes) {
+        cli_err("%s: --attributes needs detection (not with --aligned)", c->name);
+        return CLI_USAGE;
+    }
     if (o->aligned)
         r->need &= ~FID_ROLE_BIT(FID_ROLE_DETECTOR);
     if (o->crops && mkdir(o->crops, 0777) < 0 && errno != EEXIST) {
@@ -266,6 +285,10 @@ static int prologue(cli_run *r, int argc, char **argv)
             cli_err("%s", fid_last_error());
             return CLI_MODEL;
         }
+    }
+    if (o->attributes && fid_attributes_open(&r->attr, &o->po, o->attributes) < 0) {
+        cli_err("%s", fid_last_error()); /* names the missing model */
+        return CLI_MODEL;
     }
     return CLI_OK;
 }
@@ -285,6 +308,7 @@ int cli_main(const cli_cmd *c, int argc, char **argv)
     } else if (rc < 0) {
         rc = CLI_OK; /* --help */
     }
+    fid_attributes_close(r.attr);
     fid_pipeline_close(r.p);
     cli_inputs_free(&r.in);
     free(r.opts);

@@ -26,11 +26,12 @@ typedef struct vjob {
     unsigned char *crops; /* [w.cap, VID_CROP_BYTES] with --crops */
     fid_search *gallery; /* NULL without -g */
     float *qemb;         /* dim: a unique face's query embedding */
+    cli_attr_acc acc;    /* --attributes samples per track, for the identity records */
 } vjob;
 
 /* {"type":"face",...} for one detection of a sampled frame. */
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
-                   FILE *out);
+                   const fid_face_attributes *fa, FILE *out);
 /* Identity records (unique faces; with -g those named alike merged into one) and track
  * records after fid_tracker_finish. *n_identities: identity records written. 0, or -1 on an
  * output/crop error (message printed). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* faceid CLI: the one per-image worker (load → detect → --min-quality → embed, or a whole
- * aligned crop) used by detect/embed, the gallery commands, verify and video frames, and the
- * embedding cache of the pairs-file commands (verify, calibrate). */
+/* faceid CLI: the one per-image worker (load → detect → --min-quality → embed → attributes,
+ * or a whole aligned crop) used by detect/embed, the gallery commands, verify and video
+ * frames, and the embedding cache of the pairs-file commands (verify, calibrate). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +38,25 @@ void cli_work_free(cli_work *w)
     free(w->faces);
     free(w->keep);
     free(w->emb);
+    free(w->fa);
     w->faces = NULL;
     w->keep = NULL;
     w->emb = NULL;
+    w->fa = NULL;
+    w->attr = NULL;
+}
+
+int cli_work_attributes(cli_work *w, fid_attributes *a)
+{
+    w->attr = a;
+    if (!a)
+        return 0;
+    w->fa = calloc((size_t)w->cap, sizeof *w->fa);
+    if (!w->fa) {
+        cli_err("out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 int cli_largest_face(const fid_face *f, int n)
@@ -98,6 +114,10 @@ int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
         }
         if (w->embed && fid_embed(w->p, img, f, w->emb + (size_t)w->n_keep * w->dim) < 0) {
             snprintf(msg, n, "%s", fid_pipeline_error(w->p));
+            return -1;
+        }
+        if (w->attr && fid_attributes_run(w->attr, img, f, &w->fa[w->n_keep]) < 0) {
+            snprintf(msg, n, "%s", fid_attributes_error(w->attr));
             return -1;
         }
         w->keep[w->n_keep++] = i;

@@ -49,13 +49,16 @@ static void face_record(const cli_run *r, const cli_work *w, const char *path, i
     const char *det = fid_pipeline_model_id(r->p, FID_ROLE_DETECTOR);
     const char *rec = fid_pipeline_model_id(r->p, FID_ROLE_RECOGNIZER);
     const float *emb = w->embed ? w->emb + (size_t)k * w->dim : NULL;
+    const fid_face_attributes *fa = w->attr ? &w->fa[k] : NULL;
     if (r->o.csv) {
-        cli_face_csv_row(stdout, path, i, fc, det, rec, emb, w->dim);
+        cli_face_csv_row(stdout, path, i, fc, det, r->o.attributes, fa, rec, emb, w->dim);
         return;
     }
     cli_json js;
     cli_json_begin(&js, stdout);
     fid_face_record(&js, r->p, path, i, fc, crop, emb); /* shared with the HTTP server */
+    if (fa)
+        cli_attr_json(&js, fa);
     cli_json_end(&js);
 }
 
@@ -100,8 +103,12 @@ static int run(cli_run *r)
     cli_work w;
     if (cli_work_init(&w, r->p, &r->o, embed, 0) < 0)
         return CLI_IO;
+    if (cli_work_attributes(&w, r->attr) < 0) {
+        cli_work_free(&w);
+        return CLI_IO;
+    }
     if (r->o.csv)
-        cli_face_csv_header(stdout, w.dim);
+        cli_face_csv_header(stdout, r->o.attributes, w.dim);
     int failed = 0, rc = CLI_OK;
     for (int k = 0; k < r->in.n && rc == CLI_OK; k++) {
         int f = one_input(r, &w, k, r->in.path[k]);
@@ -126,13 +133,14 @@ const cli_cmd cli_cmd_detect = {
         "  Detect faces (SCRFD), align them and score their quality. JSONL records on stdout:\n"
         "    {\"type\":\"face\",\"file\",\"face\",\"bbox\":[x0,y0,x1,y1],\"score\",\"landmarks\":[[x,y]x5],\n"
         "     \"quality\":{size,pose,sharpness,occlusion|null,composite,yaw,pitch,roll,pose_class,\n"
-        "     laplacian_var},\"det_model\"[,\"crop\"]}\n"
+        "     laplacian_var},\"det_model\"[,\"crop\"][,\"attributes\":{age,gender,gender_score,\n"
+        "     emotion,emotion_scores,eyes,liveness,head_pose,landmarks68}]}  (--attributes)\n"
         "    {\"type\":\"skipped\",\"file\",\"face\",\"bbox\",\"score\",\"quality\",\"reason\"}  (--min-quality)\n"
         "    {\"type\":\"image\",\"file\",\"width\",\"height\",\"faces\",\"skipped\",\"ms\"}  after its faces\n"
         "    {\"type\":\"error\",\"file\",\"error\"}  an input that could not be read; the batch goes on\n"
         "  --format csv: one row per kept face with a header; errors go to stderr only.\n"
         "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
-    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS,
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR,
     .min_pos = 1, .max_pos = -1, .inputs = 1,
     .want = "images or directories",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR),
@@ -148,7 +156,7 @@ const cli_cmd cli_cmd_embed = {
         "  <name>:<hash>) and \"embedding\" (L2-normalised floats). --format csv adds columns\n"
         "  model,e0..e{dim-1}. --flip averages with the mirrored crop.\n"
         "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
-    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS,
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR,
     .min_pos = 1, .max_pos = -1, .inputs = 1,
     .want = "images or directories",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),

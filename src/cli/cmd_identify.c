@@ -14,7 +14,8 @@ typedef struct iopts {
 } iopts;
 
 static void match_record(const char *path, int index, const fid_face *f,
-                         const fid_search_hit *hits, int nh, float threshold)
+                         const fid_search_hit *hits, int nh, float threshold,
+                         const fid_face_attributes *fa)
 {
     int known = nh > 0 && hits[0].score >= threshold;
     float b[4];
@@ -36,6 +37,8 @@ static void match_record(const char *path, int index, const fid_face *f,
         cli_json_obj_end(&js);
     }
     cli_json_arr_end(&js);
+    if (fa)
+        cli_attr_json(&js, fa);
     cli_json_end(&js);
 }
 
@@ -55,7 +58,8 @@ static int search_all(cli_run *r, fid_search *s, cli_work *w, fid_search_hit *hi
         for (int i = 0; i < w->n_keep; i++) {
             int nh = fid_search_query(s, w->emb + (size_t)i * w->dim, io->top_k, hits);
             identified += nh > 0 && hits[0].score >= io->threshold;
-            match_record(path, w->keep[i], &w->faces[w->keep[i]], hits, nh, io->threshold);
+            match_record(path, w->keep[i], &w->faces[w->keep[i]], hits, nh, io->threshold,
+                         w->attr ? &w->fa[i] : NULL);
         }
         cli_json js;
         cli_json_begin(&js, stdout);
@@ -92,6 +96,9 @@ static int run(cli_run *r)
     fid_search_hit *hits = rc == CLI_OK ? malloc((size_t)io->top_k * sizeof *hits) : NULL;
     if (rc == CLI_OK && (!hits || cli_work_init(&w, r->p, &r->o, 1, 0) < 0)) {
         cli_err("out of memory");
+        rc = CLI_IO;
+    } else if (rc == CLI_OK && cli_work_attributes(&w, r->attr) < 0) {
+        cli_work_free(&w);
         rc = CLI_IO;
     } else if (rc == CLI_OK) {
         rc = search_all(r, s, &w, hits);
@@ -138,12 +145,13 @@ const cli_cmd cli_cmd_identify = {
         "  Search every detected face among the gallery identities (score = best cosine over an\n"
         "  identity's faces).\n"
         "  Records: {\"type\":\"match\",\"file\",\"face\",\"bbox\",\"identity\" (or \"unknown\"),\n"
-        "           \"score\",\"threshold\",\"candidates\":[{\"identity\",\"score\"}...]},\n"
+        "           \"score\",\"threshold\",\"candidates\":[{\"identity\",\"score\"}...]\n"
+        "           [,\"attributes\":{...} (--attributes, as in detect)]},\n"
         "           {\"type\":\"image\",\"file\",\"faces\"}, error records.\n"
         "  Exit 0 some face identified, 1 none identified, 3 gallery of another model,\n"
         "  5 some input failed.\n",
     .flags = flags,
-    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED,
+    .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED | CLI_G_ATTR,
     .min_pos = 2, .max_pos = -1, .fixed = 1, .inputs = 1,
     .want = "GALLERY.db and images",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),

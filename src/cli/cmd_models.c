@@ -38,6 +38,8 @@ static int model_record(const char *path, int info)
     cli_json_str(&js, "name", name);
     cli_json_str(&js, "path", path);
     cli_json_str(&js, "arch", fid_model_meta(m, "model.arch"));
+    if (cli_attr_role(name))
+        cli_json_str(&js, "attribute", cli_attr_role(name));
     cli_json_str(&js, "input", fid_model_meta(m, "model.input"));
     cli_json_arr(&js, "outputs");
     for (int i = 0; i < fid_model_n_outputs(m); i++) {
@@ -149,8 +151,9 @@ const cli_cmd cli_cmd_models = {
              "faceid models info NAME|PATH [--models DIR]",
     .about =
         "  One JSON record per model: {\"type\":\"model\",\"name\",\"path\",\"arch\",\"input\",\n"
-        "  \"outputs\":[{\"name\",\"shape\"}],\"params\",\"bytes\",\"id\"}; info adds \"describe\" (ops,\n"
-        "  FLOPs, metadata). A model that fails to load gives an error record (exit 5).\n"
+        "  \"outputs\":[{\"name\",\"shape\"}],\"params\",\"bytes\",\"id\"} (+ \"attribute\" for the face\n"
+        "  attribute models fr_*: age, gender, emotion, eyes, liveness, pose, landmarks68); info\n"
+        "  adds \"describe\" (ops, FLOPs, metadata). A model that fails to load gives an error record (exit 5).\n"
         "  The id (<name>:<64-bit FNV-1a of the file>) is what embeddings and galleries carry.\n",
     .common = CLI_G_MODELS,
     .min_pos = 0, .max_pos = 2,

@@ -22,6 +22,9 @@
     "     \"frames_decoded\",\"frames_sampled\",\"faces\",\"tracks\",\"unique_faces\",\n" \
     "     \"identities\",\"ms\"}\n" \
     "    {\"type\":\"error\",\"file\",\"error\"}  bad/truncated video (after what was decoded)\n" \
+    "  --attributes LIST adds \"attributes\" to face records (as in detect) and to identity\n" \
+    "  records over their tracks: {age (median), age_samples, gender (majority),\n" \
+    "  gender_share, emotions (share of samples), liveness_real (mean)}.\n" \
     "  Labels are unknown_1, unknown_2, ... in order of first appearance, or with -g the\n" \
     "  gallery identity (\"score\": cosine of the unique face's mean embedding). With -g,\n" \
     "  unique faces given the same name make one identity record: union of their ranges\n" \
@@ -56,8 +59,14 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
         return -1;
     }
     *n_faces += w->n_keep;
+    for (int m = 0; w->attr && m < w->n_keep; m++)
+        if (cli_attr_acc_add(&j->acc, j->ids[m], &w->fa[m]) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     for (int m = 0; m < w->n_keep && !j->v->no_faces; m++)
-        vid_face_json(file, f, j->ids[m] + 1, &w->faces[w->keep[m]], stdout);
+        vid_face_json(file, f, j->ids[m] + 1, &w->faces[w->keep[m]],
+                      w->attr ? &w->fa[m] : NULL, stdout);
     return 0;
 }
 
@@ -79,6 +88,7 @@ static double sample_dt(const fid_video_options *vo, const fid_video_info *in)
 static int do_video(vjob *j, const char *file, int vindex)
 {
     double t_start = cli_now_ms();
+    cli_attr_acc_reset(&j->acc);
     char err[400];
     fid_video *vd = NULL;
     if (fid_video_open(&vd, file, &j->v->vo) < 0) {
@@ -197,6 +207,8 @@ static int run(cli_run *r)
     int rc = v->gallery ? open_gallery(&j, v->gallery) : CLI_OK;
     if (rc == CLI_OK && cli_work_init(&j.w, r->p, &r->o, fid_embed_dim(r->p) > 0, 0) < 0)
         rc = CLI_IO;
+    else if (rc == CLI_OK && cli_work_attributes(&j.w, r->attr) < 0)
+        rc = CLI_IO;
     if (rc == CLI_OK) {
         int cap = j.w.cap, dim = j.w.dim;
         j.dets = calloc((size_t)cap, sizeof *j.dets);
@@ -228,6 +240,7 @@ static int run(cli_run *r)
     free(j.ids);
     free(j.crops);
     free(j.qemb);
+    cli_attr_acc_free(&j.acc);
     fid_search_free(j.gallery);
     return rc;
 }
@@ -313,7 +326,7 @@ const cli_cmd cli_cmd_video = {
     .usage = "faceid video [options] FILE...",
     .about = VIDEO_ABOUT,
     .flags = flags,
-    .common = CLI_G_FACES | CLI_G_CROPS,
+    .common = CLI_G_FACES | CLI_G_CROPS | CLI_G_ATTR,
     .min_pos = 1, .max_pos = -1,
     .want = "video files",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),

@@ -11,7 +11,7 @@
 #define CROP_PATH_MAX 4096
 
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
-                   FILE *out)
+                   const fid_face_attributes *fa, FILE *out)
 {
     cli_json js;
     cli_face_record(&js, out, "face", file, -1, NULL);
@@ -24,6 +24,8 @@ void vid_face_json(const char *file, const fid_video_frame *f, int track, const 
     cli_json_num(&js, "score", fc->score);
     cli_json_num(&js, "quality", fc->q_composite);
     cli_json_str(&js, "pose_class", fc->pose_class);
+    if (fa)
+        cli_attr_json(&js, fa);
     cli_json_end(&js);
 }
 
@@ -210,6 +212,7 @@ static int merged_json(vjob *j, fid_tracker *tk, const char *file, int g, const 
         cli_json_int(&js, NULL, tracks[t] + 1);
     cli_json_arr_end(&js);
     ranges_json(&js, ranges, nr, screen);
+    int arc = j->w.attr ? cli_attr_acc_json(&js, &j->acc, tracks, nt) : 0;
     const fid_unique_face *bu = fid_tracker_unique(tk, best_k);
     best_json(&js, fid_tracker_track(tk, bu->best_track),
               L->crop[best_k][0] ? L->crop[best_k] : NULL);
@@ -227,7 +230,9 @@ static int merged_json(vjob *j, fid_tracker *tk, const char *file, int g, const 
     cli_json_end(&js);
     free(tracks);
     free(ranges);
-    return 0;
+    if (arc < 0)
+        cli_err("out of memory");
+    return arc < 0 ? -1 : 0;
 }
 
 static void track_json(fid_tracker *tk, const char *file, int t, const vlabels *L, FILE *out)
@@ -294,6 +299,11 @@ int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_id
         if (j->gallery)
             cli_json_num(&js, "score", L.score[k]);
         unique_fields(&js, tk, k, &L);
+        const fid_unique_face *u = fid_tracker_unique(tk, k);
+        if (j->w.attr && cli_attr_acc_json(&js, &j->acc, u->tracks, u->n_tracks) < 0) {
+            cli_err("out of memory");
+            rc = -1;
+        }
         cli_json_end(&js);
     }
     for (int t = 0; rc == 0 && t < fid_tracker_n_tracks(tk); t++)
