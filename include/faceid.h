@@ -23,11 +23,12 @@
  * Calls marked [none] cannot fail or report through their return value only.
  *
  * Struct growth (ABI): handles are opaque. Option structs (fid_model_options,
- * fid_pipeline_options, fid_video_options, fid_track_options, fid_cluster_opts) and fid_face
- * end in reserved space that keeps their size fixed within a major version: a new field takes
- * a reserved slot and zero keeps the old behaviour. Zero the structs you fill (the *_default()
- * functions and `= {...}` initialisers do), so a program built against an older header runs
- * unchanged against a newer libfaceid.so of the same major version. */
+ * fid_pipeline_options, fid_video_options, fid_track_options, fid_cluster_opts), fid_face and
+ * fid_face_attributes end in reserved space that keeps their size fixed within a major
+ * version: a new field takes a reserved slot and zero keeps the old behaviour. Zero the
+ * structs you fill (the *_default() functions and `= {...}` initialisers do), so a program
+ * built against an older header runs unchanged against a newer libfaceid.so of the same
+ * major version. */
 #ifndef FACEID_H
 #define FACEID_H
 
@@ -344,6 +345,7 @@ typedef struct fid_face_attributes {
     float real;                /* liveness: P(real face) (softmax over real, 2 spoof classes) */
     float yaw, pitch, roll;    /* head pose in degrees (binned regression, 66 x 3 degrees) */
     float landmarks68[68][2];  /* image pixels, iBUG 68-point order */
+    float reserved[8];         /* growth room (written as zero) */
 } fid_face_attributes;
 
 /* [thread] Loads the models the FID_ATTR_* bits in `which` need (models_dir, n_threads, isa
