@@ -39,40 +39,6 @@
 #define FID_API __attribute__((visibility("default")))
 #else
 #define FID_API
-/* ======================================================================================
- * HTTP server (src/server, built with SERVER=1: libmicrohttpd + jansson + SQLite). One
- * process, models loaded once, `workers` pipelines; the Faces Service job API (/faces/...),
- * a synchronous face API (/v1/...), galleries, /metrics. `faceid serve --help` documents the
- * routes; README.md has one curl per route.
- * ====================================================================================== */
-#define FID_SERVER_MAX_LIST 16
-typedef struct fid_server_options {
-    fid_pipeline_options po;  /* models and threads per worker; po.det_thresh is the
-                                 default detection threshold of requests */
-    const char *listen;       /* "HOST:PORT" (default 127.0.0.1:5003); PORT 0 = any free port */
-    const char *galleries[FID_SERVER_MAX_LIST]; /* "NAME=PATH" or PATH (name: file stem) */
-    int n_galleries;
-    const char *media_roots[FID_SERVER_MAX_LIST]; /* request paths must resolve inside one */
-    int n_media_roots;
-    const char *token_file;   /* bearer token (first line); NULL: no auth */
-    const char *state_dir;    /* jobs.db (queue, results); created if missing */
-    const char *port_file;    /* write the bound port here once listening (tests), or NULL */
-    int workers;              /* pipelines (0: cores / threads) */
-    int queue;                /* requests waiting for a worker + queued jobs before 503 */
-    double max_upload_mb;     /* request body limit (413) */
-    double request_timeout;   /* s a request may wait for a worker (503 after) */
-    int io_timeout;           /* s of client inactivity before the connection is dropped */
-    double results_ttl;       /* s finished jobs are kept */
-    float verify_threshold;   /* cosine for verify/identify matches */
-    int quiet;                /* no request log lines */
-} fid_server_options;
-FID_API void fid_server_options_default(fid_server_options *o); /* [none] */
-/* [thread] Serve until SIGTERM/SIGINT, then stop accepting, finish in-flight requests, put
- * jobs being processed back in the queue, and return 0. A negative status when the server
- * cannot start (models, state dir, port, token file, media roots, galleries). One server per
- * process (it owns SIGTERM/SIGINT while it runs). */
-FID_API int fid_server_run(const fid_server_options *o);
-
 #endif
 
 /* Version of this header; faceid_version() gives the library's (they differ when a program
@@ -708,7 +674,8 @@ FID_API int fid_range_union(fid_range *r, int n, double gap);
  * HTTP server (src/server, built with SERVER=1: libmicrohttpd + jansson + SQLite). One
  * process, models loaded once, `workers` pipelines; the Faces Service job API (/faces/...),
  * a synchronous face API (/v1/...), galleries, /metrics. `faceid serve --help` documents the
- * routes; README.md has one curl per route.
+ * routes; README.md has one curl per route. Only in libfaceid.a and the faceid binary: the
+ * shared library leaves the server out (it would pull in libmicrohttpd and jansson).
  * ====================================================================================== */
 #define FID_SERVER_MAX_LIST 16
 typedef struct fid_server_options {
