@@ -245,7 +245,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_resp(c, st, &r);
 }
 
-static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Log lines are composed in memory and written to stderr with one write(): stderr is
+ * unbuffered, so writing field by field let a reader (or a kill -9) see half a line. */
+typedef struct log_line {
+    fid_json js;
+    FILE *m;
+    char *buf;
+    size_t len;
+} log_line;
+
+static int log_begin(log_line *l)
+{
+    l->buf = NULL;
+    l->len = 0;
+    l->m = open_memstream(&l->buf, &l->len);
+    if (!l->m)
+        return -1;
+    fid_json_begin(&l->js, l->m);
+    return 0;
+}
+
+static void log_end(log_line *l)
+{
+    fid_json_end(&l->js);
+    if (fclose(l->m) == 0) {
+        for (size_t at = 0; at < l->len;) {
+            ssize_t w = write(STDERR_FILENO, l->buf + at, l->len - at);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            at += (size_t)w;
+        }
+    }
+    free(l->buf);
+}
+
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
@@ -257,7 +292,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     double secs = srv_now() - st->t0;
     int status = st->status ? st->status : 0; /* 0: the client went away before an answer */
     srv_metrics_request(st->route, status, secs);
-    if (!s->o.quiet) {
+    log_line l;
+    if (!s->o.quiet && log_begin(&l) == 0) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         char addr[64] = "";
@@ -266,21 +302,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       sizeof addr);
         char ts[40];
         srv_iso8601(srv_now(), ts, sizeof ts);
-        pthread_mutex_lock(&log_mu);
-        fid_json js;
-        fid_json_begin(&js, stderr);
-        fid_json_str(&js, "ts", ts);
-        fid_json_str(&js, "route", st->route);
-        fid_json_int(&js, "status", status);
-        fid_json_num(&js, "ms", secs * 1e3);
-        fid_json_int(&js, "bytes_in", (long long)st->len);
-        fid_json_int(&js, "bytes_out", (long long)st->out_len);
-        fid_json_str(&js, "client", addr);
+        fid_json *js = &l.js;
+        fid_json_str(js, "ts", ts);
+        fid_json_str(js, "route", st->route);
+        fid_json_int(js, "status", status);
+        fid_json_num(js, "ms", secs * 1e3);
+        fid_json_int(js, "bytes_in", (long long)st->len);
+        fid_json_int(js, "bytes_out", (long long)st->out_len);
+        fid_json_str(js, "client", addr);
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-            fid_json_str(&js, "aborted", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
-                                             ? "timeout" : "connection closed");
-        fid_json_end(&js);
-        pthread_mutex_unlock(&log_mu);
+            fid_json_str(js, "aborted", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                                            ? "timeout" : "connection closed");
+        log_end(&l);
     }
     free(st->body);
     free(st);
@@ -545,17 +578,17 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         srv_runners_stop(s);
         goto restore;
     }
-    if (!s->o.quiet) {
-        fid_json js;
-        fid_json_begin(&js, stderr);
-        fid_json_str(&js, "event", "listening");
-        fid_json_str(&js, "listen", s->o.listen);
-        fid_json_int(&js, "port", port);
-        fid_json_int(&js, "workers", workers);
-        fid_json_int(&js, "threads_per_worker", threads);
-        fid_json_int(&js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
-        fid_json_str(&js, "model", s->rec_model);
-        fid_json_end(&js);
+    log_line l;
+    if (!s->o.quiet && log_begin(&l) == 0) {
+        fid_json *js = &l.js;
+        fid_json_str(js, "event", "listening");
+        fid_json_str(js, "listen", s->o.listen);
+        fid_json_int(js, "port", port);
+        fid_json_int(js, "workers", workers);
+        fid_json_int(js, "threads_per_worker", threads);
+        fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
+        fid_json_str(js, "model", s->rec_model);
+        log_end(&l);
     }
     unsigned char b = 0;
     while (read(sig_pipe[0], &b, 1) < 0 && errno == EINTR)
@@ -567,13 +600,12 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
     srv_wake_runners(s);
     MHD_stop_daemon(d);
     srv_runners_stop(s);
-    if (!s->o.quiet) {
-        fid_json js;
-        fid_json_begin(&js, stderr);
-        fid_json_str(&js, "event", "stopped");
-        fid_json_int(&js, "signal", b);
-        fid_json_int(&js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
-        fid_json_end(&js);
+    if (!s->o.quiet && log_begin(&l) == 0) {
+        fid_json *js = &l.js;
+        fid_json_str(js, "event", "stopped");
+        fid_json_int(js, "signal", b);
+        fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
+        log_end(&l);
     }
     rc = 0;
 restore:
