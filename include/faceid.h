@@ -578,6 +578,17 @@ FID_API void fid_video_options_default(fid_video_options *o); /* [none] */
  * missing or unreadable file; FORMAT: not a media file / no video stream / zero length;
  * UNSUPPORTED: no decoder for the codec). */
 FID_API int fid_video_open(fid_video **out, const char *path, const fid_video_options *o);
+/* [thread] Open a sprite-sheet thumbnail track as a video: vtt is a WebVTT file (path or http(s)
+ * URL) whose cues read "SHEET#xywh=x,y,w,h"; each cue is one frame (the tile, at the tile's own
+ * size; t = cue start; frame = cue index), sampled by o like a video. Sheet references resolve
+ * against the index's location; a local sheet must lie inside the index's directory (symlinks
+ * resolved) and a remote index may name only URLs. sheet (NULL: none) replaces every cue's
+ * reference (the Faces Service's sprite_image_url). Each sheet is decoded once. fid_video_open
+ * opens a local file that starts with "WEBVTT" this way too. Errors name the
+ * index line: FORMAT (bad WebVTT, unordered or overlapping cues, a tile outside its sheet), IO
+ * (missing sheet), INVALID_ARG (a sheet outside the index's directory). */
+FID_API int fid_video_open_sprites(fid_video **out, const char *vtt, const char *sheet,
+                                   const fid_video_options *o);
 /* [handle] Next sampled frame: 1 = *out filled, 0 = end of the video (or of the window), < 0 =
  * the stream is broken here (truncated/corrupt); frames delivered before remain valid results.
  * After 0 or < 0 every further call returns the same. */

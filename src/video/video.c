@@ -19,6 +19,7 @@
 #include <libswscale/swscale.h>
 
 #include "fid.h"
+#include "video/sprites.h"
 
 enum { N_SLOTS = 2 };
 
@@ -56,6 +57,7 @@ struct fid_video {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    fid_sprites *spr;        /* a sprite-sheet index instead of a media file (sprites.h) */
 };
 
 /* libav's own messages go nowhere by default (no printing from the library); the last error
@@ -189,6 +191,19 @@ static void stream_timing(fid_video *v)
 
 static void *worker(void *arg);
 
+/* A WebVTT file (a sprite-sheet index) rather than media: starts with "WEBVTT". */
+static int is_webvtt(const char *path)
+{
+    char b[10] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    const char *p = n >= 3 && !memcmp(b, "\xEF\xBB\xBF", 3) ? b + 3 : b;
+    return (size_t)(p - b) + 6 <= n && !memcmp(p, "WEBVTT", 6);
+}
+
 int fid_video_open(fid_video **out, const char *path, const fid_video_options *o)
 {
     char eb[256];
@@ -214,6 +229,8 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
         return fid_errbuf(err, errlen, FID_ERR_IO, "%s: not a regular file", path);
     if (S_ISREG(sb.st_mode) && sb.st_size == 0)
         return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: empty file (0 bytes)", path);
+    if (S_ISREG(sb.st_mode) && is_webvtt(path))
+        return fid_video_open_sprites(out, path, NULL, o);
     av_log_setup();
     av_last[0] = 0;
     fid_video *v = calloc(1, sizeof *v);
@@ -289,6 +306,39 @@ fail:
 }
 
 /* rotate src (w x h RGB) clockwise by rot into dst */
+int fid_video_open_sprites(fid_video **out, const char *vtt, const char *sheet,
+                           const fid_video_options *o)
+{
+    fid_err *e = fid_thread_err();
+    *out = NULL;
+    fid_video_options def;
+    if (!o) {
+        fid_video_options_default(&def);
+        o = &def;
+    }
+    if (!vtt)
+        return fid_errbuf(e->msg, sizeof e->msg, FID_ERR_INVALID_ARG, "no sprite index");
+    if ((o->mode == FID_SAMPLE_FPS && !(o->fps > 0)) || (o->mode == FID_SAMPLE_EVERY && o->every < 1)
+        || o->start < 0 || (o->end > 0 && o->end <= o->start))
+        return fid_errbuf(e->msg, sizeof e->msg, FID_ERR_INVALID_ARG, "%s: bad sampling options",
+                          vtt);
+    fid_video *v = calloc(1, sizeof *v);
+    if (!v)
+        return fid_errbuf(e->msg, sizeof e->msg, FID_ERR_NOMEM, "%s: out of memory", vtt);
+    v->o = *o;
+    if (v->o.max_side <= 0)
+        v->o.max_side = 8192;
+    int rc = fid_sprites_open(&v->spr, vtt, sheet, &v->o, e->msg, sizeof e->msg);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    v->held = -1;
+    v->state = 1;
+    *out = v;
+    return FID_OK;
+}
+
 static void rotate_rgb(const unsigned char *src, int w, int h, int rot, unsigned char *dst)
 {
     int dw = rot == 180 ? w : h;
@@ -497,6 +547,12 @@ int fid_video_next(fid_video *v, fid_video_frame *out)
 {
     if (v->state <= 0)
         return v->state;
+    if (v->spr) {
+        int rc = fid_sprites_next(v->spr, out, v->err, sizeof v->err);
+        if (rc <= 0)
+            v->state = rc;
+        return rc;
+    }
     slot *s;
     if (!v->thread_on) {
         s = &v->slots[0];
@@ -533,6 +589,10 @@ const char *fid_video_error(const fid_video *v)
 
 void fid_video_get_info(const fid_video *v, fid_video_info *out)
 {
+    if (v->spr) {
+        fid_sprites_info(v->spr, out);
+        return;
+    }
     memset(out, 0, sizeof *out);
     out->width = v->out_w;
     out->height = v->out_h;
@@ -560,6 +620,7 @@ void fid_video_close(fid_video *v)
         pthread_mutex_destroy(&v->mu);
         pthread_cond_destroy(&v->cv);
     }
+    fid_sprites_close(v->spr);
     sws_freeContext(v->sws);
     av_frame_free(&v->frm);
     av_packet_free(&v->pkt);

@@ -145,6 +145,11 @@ put("gallery", "g", '{"faceid_gallery":1,"model_id":"fuzz:0123456789abcdef","dim
     '"added":1700000000.5,"embedding":[0.5,0.5,0.5,0.5]}\n'
     '{"identity":"bob","embedding":[1,0,0,0],"n_avg":3}\n')
 
+# --- WebVTT sprite indexes (src/video/vtt.c)
+put("vtt", "thumbs.vtt", b"WEBVTT\n\nNOTE x\n\n1\n00:00.000 --> 00:01.000\nsprite_001.jpg#xywh=0,0,160,90\n\n"
+    b"00:00:01.000 --> 00:00:02.000 align:start\r\nsprite_001.jpg#xywh=pixel:160,0,160,90\r\n")
+put("vtt", "bad.vtt", b"WEBVTT\n\n00:02.000 --> 00:01.000\n#xywh=percent:0,0,1,1\n")
+
 # --- HTTP server request bodies: byte 0 picks the parser (0 JSON, 1 multipart)
 put("server_body", "analyze.json", b"\x00" + b'{"video_path":"/m/a.mp4","source_id":"s","job_id":"j-1",'
     b'"parameters":{"min_confidence":0.6,"max_faces":3,"sampling_interval":1.5,'
