@@ -10,5 +10,6 @@ B=$B SHARED=$SHARED bench/models.sh
 # 1:N search: 10k/100k/1M x 512 at 1 and 2 threads vs memcpy bandwidth (table + JSON lines)
 "$B"/bench/bench_search | tee "$B/bench/search.txt" | grep -v '^{'; grep '^{' "$B/bench/search.txt" > "$B/bench/search.jsonl"
 "$B"/bench/bench_video "$SHARED/data/faces/face_recognition/short_hamilton_clip.mp4" "$B/models" | tee "$B/bench/video.jsonl"  # video: sampled frames/s, 1 fps and every frame, 1/2 threads, decode-ahead on/off
+B=$B SHARED=$SHARED bench/sprites.sh  # sprite sheets vs video decode: frames/s of the 1 fps frames, ratio
 /usr/bin/python3 bench/bench_server.py --bin "$B/faceid" --shared "$SHARED" --json "$B/bench/server.json"  # faceid serve: 50 clients on /v1/detect vs faceid detect, p50/p99, 503s, RSS
 "$B"/bench/bench_library 1000000 512 "$SHARED/data/faces/insightface/small_lfw_aligned112" | tee "$B/bench/library.txt" | grep -v '^{'; grep '^{' "$B/bench/library.txt" > "$B/bench/library.jsonl"  # archive: 1M appearances, bytes/appearance, find ms, recall
