@@ -679,6 +679,54 @@ FID_API const fid_unique_face *fid_tracker_unique(const fid_tracker *tk, int i);
 /* [none] Sort ranges by start and join those that overlap or are at most gap seconds apart (frames
  * follow the joined ends). Returns the new count; r[0..count) is the union. */
 FID_API int fid_range_union(fid_range *r, int n, double gap);
+/* Sampling: which frames to analyse (sampling.c; `faceid video --sampling-interval, --scenes
+ * auto, --scene-boundaries`, and the server's sampling_interval / scene_boundaries).
+ *  - every S seconds: fid_video_options mode FID_SAMPLE_FPS with fps = 1 / S.
+ *  - scenes: decode once with FID_SAMPLE_EVERY, every = 1, feeding each frame to a scan
+ *    (fid_scene_scan_add keeps an 8x8 luma signature per frame); scenes come from the scan's
+ *    cuts (fid_scene_scan_scenes) or from a boundary list (fid_scenes_parse); the plan
+ *    (fid_scene_scan_plan) holds up to 3 frame times per scene: its first, middle and last
+ *    scanned frame, leaving out a pick whose signature differs from the scene's previous pick
+ *    by less than static_diff (a static stretch: nothing new to see). Decode again with
+ *    FID_SAMPLE_EVERY, every = 1 and analyse the frames for which fid_plan_take says 1.
+ *  Errors: [thread] (fid_last_error). */
+#define FID_SCENE_SIG_SIDE 8
+typedef struct fid_scene {
+    double start, end; /* seconds, [start, end) */
+} fid_scene;
+typedef struct fid_scene_options {
+    double cut;         /* 0.06: mean absolute signature difference (0..1) of consecutive
+                           frames that starts a new scene */
+    double min_scene;   /* 0.5 s: no cut closer than this to the previous one (flashes) */
+    double static_diff; /* 0.02: a pick this close to the scene's previous pick is skipped */
+    int reserved[8];    /* growth room: keep zero */
+} fid_scene_options;
+typedef struct fid_scene_scan fid_scene_scan;
+FID_API void fid_scene_options_default(fid_scene_options *o); /* [none] */
+FID_API int fid_scene_scan_create(fid_scene_scan **out, const fid_scene_options *o); /* o NULL: defaults */
+FID_API void fid_scene_scan_destroy(fid_scene_scan *s); /* NULL-safe */
+/* One decoded frame; times must increase. */
+FID_API int fid_scene_scan_add(fid_scene_scan *s, double t, const fid_image *img);
+FID_API int fid_scene_scan_frames(const fid_scene_scan *s); /* [none] frames added */
+/* [none] Difference (0..1) between frame i - 1 and frame i (0 for i out of range). */
+FID_API double fid_scene_scan_diff(const fid_scene_scan *s, int i);
+/* Scenes cut from the scanned frames, the last ending at end_t (or just after the last frame).
+ * Returns their number (*out valid until the next call or destroy) or a negative status. */
+FID_API int fid_scene_scan_scenes(fid_scene_scan *s, double end_t, const fid_scene **out);
+/* Sorted, distinct frame times to analyse for these scenes (at most 3 per scene; scenes without a
+ * scanned frame contribute none). Returns their number (*out valid until the next call or
+ * destroy) or a negative status. */
+FID_API int fid_scene_scan_plan(fid_scene_scan *s, const fid_scene *scenes, int n,
+                                const double **out);
+/* A boundary list: JSON [[start,end],...] or [{"start":s,"end":e},...] in seconds, each
+ * 0 <= start < end, not empty. *out is malloc'd (free()). */
+FID_API int fid_scenes_parse(const char *text, size_t len, fid_scene **out, int *n_out);
+/* Walks a plan during the second decode: 1 if the frame at t is the next planned one. */
+typedef struct fid_plan_cursor {
+    const double *t;
+    int n, i; /* i = 0 to start */
+} fid_plan_cursor;
+FID_API int fid_plan_take(fid_plan_cursor *c, double t); /* [none] */
 /* ============================= end of video section ================================= */
 
 /* ======================================================================================

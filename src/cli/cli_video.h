@@ -13,6 +13,13 @@ typedef struct vopts {
     float dedup, threshold; /* threshold NaN: the recogniser's default */
     int no_faces;
     const char *gallery;
+    /* sampling (cli_scenes.c) */
+    int n_rate;             /* --fps/--every/--keyframes/--sampling-interval given */
+    int scenes;             /* --scenes auto */
+    const char *boundaries; /* --scene-boundaries FILE, parsed into bounds by check() */
+    fid_scene *bounds;
+    int n_bounds;
+    int max_unique;         /* --max-unique N (0: no limit) */
 } vopts;
 
 /* Per-run state shared by all videos (allocated once: nothing per frame). */
@@ -27,6 +34,11 @@ typedef struct vjob {
     fid_search *gallery; /* NULL without -g */
     float *qemb;         /* dim: a unique face's query embedding */
     cli_attr_acc acc;    /* --attributes samples per track, for the identity records */
+    fid_scene_scan *scan;   /* scene modes: this video's scan and plan */
+    fid_plan_cursor cursor;
+    float *people;          /* --max-unique: [max_unique, dim] embedding sums */
+    int n_people;
+    long n_dropped;         /* faces of people beyond the first N (this video) */
 } vjob;
 
 /* {"type":"face",...} for one detection of a sampled frame. */
@@ -37,5 +49,15 @@ void vid_face_json(const char *file, const fid_video_frame *f, int track, const 
  * output/crop error (message printed). */
 int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_identities,
                FILE *out);
+
+/* cli_scenes.c: --scene-boundaries FILE into v->bounds (CLI_OK, or CLI_IO / CLI_USAGE,
+ * message printed). */
+int vid_load_boundaries(vopts *v);
+/* Scene modes: scan file (first decode), write its "scenes" record, set j->cursor to the plan.
+ * *dt: the tracker's nominal interval. Returns the planned frames or -1 (message in err). */
+int vid_plan(vjob *j, const char *file, double *dt, char *err, size_t errlen);
+/* --max-unique: drop the kept faces of people beyond the first N (compacts j->w). 0, -1 out of
+ * memory. */
+int vid_max_unique(vjob *j);
 
 #endif

@@ -20,7 +20,10 @@
     "     [,\"unique_faces\":[{\"unique_face\",\"score\",\"tracks\",\"ranges\",..,\"best\"},..]]}\n" \
     "    {\"type\":\"video\",\"file\",\"width\",\"height\",\"fps\",\"duration\",\"codec\",\n" \
     "     \"frames_decoded\",\"frames_sampled\",\"faces\",\"tracks\",\"unique_faces\",\n" \
-    "     \"identities\",\"ms\"}\n" \
+    "     \"identities\",\"frames_analysed\"[,\"faces_dropped\"],\"ms\"}\n" \
+    "    {\"type\":\"scenes\",\"file\",\"source\":\"auto\"|\"boundaries\",\"frames_scanned\",\n" \
+    "     \"scenes\":[[start,end],..],\"plan\":[t,..]}  before the others, with --scenes or\n" \
+    "     --scene-boundaries (plan: the frame times analysed)\n" \
     "    {\"type\":\"error\",\"file\",\"error\"}  bad/truncated video (after what was decoded)\n" \
     "  --attributes LIST adds \"attributes\" to face records (as in detect) and to identity\n" \
     "  records over their tracks: {age (median), age_samples, gender (majority),\n" \
@@ -32,7 +35,13 @@
     "  each one's own tracks/ranges/best shot. Ranges are [start, end) seconds from the\n" \
     "  sampled frames (a face is assumed visible until the next sample); frames are\n" \
     "  inclusive.\n" \
-    "  --crops DIR writes each unique face's best shot as DIR/<video#>_<n>_<label>.png.\n"
+    "  --crops DIR writes each unique face's best shot as DIR/<video#>_<n>_<label>.png.\n" \
+    "  --max-unique N: the first N distinct people seen are admitted (a face joins the\n" \
+    "  admitted person it matches best at cosine >= --threshold, else becomes a new one while\n" \
+    "  fewer than N exist); later faces of anyone else are dropped before tracking (no face\n" \
+    "  record, counted in faces_dropped). Decoding goes on to the end. It limits the people\n" \
+    "  admitted, not the unique faces: one admitted person whose tracks --dedup-threshold\n" \
+    "  does not merge still gives several.\n"
 
 /* Analyse one sampled frame: detect, embed, track, face records. Returns 0 or -1 (message
  * in err). */
@@ -43,6 +52,10 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
     char msg[320]; /* fits err with the frame prefix */
     if (cli_work_image(w, &f->img, msg, sizeof msg) < 0) {
         snprintf(err, errlen, "frame %ld: %s", f->frame, msg);
+        return -1;
+    }
+    if (vid_max_unique(j) < 0) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (int m = 0; m < w->n_keep; m++) {
@@ -89,7 +102,16 @@ static int do_video(vjob *j, const char *file, int vindex)
 {
     double t_start = cli_now_ms();
     cli_attr_acc_reset(&j->acc);
+    j->n_people = 0, j->n_dropped = 0;
+    if (j->people)
+        memset(j->people, 0, (size_t)j->v->max_unique * j->w.dim * sizeof *j->people);
     char err[400];
+    double plan_dt = 0;
+    int planned = j->v->scenes || j->v->bounds ? vid_plan(j, file, &plan_dt, err, sizeof err) : 0;
+    if (planned < 0) {
+        cli_json_error(stdout, file, err);
+        return -1;
+    }
     fid_video *vd = NULL;
     if (fid_video_open(&vd, file, &j->v->vo) < 0) {
         cli_json_error(stdout, file, fid_last_error());
@@ -97,7 +119,7 @@ static int do_video(vjob *j, const char *file, int vindex)
     }
     fid_video_info in;
     fid_video_get_info(vd, &in);
-    double dt = sample_dt(&j->v->vo, &in);
+    double dt = j->scan ? plan_dt : sample_dt(&j->v->vo, &in);
     fid_track_options to;
     fid_track_options_default(&to);
     to.dim = j->w.dim;
@@ -118,12 +140,15 @@ static int do_video(vjob *j, const char *file, int vindex)
         end = fmin(end > 0 ? end : INFINITY, j->v->vo.start + j->v->vo.max_length);
     if (in.duration > 0 && end > in.duration)
         end = in.duration;
-    int expect = end > 0 ? (int)ceil((end - j->v->vo.start) / dt) : 0;
+    int expect = j->scan ? planned : end > 0 ? (int)ceil((end - j->v->vo.start) / dt) : 0;
     fid_video_frame f;
-    long n_faces = 0, last_frame = -1;
+    long n_faces = 0, last_frame = -1, analysed = 0;
     double last_t = 0;
     int rc, failed = 0;
     while ((rc = fid_video_next(vd, &f)) == 1) {
+        if (j->scan && !fid_plan_take(&j->cursor, f.t))
+            continue; /* not one of the scene picks */
+        analysed++;
         if (do_frame(j, tk, file, &f, &n_faces, err, sizeof err) < 0) {
             failed = 1;
             break;
@@ -132,7 +157,7 @@ static int do_video(vjob *j, const char *file, int vindex)
         last_t = f.t;
         fid_video_get_info(vd, &in);
         if (expect > 0)
-            cli_progress((int)fmin(in.frames_sampled, expect - 1), expect);
+            cli_progress((int)fmin(analysed, expect - 1), expect);
     }
     if (rc < 0) {
         snprintf(err, sizeof err, "%s", fid_video_error(vd));
@@ -169,6 +194,9 @@ static int do_video(vjob *j, const char *file, int vindex)
     cli_json_int(&js, "rotation", in.rotation);
     cli_json_int(&js, "frames_decoded", in.frames_decoded);
     cli_json_int(&js, "frames_sampled", in.frames_sampled);
+    cli_json_int(&js, "frames_analysed", analysed);
+    if (j->v->max_unique > 0)
+        cli_json_int(&js, "faces_dropped", j->n_dropped);
     cli_json_int(&js, "decode_errors", in.decode_errors);
     cli_json_int(&js, "faces", n_faces);
     cli_json_int(&js, "tracks", fid_tracker_n_tracks(tk));
@@ -242,17 +270,37 @@ static int run(cli_run *r)
     free(j.qemb);
     cli_attr_acc_free(&j.acc);
     fid_search_free(j.gallery);
+    fid_scene_scan_destroy(j.scan);
+    free(j.people);
+    free(v->bounds);
     return rc;
 }
 
 static int check(cli_run *r)
 {
-    const vopts *v = r->opts;
+    vopts *v = r->opts;
     if (v->vo.end > 0 && v->vo.end <= v->vo.start) {
         cli_err("video: --end must be after --start");
         return CLI_USAGE;
     }
-    return CLI_OK;
+    if (v->scenes && v->boundaries) {
+        cli_err("video: --scenes auto and --scene-boundaries are alternatives");
+        return CLI_USAGE;
+    }
+    if ((v->scenes || v->boundaries) && v->n_rate) {
+        cli_err("video: %s picks the frames itself (not with --fps, --every, --keyframes or"
+                " --sampling-interval)", v->scenes ? "--scenes" : "--scene-boundaries");
+        return CLI_USAGE;
+    }
+    if (v->scenes || v->boundaries) { /* scan and pick from every decoded frame */
+        v->vo.mode = FID_SAMPLE_EVERY;
+        v->vo.every = 1;
+    }
+    if (v->max_unique > 0 && r->o.aligned) {
+        cli_err("video: --max-unique needs detection");
+        return CLI_USAGE;
+    }
+    return v->boundaries ? vid_load_boundaries(v) : CLI_OK;
 }
 
 static void init(void *o)
@@ -273,6 +321,20 @@ static int set_fps(void *o, const char *s)
         return -1;
     v->vo.mode = FID_SAMPLE_FPS;
     v->vo.fps = f;
+    v->n_rate++;
+    return 0;
+}
+
+/* DeepVA/Faces Service sampling_interval: one frame every S seconds (= --fps 1/S). */
+static int set_interval(void *o, const char *s)
+{
+    vopts *v = o;
+    float f;
+    if (cli_parse_float("--sampling-interval", s, 0.01f, 3600.0f, &f) < 0)
+        return -1;
+    v->vo.mode = FID_SAMPLE_FPS;
+    v->vo.fps = 1.0 / f;
+    v->n_rate++;
     return 0;
 }
 
@@ -280,14 +342,18 @@ static int set_every(void *o, const char *s)
 {
     vopts *v = o;
     v->vo.mode = FID_SAMPLE_EVERY;
+    v->n_rate++;
     return cli_parse_int("--every", s, 1, 1000000, &v->vo.every);
 }
 
 static int set_keyframes(void *o, const char *s)
 {
     ((vopts *)o)->vo.mode = FID_SAMPLE_KEYFRAMES;
+    ((vopts *)o)->n_rate++;
     return 0;
 }
+
+static const char *const scene_modes[] = {"off", "auto", NULL};
 
 #define OFF(f) offsetof(vopts, f)
 static const cli_flag flags[] = {
@@ -298,6 +364,22 @@ static const cli_flag flags[] = {
     CLI_FLAG("--keyframes", NULL, NULL,
         "sample keyframes only (fast: other frames are not decoded)", CLI_CALL, 0,
         .call = set_keyframes),
+    CLI_FLAG("--sampling-interval", NULL, "S",
+        "one frame every S seconds, 0.01..3600 (= --fps 1/S)", CLI_CALL, 0,
+        .call = set_interval),
+    CLI_FLAG("--scenes", NULL, "auto",
+        "scene-aware: cut scenes where consecutive frames differ, analyse"
+        "\nfirst, middle and last frame of each (a pick that looks like the"
+        "\nprevious one is skipped); decodes the video twice",
+        CLI_CHOICE, OFF(scenes), .choices = scene_modes),
+    CLI_FLAG("--scene-boundaries", NULL, "FILE",
+        "scenes given as JSON [[start,end],..] or [{\"start\":s,\"end\":e},..]"
+        "\n(seconds), 3 frames each as with --scenes",
+        CLI_STR, OFF(boundaries)),
+    CLI_FLAG("--max-unique", NULL, "N",
+        "follow at most N people, 1..100000: a face that matches none of"
+        "\nthe first N (cosine >= --threshold) is dropped before tracking",
+        CLI_INT, OFF(max_unique), .lo = 1, .hi = 100000),
     CLI_FLAG("--start", NULL, "S", "window start in seconds (seek, then decode)", CLI_DOUBLE,
         OFF(vo.start), .hi = 1e7f),
     CLI_FLAG("--end", NULL, "S", "window end in seconds", CLI_DOUBLE, OFF(vo.end), .hi = 1e7f),

@@ -213,3 +213,9 @@ for name, lst, wh, box in (("centre", b"all", (200, 180), (60, 40, 180, 170)),
                            ("bad", b"age,,x", (1, 1), (0, 0, 0, 0))):
     put("attr", name, lst + b"\0" + struct.pack("<hh4f", *wh, *box) +
         b"".join(struct.pack("<2f", *p) for p in lm))
+
+# --- scene-boundary lists (fuzz_scenes), both accepted shapes and near misses
+for name, txt in (("pairs", "[[0, 1.5], [1.5, 3.58], [7.88, 9.2]]"),
+                  ("objects", '[{"start": 0, "end": 2}, {"end": 9.5, "start": 2}]'),
+                  ("bad", "[[2, 1], [0, 1e999]]")):
+    put("scenes", name, txt)
