@@ -12,6 +12,7 @@
 #include "fid.h"
 #include "image/image.h"
 #include "media/media.h"
+#include "video/sample_rule.h"
 #include "video/vtt.h"
 
 struct fid_sprites {
@@ -192,10 +193,7 @@ int fid_sprites_open(fid_sprites **out, const char *vtt, const char *sheet,
     s->tile = malloc((size_t)s->max_w * s->max_h * 3 + 64);
     if (!s->tile)
         goto nomem;
-    double end = o->end > 0 ? o->end : INFINITY;
-    if (o->max_length > 0 && o->start + o->max_length < end)
-        end = o->start + o->max_length;
-    s->t_end = end;
+    s->t_end = fid_sample_end(o);
     s->next_t = o->start > 0 ? o->start : 0.0;
     *out = s;
     return 0;
@@ -204,27 +202,6 @@ nomem:
 fail:
     fid_sprites_close(s);
     return rc;
-}
-
-/* Cue i sampled? 1 yes, 0 skip, -1 past the window (same rules as video.c's want()). */
-static int want(fid_sprites *s, int i)
-{
-    const double eps = 1e-6, t = s->vtt.cues[i].t0;
-    if (t >= s->t_end - eps)
-        return -1;
-    if (s->o.start > 0 && t < s->o.start - eps)
-        return 0;
-    switch (s->o.mode) {
-    case FID_SAMPLE_EVERY:
-        return i % s->o.every == 0;
-    case FID_SAMPLE_KEYFRAMES:
-        return 1; /* every tile stands alone */
-    default:
-        if (t < s->next_t - eps)
-            return 0;
-        s->next_t = (floor(t * s->o.fps + eps) + 1.0) / s->o.fps;
-        return 1;
-    }
 }
 
 /* Decode sheet k unless held; a local sheet must resolve inside the index's directory. */
@@ -273,7 +250,7 @@ int fid_sprites_next(fid_sprites *s, fid_video_frame *f, char *err, size_t errle
     while (s->next < s->vtt.n_cues) {
         int i = s->next++;
         const fid_vtt_cue *c = &s->vtt.cues[i];
-        int w = want(s, i);
+        int w = fid_sample_pick(&s->o, c->t0, i, s->t_end, &s->next_t);
         if (w < 0) {
             s->next = s->vtt.n_cues;
             break;

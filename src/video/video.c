@@ -19,6 +19,7 @@
 #include <libswscale/swscale.h>
 
 #include "fid.h"
+#include "video/sample_rule.h"
 #include "video/sprites.h"
 
 enum { N_SLOTS = 2 };
@@ -182,10 +183,7 @@ static void stream_timing(fid_video *v)
     else if (v->fmt->duration != AV_NOPTS_VALUE && v->fmt->duration > 0)
         v->duration = (double)v->fmt->duration / AV_TIME_BASE;
     v->n_frames = st->nb_frames > 0 ? (long)st->nb_frames : 0;
-    double end = v->o.end > 0 ? v->o.end : INFINITY;
-    if (v->o.max_length > 0 && v->o.start + v->o.max_length < end)
-        end = v->o.start + v->o.max_length;
-    v->t_end = end;
+    v->t_end = fid_sample_end(&v->o);
     v->next_t = v->o.start > 0 ? v->o.start : 0.0;
 }
 
@@ -391,27 +389,6 @@ static double frame_time(fid_video *v)
     return v->avg_fps > 0 ? (double)v->counted / v->avg_fps : (double)v->counted / 25.0;
 }
 
-/* Decide on the frame just decoded. 1 = sample it, 0 = skip, -1 = past the window. */
-static int want(fid_video *v, double t)
-{
-    const double eps = 1e-6;
-    if (t >= v->t_end - eps)
-        return -1;
-    if (v->o.start > 0 && t < v->o.start - eps)
-        return 0;
-    switch (v->o.mode) {
-    case FID_SAMPLE_EVERY:
-        return (v->counted - 1) % v->o.every == 0;
-    case FID_SAMPLE_KEYFRAMES:
-        return 1; /* the decoder only outputs keyframes */
-    default:
-        if (t < v->next_t - eps)
-            return 0;
-        v->next_t = (floor(t * v->o.fps + eps) + 1.0) / v->o.fps;
-        return 1;
-    }
-}
-
 /* Receive one decoded frame: 1 got, 0 needs more input, < 0 end/error of the decoder. */
 static int receive(fid_video *v)
 {
@@ -434,7 +411,7 @@ static void decode_one(fid_video *v, slot *s)
             double t = frame_time(v);
             if (!(v->o.start > 0 && t < v->o.start - 1e-6))
                 v->counted++;
-            int w = want(v, t);
+            int w = fid_sample_pick(&v->o, t, v->counted - 1, v->t_end, &v->next_t);
             if (w == 1) {
                 s->status = convert(v, s->rgb);
                 if (s->status < 0) {
