@@ -3,7 +3,6 @@
 #include "video/sprites.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
