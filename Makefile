@@ -66,6 +66,9 @@ PKG_CFLAGS := $(if $(strip $(PKGS)),$(shell pkg-config --cflags $(PKGS) 2>/dev/n
 ifneq ($(IMAGE),1)
 CFLAGS  += -DFID_NO_CODECS
 endif
+ifneq ($(VIDEO),1)
+CFLAGS  += -DFID_NO_VIDEO
+endif
 ifneq ($(PDF),1)
 CFLAGS  += -DFID_NO_PDF
 endif

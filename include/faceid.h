@@ -952,6 +952,68 @@ FID_API int fid_library_recluster(fid_library *L, float threshold,
                                   void *ctx, int *merged, int *attached);
 /* [none] "HH:MM:SS.mmm" of t seconds into out (>= 13 bytes). */
 FID_API void fid_timecode(double t, char *out, size_t n);
+
+/* Ingest (src/library/ingest.c): what `faceid index` and the server's index job do to one
+ * file before fid_library_add_media: an image gives every face (embedding, box, quality,
+ * thumbnail crop), a video its face tracks (sampled frames, the tracker; a track's embedding
+ * is the normalised quality-weighted mean of its best_k frames). It reads no library, so the
+ * caller decides how writes are serialised.
+ *
+ *   fid_ingester *g; fid_ingest_options io; fid_ingest_options_default(&io);
+ *   fid_ingester_create(&g, fid_embed_dim(p), &io);
+ *   fid_library_media m = {.path = f}; fid_library_check_media(L, f, &m);
+ *   fid_library_face *faces; int n;
+ *   if (fid_ingest_file(g, p, &m, &faces, &n) >= 0) fid_library_add_media(L, &m, faces, n, NULL);
+ */
+enum { FID_INGEST_PARTIAL = 1 /* a video broke midway: what was decoded is kept, m->error */,
+       FID_INGEST_STOPPED = -40 /* the progress hook asked to stop */ };
+typedef struct fid_ingester fid_ingester;
+typedef struct fid_ingest_options {
+    fid_video_options vo; /* video sampling (default: FID_SAMPLE_FPS at 2 fps, prefetch) */
+    int best_k;           /* frames averaged into a track's embedding (5) */
+    float min_quality;    /* faces below this composite quality are left out (0: none) */
+    int max_faces;        /* per image or frame (0: 256) */
+    /* optional hooks: the pipeline of each image/frame when fid_ingest_file gets p NULL
+     * (a server lends one per frame), and progress after each frame (non-zero: stop) */
+    fid_pipeline *(*acquire)(void *ctx);
+    void (*release)(void *ctx, fid_pipeline *p);
+    int (*progress)(void *ctx, long frames);
+    void *ctx;
+    int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
+} fid_ingest_options;
+FID_API void fid_ingest_options_default(fid_ingest_options *o); /* [none] */
+/* [thread] dim: the recogniser's embedding length. o NULL: defaults. */
+FID_API int fid_ingester_create(fid_ingester **out, int dim, const fid_ingest_options *o);
+FID_API void fid_ingester_destroy(fid_ingester *g); /* NULL-safe */
+FID_API const char *fid_ingester_error(const fid_ingester *g); /* the last [handle] message */
+/* [handle] Analyse m->path (an image, or a video by its extension). Fills m->kind, width,
+ * height, duration, fps, n_frames, and the faces (*faces, *n: owned by g, valid until
+ * the next call).
+ * 0 ok; FID_INGEST_PARTIAL (faces of the decoded part; m->error = the message); negative:
+ * nothing usable (FID_INGEST_STOPPED, or a FID_STATUS_* with fid_ingester_error). */
+FID_API int fid_ingest_file(fid_ingester *g, fid_pipeline *p, fid_library_media *m,
+                            fid_library_face **faces, int *n);
+/* Records (record.c): the fields `faceid index` / `find` / `people` print, written into the
+ * open object j ([none]). "person:17" (id <= 0: null). */
+FID_API void fid_library_person_ref(fid_json *j, const char *key, long long id);
+/* "type":"media","file","status","kind","sha256","size","width","height"[,"duration","fps"]
+ * [,"faces","appearances":[..]] (n < 0: neither)[,"partial"]. */
+FID_API void fid_library_media_record(fid_json *j, const fid_library_media *m,
+                                      const char *status, const fid_library_face *faces, int n);
+/* "type":"hit","media","media_id","kind"[,"ranges","timecodes","frames"],"similarity",
+ * "person","name","appearances","appearance","bbox". */
+FID_API void fid_library_hit_record(fid_json *j, const fid_library_hit *h);
+/* "type":"person","id","label","name","appearances","media","screen_time"[,"first_seen",
+ * "last_seen","best_appearance","best_quality"]. */
+FID_API void fid_library_person_record(fid_json *j, const fid_library_person *p);
+/* [none] 1 if the name has a video extension (.mp4 .mov .mkv ...), 2 an image one. */
+FID_API int fid_ingest_kind(const char *name);
+/* [thread] path itself when it is not a directory, else the images and videos under it
+ * (recursively, names in byte order, dot files skipped, 32 levels at most): fn(ctx, file)
+ * per file (non-zero: stop and return it). 0, a negative status (unreadable directory), or
+ * fn's value. */
+FID_API int fid_ingest_walk(const char *path, int (*fn)(void *ctx, const char *file),
+                            void *ctx);
 /* ============================ end of library section ================================ */
 
 #endif

@@ -36,45 +36,7 @@ static void hit_record(fid_library *L, const fid_library_hit *h, const char *thu
 {
     cli_json js;
     cli_json_begin(&js, stdout);
-    cli_json_str(&js, "type", "hit");
-    cli_json_str(&js, "media", h->path);
-    cli_json_int(&js, "media_id", h->media);
-    cli_json_str(&js, "kind", h->kind);
-    if (!strcmp(h->kind, "video")) {
-        cli_json_arr(&js, "ranges");
-        for (int r = 0; r < h->n_ranges; r++) {
-            cli_json_arr(&js, NULL);
-            cli_json_num(&js, NULL, h->ranges[r].t0);
-            cli_json_num(&js, NULL, h->ranges[r].t1);
-            cli_json_arr_end(&js);
-        }
-        cli_json_arr_end(&js);
-        cli_json_arr(&js, "timecodes");
-        for (int r = 0; r < h->n_ranges; r++) {
-            char a[24], b[24];
-            fid_timecode(h->ranges[r].t0, a, sizeof a);
-            fid_timecode(h->ranges[r].t1, b, sizeof b);
-            cli_json_arr(&js, NULL);
-            cli_json_str(&js, NULL, a);
-            cli_json_str(&js, NULL, b);
-            cli_json_arr_end(&js);
-        }
-        cli_json_arr_end(&js);
-        cli_json_arr(&js, "frames");
-        for (int r = 0; r < h->n_ranges; r++) {
-            cli_json_arr(&js, NULL);
-            cli_json_int(&js, NULL, h->ranges[r].f0);
-            cli_json_int(&js, NULL, h->ranges[r].f1);
-            cli_json_arr_end(&js);
-        }
-        cli_json_arr_end(&js);
-    }
-    cli_json_num(&js, "similarity", h->similarity);
-    lib_json_person(&js, "person", h->person);
-    cli_json_str(&js, "name", h->person_name);
-    cli_json_int(&js, "appearances", h->n_appearances);
-    cli_json_int(&js, "appearance", h->appearance);
-    cli_json_bbox(&js, h->bbox);
+    fid_library_hit_record(&js, h);
     char tp[4096], stem[32];
     snprintf(stem, sizeof stem, "%lld", h->appearance);
     if (thumbs && lib_write_thumb(L, h->appearance, thumbs, stem, tp, sizeof tp) == 0)

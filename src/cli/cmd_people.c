@@ -31,23 +31,10 @@ static int list(fid_library *L, const popts *po)
         return CLI_IO;
     }
     for (int i = 0; i < n; i++) {
-        char label[64], tp[4096], stem[48];
-        snprintf(label, sizeof label, "Unknown #%lld", p[i].id);
+        char tp[4096], stem[48];
         cli_json js;
         cli_json_begin(&js, stdout);
-        cli_json_str(&js, "type", "person");
-        lib_json_person(&js, "id", p[i].id);
-        cli_json_str(&js, "label", p[i].name ? p[i].name : label);
-        cli_json_str(&js, "name", p[i].name);
-        cli_json_int(&js, "appearances", p[i].appearances);
-        cli_json_int(&js, "media", p[i].media);
-        cli_json_num(&js, "screen_time", p[i].screen_time);
-        if (p[i].appearances) {
-            cli_json_num(&js, "first_seen", p[i].first_seen);
-            cli_json_num(&js, "last_seen", p[i].last_seen);
-            cli_json_int(&js, "best_appearance", p[i].best_appearance);
-            cli_json_num(&js, "best_quality", p[i].best_quality);
-        }
+        fid_library_person_record(&js, &p[i]);
         snprintf(stem, sizeof stem, "person_%lld", p[i].id);
         if (po->thumbs && p[i].best_appearance &&
             lib_write_thumb(L, p[i].best_appearance, po->thumbs, stem, tp, sizeof tp) == 0)

@@ -51,13 +51,7 @@ void lib_default_recognizer(const char *path, cli_opts *o, char *buf, size_t n)
 
 void lib_json_person(cli_json *js, const char *key, long long id)
 {
-    if (id <= 0) {
-        cli_json_null(js, key);
-        return;
-    }
-    char b[40];
-    snprintf(b, sizeof b, "person:%lld", id);
-    cli_json_str(js, key, b);
+    fid_library_person_ref(js, key, id);
 }
 
 int lib_write_thumb(fid_library *L, long long appearance, const char *dir, const char *stem,
