@@ -280,6 +280,12 @@ FID_API void fid_skipped_record(fid_json *j, const char *file, int index, const 
 /* "type":"image" record fields written after an image's faces. */
 FID_API void fid_image_record(fid_json *j, const char *file, int width, int height, int faces,
                               int skipped, double ms);
+typedef struct fid_face_attributes fid_face_attributes;
+/* The fields of a face's "attributes" object (`--attributes`), written into the open object
+ * j: those of fa->have: "age" (integer years), "gender" "M"|"F", "gender_score", "emotion",
+ * "emotion_scores"{..}, "eyes"{left, right, scores}, "liveness"{real, label}, "head_pose"
+ * {yaw, pitch, roll}, "landmarks68". */
+FID_API void fid_attributes_record(fid_json *j, const fid_face_attributes *fa);
 
 /* ======================================================================================
  * Face attributes (src/face/attributes.c): age, gender, emotion, eye state, liveness
@@ -747,6 +753,8 @@ typedef struct fid_server_options {
     int n_media_roots;
     const char *token_file;   /* bearer token (first line); NULL: no auth */
     const char *state_dir;    /* jobs.db (queue, results); created if missing */
+    const char *library;      /* archive library (fid_library; created if missing), or NULL.
+                                 The server is its one writer while it runs. */
     const char *port_file;    /* write the bound port here once listening (tests), or NULL */
     int workers;              /* pipelines (0: cores / threads) */
     int queue;                /* requests waiting for a worker + queued jobs before 503 */
@@ -901,6 +909,9 @@ FID_API int fid_library_get_info(fid_library *L, fid_library_info *info); /* [ha
 /* [none] Name gallery identities: faces scoring >= threshold on g join the person of that
  * name (g is not owned and must outlive L's use). */
 FID_API void fid_library_set_gallery(fid_library *L, fid_search *g, float threshold);
+/* [none] Assignment thresholds of the next fid_library_add_media calls (the open options'
+ * threshold and found_quality; a long-lived writer indexes with per-request values). */
+FID_API void fid_library_set_assignment(fid_library *L, float threshold, float found_quality);
 /* [handle] stat + lookup: FID_MEDIA_UNCHANGED when size and mtime match, or the SHA-256 does (the
  * stored mtime is then updated); FID_MEDIA_NEW / FID_MEDIA_CHANGED otherwise. Fills m->size,
  * m->mtime, m->sha256. Negative: the file cannot be read. */
@@ -973,6 +984,7 @@ typedef struct fid_ingest_options {
     int best_k;           /* frames averaged into a track's embedding (5) */
     float min_quality;    /* faces below this composite quality are left out (0: none) */
     int max_faces;        /* per image or frame (0: 256) */
+    float min_score;      /* detections scoring below this are left out (0: the pipeline's) */
     /* optional hooks: the pipeline of each image/frame when fid_ingest_file gets p NULL
      * (a server lends one per frame), and progress after each frame (non-zero: stop) */
     fid_pipeline *(*acquire)(void *ctx);

@@ -16,55 +16,8 @@ static float clamp01(float v)
 
 void cli_attr_json(cli_json *js, const fid_face_attributes *fa)
 {
-    int h = fa->have;
     cli_json_obj(js, "attributes");
-    if (h & FID_ATTR_AGE)
-        cli_json_int(js, "age", lroundf(fa->age));
-    if (h & FID_ATTR_GENDER) {
-        int male = fa->male >= 0.5f;
-        cli_json_str(js, "gender", male ? "M" : "F");
-        cli_json_num(js, "gender_score", male ? clamp01(fa->male) : 1 - clamp01(fa->male));
-    }
-    if (h & FID_ATTR_EMOTION) {
-        cli_json_str(js, "emotion", fid_emotion_name(fa->emotion));
-        cli_json_obj(js, "emotion_scores");
-        for (int i = 0; i < FID_N_EMOTIONS; i++)
-            cli_json_num(js, fid_emotion_name(i), fa->emotion_scores[i]);
-        cli_json_obj_end(js);
-    }
-    if (h & FID_ATTR_EYES) {
-        cli_json_obj(js, "eyes");
-        cli_json_str(js, "left", fa->eye_open[0] >= 0.5f ? "open" : "closed");
-        cli_json_str(js, "right", fa->eye_open[1] >= 0.5f ? "open" : "closed");
-        cli_json_arr(js, "scores");
-        cli_json_num(js, NULL, fa->eye_open[0]);
-        cli_json_num(js, NULL, fa->eye_open[1]);
-        cli_json_arr_end(js);
-        cli_json_obj_end(js);
-    }
-    if (h & FID_ATTR_LIVENESS) {
-        cli_json_obj(js, "liveness");
-        cli_json_num(js, "real", fa->real);
-        cli_json_str(js, "label", fa->real >= 0.5f ? "real" : "spoof");
-        cli_json_obj_end(js);
-    }
-    if (h & FID_ATTR_POSE) {
-        cli_json_obj(js, "head_pose");
-        cli_json_num(js, "yaw", fa->yaw);
-        cli_json_num(js, "pitch", fa->pitch);
-        cli_json_num(js, "roll", fa->roll);
-        cli_json_obj_end(js);
-    }
-    if (h & FID_ATTR_LANDMARKS68) {
-        cli_json_arr(js, "landmarks68");
-        for (int i = 0; i < 68; i++) {
-            cli_json_arr(js, NULL);
-            cli_json_num(js, NULL, fa->landmarks68[i][0]);
-            cli_json_num(js, NULL, fa->landmarks68[i][1]);
-            cli_json_arr_end(js);
-        }
-        cli_json_arr_end(js);
-    }
+    fid_attributes_record(js, fa);
     cli_json_obj_end(js);
 }
 

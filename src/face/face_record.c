@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The face / skipped / image records of `faceid detect` and `faceid embed`, shared with the
  * HTTP server so a face looks the same whichever way it was asked for. */
+#include <math.h>
+
 #include "faceid.h"
 
 static void bbox_json(fid_json *js, const fid_face *fc)
@@ -76,3 +78,61 @@ void fid_image_record(fid_json *js, const char *file, int width, int height, int
     fid_json_int(js, "skipped", skipped);
     fid_json_num(js, "ms", ms);
 }
+
+static float clamp01(float v)
+{
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+void fid_attributes_record(fid_json *js, const fid_face_attributes *fa)
+{
+    int h = fa->have;
+    if (h & FID_ATTR_AGE)
+        fid_json_int(js, "age", lroundf(fa->age));
+    if (h & FID_ATTR_GENDER) {
+        int male = fa->male >= 0.5f;
+        fid_json_str(js, "gender", male ? "M" : "F");
+        fid_json_num(js, "gender_score", male ? clamp01(fa->male) : 1 - clamp01(fa->male));
+    }
+    if (h & FID_ATTR_EMOTION) {
+        fid_json_str(js, "emotion", fid_emotion_name(fa->emotion));
+        fid_json_obj(js, "emotion_scores");
+        for (int i = 0; i < FID_N_EMOTIONS; i++)
+            fid_json_num(js, fid_emotion_name(i), fa->emotion_scores[i]);
+        fid_json_obj_end(js);
+    }
+    if (h & FID_ATTR_EYES) {
+        fid_json_obj(js, "eyes");
+        fid_json_str(js, "left", fa->eye_open[0] >= 0.5f ? "open" : "closed");
+        fid_json_str(js, "right", fa->eye_open[1] >= 0.5f ? "open" : "closed");
+        fid_json_arr(js, "scores");
+        fid_json_num(js, NULL, fa->eye_open[0]);
+        fid_json_num(js, NULL, fa->eye_open[1]);
+        fid_json_arr_end(js);
+        fid_json_obj_end(js);
+    }
+    if (h & FID_ATTR_LIVENESS) {
+        fid_json_obj(js, "liveness");
+        fid_json_num(js, "real", fa->real);
+        fid_json_str(js, "label", fa->real >= 0.5f ? "real" : "spoof");
+        fid_json_obj_end(js);
+    }
+    if (h & FID_ATTR_POSE) {
+        fid_json_obj(js, "head_pose");
+        fid_json_num(js, "yaw", fa->yaw);
+        fid_json_num(js, "pitch", fa->pitch);
+        fid_json_num(js, "roll", fa->roll);
+        fid_json_obj_end(js);
+    }
+    if (h & FID_ATTR_LANDMARKS68) {
+        fid_json_arr(js, "landmarks68");
+        for (int i = 0; i < 68; i++) {
+            fid_json_arr(js, NULL);
+            fid_json_num(js, NULL, fa->landmarks68[i][0]);
+            fid_json_num(js, NULL, fa->landmarks68[i][1]);
+            fid_json_arr_end(js);
+        }
+        fid_json_arr_end(js);
+    }
+}
+
