@@ -2,7 +2,8 @@
 """Faces Service OpenAPI checks for `faceid serve` responses (used by tests/test_server.sh).
 
 usage: serve_schema.py KIND FILE [expect...]
-  KIND: accepted | status | results | health | detect | embed | verify | identify | error
+  KIND: accepted | status | results | health | detect | embed | verify | identify | error |
+        index_results | people | person | hits | demographics
 Exits 0 when FILE (a JSON response body) has every field of the schema with the right type,
 else prints what is wrong and exits 1. Written from the Faces Service OpenAPI 3.0 schema
 (FacesParameters, Face, Detection, job status/results/health) and faceid's own records."""
@@ -66,6 +67,91 @@ def detection(d, where):
                  f"{where}.landmarks.{k}: want 2 integers")
 
 
+EMOTIONS = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+
+
+def demographics(dm, where, want=("age", "gender", "emotion")):
+    """The attribute-model fields of a face: present only when the models are installed, so
+    never null; want: the fields that must be there."""
+    if not need(isinstance(dm, dict), f"{where}: want an object"):
+        return
+    need(set(dm) <= {"age", "gender", "emotion"}, f"{where}: extra keys {sorted(dm)}")
+    for k in want:
+        need(k in dm, f"{where}.{k} missing")
+    if "age" in dm:
+        typed(dm, "age", "int", where, 0, 120)
+    if "gender" in dm:
+        need(dm["gender"] in ("M", "F"), f"{where}.gender {dm['gender']!r} not M|F")
+    if "emotion" in dm:
+        need(dm["emotion"] in EMOTIONS, f"{where}.emotion {dm['emotion']!r} not in {EMOTIONS}")
+
+
+PERSON = re.compile(r"^person:[1-9][0-9]*$")
+
+
+def person_ref(v, where, nullable=False):
+    need((nullable and v is None) or (isinstance(v, str) and PERSON.match(v)),
+         f"{where}: want \"person:N\", got {v!r}")
+
+
+def media_record(m, where):
+    """A `faceid index` media record."""
+    need(m.get("type") == "media", f"{where}.type")
+    typed(m, "file", "str", where)
+    need(m.get("status") in ("new", "changed", "unchanged", "forced"), f"{where}.status")
+    typed(m, "sha256", "str", where)
+    typed(m, "size", "int", where, 0)
+    if m.get("status") == "unchanged":
+        return
+    need(m.get("kind") in ("image", "video"), f"{where}.kind")
+    typed(m, "width", "int", where, 1)
+    typed(m, "height", "int", where, 1)
+    apps = typed(m, "appearances", "list", where) or []
+    need(m.get("faces") == len(apps), f"{where}.faces != len(appearances)")
+    for k, a in enumerate(apps):
+        w = f"{where}.appearances[{k}]"
+        typed(a, "appearance", "int", w, 1)
+        person_ref(a.get("person"), w + ".person", nullable=True)
+        typed(a, "new_person", "bool", w)
+        typed(a, "quality", "num", w)
+        b = typed(a, "bbox", "list", w)
+        need(b is None or (len(b) == 4 and all(is_num(x) for x in b)), f"{w}.bbox")
+        if m.get("kind") == "video":
+            r = typed(a, "range", "list", w)
+            need(r is None or (len(r) == 2 and r[0] <= r[1]), f"{w}.range")
+            typed(a, "timecode", "list", w)
+            typed(a, "frames", "list", w)
+
+
+def person_record(p, where):
+    need(p.get("type") == "person", f"{where}.type")
+    person_ref(p.get("id"), where + ".id")
+    typed(p, "label", "str", where)
+    need(p.get("name") is None or isinstance(p.get("name"), str), f"{where}.name")
+    typed(p, "appearances", "int", where, 0)
+    typed(p, "media", "int", where, 0)
+    typed(p, "screen_time", "num", where, 0)
+    if p.get("appearances"):
+        typed(p, "best_appearance", "int", where, 1)
+        typed(p, "best_quality", "num", where)
+
+
+def hit_record(h, where):
+    need(h.get("type") == "hit", f"{where}.type")
+    typed(h, "media", "str", where)
+    typed(h, "media_id", "int", where, 1)
+    need(h.get("kind") in ("image", "video"), f"{where}.kind")
+    typed(h, "similarity", "num", where, -1, 1)
+    person_ref(h.get("person"), where + ".person", nullable=True)
+    typed(h, "appearances", "int", where, 1)
+    typed(h, "appearance", "int", where, 1)
+    if h.get("kind") == "video":
+        rs = typed(h, "ranges", "list", where) or []
+        need(all(len(r) == 2 and r[0] <= r[1] for r in rs), f"{where}.ranges")
+        need(len(typed(h, "timecodes", "list", where) or []) == len(rs), f"{where}.timecodes")
+        need(len(typed(h, "frames", "list", where) or []) == len(rs), f"{where}.frames")
+
+
 def results(r, dim=512):
     typed(r, "job_id", "str", "results")
     need(r.get("status") == "completed", "results.status != completed")
@@ -80,11 +166,7 @@ def results(r, dim=512):
             norm = sum(x * x for x in e) ** 0.5
             need(abs(norm - 1) < 1e-3, f"{w}.embedding norm {norm}")
         if "demographics" in f:
-            dm = typed(f, "demographics", "obj", w) or {}
-            if "age" in dm:
-                typed(dm, "age", "int", w + ".demographics")
-            if "gender" in dm:
-                need(dm["gender"] in ("M", "F"), f"{w}.demographics.gender")
+            demographics(f["demographics"], w + ".demographics")
         dets = typed(f, "detections", "list", w) or []
         need(len(dets) > 0, f"{w} has no detections")
         for k, d in enumerate(dets):
@@ -208,6 +290,46 @@ def main():
             typed(f, "candidates", "list", f"result[{i}]")
         for want in extra:
             need(want in names, f"identity {want} not among {names}")
+    elif kind == "index_results":
+        typed(r, "job_id", "str", "results")
+        need(r.get("status") == "completed" and r.get("type") == "library_index", "results.type")
+        for i, m in enumerate(typed(r, "records", "list", "results") or []):
+            if m.get("type") == "media":
+                media_record(m, f"records[{i}]")
+            else:
+                need(m.get("type") in ("error", "pruned"), f"records[{i}].type")
+                typed(m, "file", "str", f"records[{i}]")
+        sm = typed(r, "summary", "obj", "results") or {}
+        for k in ("inputs", "indexed", "unchanged", "failed", "pruned", "media",
+                  "appearances", "people", "unassigned"):
+            typed(sm, k, "int", "summary", 0)
+        if extra:  # indexed, failed
+            need(sm.get("indexed") == int(extra[0]), f"indexed {sm.get('indexed')} != {extra[0]}")
+            need(sm.get("failed") == int(extra[1]), f"failed {sm.get('failed')} != {extra[1]}")
+    elif kind == "people":
+        ps = typed(r, "people", "list", "people") or []
+        for i, p in enumerate(ps):
+            person_record(p, f"people[{i}]")
+        if extra:
+            need(len(ps) == int(extra[0]), f"{len(ps)} people != {extra[0]}")
+    elif kind == "person":
+        person_record(typed(r, "person", "obj", "person") or {}, "person")
+        for i, a in enumerate(typed(r, "appearances", "list", "person") or []):
+            need(a.get("type") == "appearance", f"appearances[{i}].type")
+            typed(a, "appearance", "int", f"appearances[{i}]", 1)
+            typed(a, "media", "str", f"appearances[{i}]")
+    elif kind == "hits":
+        res = typed(r, "result", "list", "hits") or []
+        for i, h in enumerate(res):
+            hit_record(h, f"result[{i}]")
+        if extra:  # the media base names expected, exactly ("-" = none)
+            got = sorted(h.get("media", "").rsplit("/", 1)[-1] for h in res)
+            want = sorted(x for x in extra if x != "-")
+            need(got == want, f"hit media {got} != {want}")
+    elif kind == "demographics":  # a job's results: every face has demographics
+        results(r)
+        for i, f in enumerate(r.get("faces", [])):
+            need("demographics" in f, f"faces[{i}].demographics missing")
     elif kind == "error":
         typed(r, "error", "str", "error")
         typed(r, "detail", "str", "error")

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lib_util.h"
 
 #define SERVE_ABOUT \
     "  HTTP API on one loaded model set: the Faces Service job API, a synchronous face API,\n"\
@@ -34,6 +34,29 @@
     "    POST   /v1/galleries/{g}/identities/{name}   enroll the largest face of an image\n"\
     "    DELETE /v1/galleries/{g}/identities/{name}   remove an identity\n"\
     "    GET    /metrics                      Prometheus text\n"\
+    "  With --library LIB (the archive index of `faceid index/find/people`, same records):\n"\
+    "    GET    /v1/library                   counts: media, appearances, people, model\n"\
+    "    POST   /v1/library/index             {\"paths\":[files or dirs under a --media-root],\n"\
+    "                                          fps|every|keyframes, best-k, min-quality,\n"\
+    "                                          det-thresh, threshold, found-quality, force,\n"\
+    "                                          prune, gallery (a --gallery name),\n"\
+    "                                          gallery-threshold, job_id} -> 202 job; status\n"\
+    "                                          and results: /faces/jobs/{id}/status|results\n"\
+    "                                          (results: the `faceid index` records + summary)\n"\
+    "    POST   /v1/library/find              a face image (raw, multipart, {\"image_path\"}) or\n"\
+    "                                          {\"person\": ID|NAME} / {\"cooccur\": ID|NAME};\n"\
+    "                                          top, min-sim, exact -> {result:[hit records]}\n"\
+    "    GET    /v1/people                    {people:[person records]}\n"\
+    "    GET    /v1/people/{id}               {person, appearances} (`people show`)\n"\
+    "    PATCH  /v1/people/{id}               {\"name\"}: name or rename (409: taken)\n"\
+    "    POST   /v1/people/{id}/merge         {\"into\": ID|NAME}: {id} joins into\n"\
+    "    POST   /v1/people/recluster          {\"threshold\"}\n"\
+    "    POST   /v1/appearances/{id}/split    wrong appearance -> a new person (pinned)\n"\
+    "    POST   /v1/appearances/{id}/remove   wrong appearance -> no person (pinned)\n"\
+    "  {id}: 17, person:17 or a name. The server is the library's one writer while it runs\n"\
+    "  (`faceid index`/people edits on LIB say busy; `faceid find`/`people` still read it):\n"\
+    "  each indexed media is one transaction under one lock that finds and edits also take,\n"\
+    "  so they always see whole media.\n"\
     "  Query parameters of /v1 use the CLI option names: det-thresh, min-face, max-faces,\n"\
     "  min-quality, threshold, top-k.\n"\
     "  Jobs live in STATE/jobs.db (SQLite): a restart resumes queued jobs; a job that was\n"\
@@ -46,6 +69,7 @@
 typedef struct sopts {
     fid_server_options so;
     const char *library;
+    char recbuf[128];
     int workers, queue, io_timeout, results_ttl;
     float max_upload, timeout, threshold;
 } sopts;
@@ -118,19 +142,17 @@ static const cli_flag flags[] = {
              SO(port_file)),
     CLI_FLAG("--threshold", NULL, "T", "verify/identify cosine threshold (default 0.40)",
              CLI_FLOAT, offsetof(sopts, threshold), .lo = -1, .hi = 1),
-    CLI_FLAG("--library", NULL, "LIB", "not available yet: the archive routes (/v1/library,\n"
-             "/v1/people) need the archive index", CLI_STR, offsetof(sopts, library)),
+    CLI_FLAG("--library", NULL, "LIB", "serve this archive library (/v1/library, /v1/people;\n"
+             "created if missing; its recogniser is the default --recognizer)", CLI_STR,
+             offsetof(sopts, library)),
     {NULL},
 };
 
 static int check(cli_run *r)
 {
-    const sopts *s = r->opts;
-    if (s->library) {
-        cli_err("--library: the archive routes are not built yet (they need the archive "
-                "index); start without --library");
-        return CLI_USAGE;
-    }
+    sopts *s = r->opts;
+    if (s->library)
+        lib_default_recognizer(s->library, &r->o, s->recbuf, sizeof s->recbuf);
     r->need = 0; /* the server opens its own pipelines, one per worker */
     return CLI_OK;
 }
@@ -152,6 +174,7 @@ static int run(cli_run *r)
     so.max_upload_mb = s->max_upload;
     so.request_timeout = s->timeout;
     so.verify_threshold = s->threshold;
+    so.library = s->library;
     if (fid_server_run(&so) < 0) {
         const char *err = fid_last_error();
         cli_err("serve: %s", err);
@@ -164,7 +187,7 @@ static int run(cli_run *r)
 
 const cli_cmd cli_cmd_serve = {
     .name = "serve",
-    .summary = "HTTP API: Faces Service jobs, sync detect/embed/verify/identify",
+    .summary = "HTTP API: Faces Service jobs, sync detect/embed/verify/identify, archive",
     .usage = "faceid serve [options]",
     .about = SERVE_ABOUT,
     .flags = flags,

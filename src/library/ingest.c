@@ -268,7 +268,8 @@ static int analyse(fid_ingester *g, fid_pipeline *given, const fid_image *img, c
         rc = ing_fail(g, FID_STATUS_INTERNAL, "%s%s", what, fid_pipeline_error(p));
     for (int i = 0; rc == 0 && i < nd; i++) {
         const fid_face *fc = &g->faces[i];
-        if (g->o.min_quality > 0 && !(fc->q_composite >= g->o.min_quality))
+        if ((g->o.min_quality > 0 && !(fc->q_composite >= g->o.min_quality)) ||
+            fc->score < g->o.min_score)
             continue;
         if (fid_embed(p, img, fc, g->embs + (size_t)n * g->dim) < 0) {
             rc = ing_fail(g, FID_STATUS_INTERNAL, "%s%s", what, fid_pipeline_error(p));

@@ -141,6 +141,12 @@ int fid_library_open(fid_library **out, const char *path, const fid_library_opti
     return 0;
 }
 
+void fid_library_set_assignment(fid_library *L, float threshold, float found_quality)
+{
+    L->o.threshold = threshold;
+    L->o.found_quality = found_quality;
+}
+
 int fid_library_get_info(fid_library *L, fid_library_info *info)
 {
     memset(info, 0, sizeof *info);

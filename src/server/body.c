@@ -303,3 +303,100 @@ char *srv_params_canonical(const srv_params *p)
         return NULL;
     return s;
 }
+
+/* ---- POST /v1/library/index: the `faceid index` options as JSON keys ---- */
+
+static int opt_switch(json_t *o, const char *key, int *out, char *err, size_t errn)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v)) {
+        snprintf(err, errn, "%s: want true or false", key);
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+int srv_index_parse(json_t *root, double default_det, srv_index_req *q, char *err, size_t errn)
+{
+    static const char *known[] = {"paths", "path", "job_id", "fps", "every", "keyframes",
+                                  "best-k", "min-quality", "det-thresh", "threshold",
+                                  "found-quality", "force", "prune", "gallery",
+                                  "gallery-threshold"};
+    memset(q, 0, sizeof *q);
+    *q = (srv_index_req){.fps = 2, .det_thresh = default_det, .threshold = 0.40,
+                         .found_quality = 0.35, .gallery_threshold = 0.40, .best_k = 5};
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        size_t k = 0;
+        while (k < sizeof known / sizeof *known && strcmp(key, known[k]))
+            k++;
+        if (k == sizeof known / sizeof *known) {
+            snprintf(err, errn, "unknown key \"%.64s\" (keys are the `faceid index` option "
+                     "names: paths, fps, every, keyframes, best-k, min-quality, det-thresh, "
+                     "threshold, found-quality, force, prune, gallery, gallery-threshold, "
+                     "job_id)", key);
+            return -1;
+        }
+    }
+    const char *one = NULL;
+    if (opt_str(root, "path", &one, err, errn) < 0 ||
+        opt_str(root, "job_id", &q->job_id, err, errn) < 0 ||
+        opt_str(root, "gallery", &q->gallery, err, errn) < 0)
+        return -1;
+    if (one)
+        q->paths[q->n_paths++] = one;
+    json_t *ps = json_object_get(root, "paths");
+    if (ps && !json_is_null(ps)) {
+        if (!json_is_array(ps) || json_array_size(ps) + (size_t)q->n_paths > SRV_INDEX_MAX_PATHS) {
+            snprintf(err, errn, "paths: want an array of at most %d paths", SRV_INDEX_MAX_PATHS);
+            return -1;
+        }
+        size_t i;
+        json_array_foreach(ps, i, v) {
+            if (!json_is_string(v) || json_string_length(v) == 0 ||
+                json_string_length(v) > 4096 ||
+                strlen(json_string_value(v)) != json_string_length(v)) {
+                snprintf(err, errn, "paths[%zu]: want a non-empty string without NUL bytes", i);
+                return -1;
+            }
+            q->paths[q->n_paths++] = json_string_value(v);
+        }
+    }
+    if (q->n_paths == 0 && !json_is_true(json_object_get(root, "prune"))) {
+        snprintf(err, errn, "want \"paths\": [files or directories under a --media-root] "
+                 "(or \"prune\": true)");
+        return -1;
+    }
+    if (q->job_id && !valid_job_id(q->job_id)) {
+        snprintf(err, errn, "job_id: 1..64 characters of A-Z a-z 0-9 . _ -");
+        return -1;
+    }
+    double every = 0, best_k = q->best_k;
+    if (opt_num(root, "fps", 1e-4, 1000, &q->fps, err, errn) < 0 ||
+        opt_num(root, "every", 1, 1000000, &every, err, errn) < 0 ||
+        opt_num(root, "best-k", 1, 64, &best_k, err, errn) < 0 ||
+        opt_num(root, "min-quality", 0, 1, &q->min_quality, err, errn) < 0 ||
+        opt_num(root, "det-thresh", SRV_DET_FLOOR, 1, &q->det_thresh, err, errn) < 0 ||
+        opt_num(root, "threshold", -1, 1, &q->threshold, err, errn) < 0 ||
+        opt_num(root, "found-quality", -1, 1, &q->found_quality, err, errn) < 0 ||
+        opt_num(root, "gallery-threshold", -1, 1, &q->gallery_threshold, err, errn) < 0 ||
+        opt_switch(root, "keyframes", &q->keyframes, err, errn) < 0 ||
+        opt_switch(root, "force", &q->force, err, errn) < 0 ||
+        opt_switch(root, "prune", &q->prune, err, errn) < 0)
+        return -1;
+    if (every != floor(every) || best_k != floor(best_k)) {
+        snprintf(err, errn, "%s: want an integer", every != floor(every) ? "every" : "best-k");
+        return -1;
+    }
+    if (!!every + !!q->keyframes + !!json_object_get(root, "fps") > 1) {
+        snprintf(err, errn, "give one of fps, every, keyframes");
+        return -1;
+    }
+    q->every = (int)every;
+    q->best_k = (int)best_k;
+    return 0;
+}

@@ -141,7 +141,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, conn_state *st, srv_r
 static const char *route_label(const char *url)
 {
     static const char *fixed[] = {"/faces/health", "/faces/analyze", "/metrics", "/v1/detect",
-                                  "/v1/embed", "/v1/verify", "/v1/identify", "/v1/galleries"};
+                                  "/v1/embed", "/v1/verify", "/v1/identify", "/v1/galleries",
+                                  "/v1/library", "/v1/library/index", "/v1/library/find",
+                                  "/v1/people", "/v1/people/recluster"};
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
         if (!strcmp(url, fixed[k]))
             return fixed[k];
@@ -155,6 +157,13 @@ static const char *route_label(const char *url)
     }
     if (!strncmp(url, "/v1/galleries/", 14))
         return "/v1/galleries/{g}/identities";
+    if (!strncmp(url, "/v1/people/", 11)) {
+        size_t n = strlen(url);
+        return n > 6 && !strcmp(url + n - 6, "/merge") ? "/v1/people/{id}/merge"
+                                                      : "/v1/people/{id}";
+    }
+    if (!strncmp(url, "/v1/appearances/", 16))
+        return "/v1/appearances/{id}";
     return "other";
 }
 
@@ -440,6 +449,35 @@ static int open_galleries(srv *s, char *err, size_t errn)
     return 0;
 }
 
+/* The library's writer handle for the server's life: another writer (a `faceid index` run)
+ * makes the start fail at once; its in-memory search index is loaded now, not by the
+ * first find. */
+static int open_library(srv *s, char *err, size_t errn)
+{
+    if (!s->dim) {
+        snprintf(err, errn, "--library needs a recogniser");
+        return FID_STATUS_INVALID_ARG;
+    }
+    fid_library_options lo;
+    fid_library_options_default(&lo);
+    lo.model_id = s->rec_model;
+    lo.dim = s->dim;
+    lo.create = 1;
+    lo.writer = 1;
+    lo.wait_ms = 0;
+    lo.threads = s->o.po.n_threads;
+    int rc = fid_library_open(&s->lib, s->o.library, &lo);
+    if (rc < 0) {
+        snprintf(err, errn, "--library %s: %s", s->o.library, fid_last_error());
+        return rc;
+    }
+    if ((rc = fid_library_load_index(s->lib)) < 0) {
+        snprintf(err, errn, "--library %s: %s", s->o.library, fid_library_error(s->lib));
+        return rc;
+    }
+    return 0;
+}
+
 static int sig_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
@@ -452,6 +490,8 @@ static void on_signal(int sig)
 static void srv_free(srv *s)
 {
     srv_jobs_close(s->jobs);
+    fid_library_close(s->lib);
+    pthread_mutex_destroy(&s->lib_mu);
     srv_pool_close(&s->pool);
     for (int k = 0; k < s->n_roots; k++)
         free(s->roots[k]);
@@ -482,6 +522,7 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
     s->o = *opt;
     pthread_mutex_init(&s->job_mu, NULL);
     pthread_cond_init(&s->job_cv, NULL);
+    pthread_mutex_init(&s->lib_mu, NULL);
     int rc = FID_STATUS_INVALID_ARG;
     struct sockaddr_storage ss;
     socklen_t sl = 0;
@@ -531,6 +572,8 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     }
     if (open_galleries(s, err, errn) < 0)
+        goto fail;
+    if (s->o.library && (rc = open_library(s, err, errn)) < 0)
         goto fail;
     rc = srv_jobs_open(&s->jobs, s->o.state_dir, err, errn);
     if (rc < 0)
@@ -588,6 +631,8 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         fid_json_int(js, "threads_per_worker", threads);
         fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
         fid_json_str(js, "model", s->rec_model);
+        if (s->o.library)
+            fid_json_str(js, "library", s->o.library);
         log_end(&l);
     }
     unsigned char b = 0;

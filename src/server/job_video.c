@@ -302,6 +302,8 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
 
 int srv_job_run(srv *s, srv_job *j)
 {
+    if (j->kind && !strcmp(j->kind, "library"))
+        return srv_library_job_run(s, j);
     double t0 = srv_now();
     jrun r;
     memset(&r, 0, sizeof r);

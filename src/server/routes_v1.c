@@ -14,11 +14,6 @@
 
 #include "srv.h"
 
-typedef struct v1_params {
-    float det_thresh, min_face, min_quality, threshold;
-    int max_faces, top_k;
-} v1_params;
-
 static int qnum(const srv_request *q, const char *key, double lo, double hi, double *out,
                 srv_resp *r)
 {
@@ -35,7 +30,7 @@ static int qnum(const srv_request *q, const char *key, double lo, double hi, dou
     return 0;
 }
 
-static int read_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
+int srv_v1_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
 {
     double dt = s->o.po.det_thresh, mf = s->o.po.min_face, mq = 0, th = s->o.verify_threshold,
            mx = 0, tk = 5;
@@ -44,17 +39,11 @@ static int read_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
         qnum(q, "threshold", -1, 1, &th, r) < 0 || qnum(q, "max-faces", 0, SRV_MAX_FACES, &mx, r) < 0 ||
         qnum(q, "top-k", 1, 1000, &tk, r) < 0)
         return -1;
-    *p = (v1_params){(float)dt, (float)mf, (float)mq, (float)th, (int)mx, (int)tk};
+    *p = (v1_params){(float)dt, (float)mf, (float)mq, (float)th, (int)mx, (int)tk, 0};
     return 0;
 }
 
-typedef struct v1_images {
-    fid_image img[2];
-    char name[2][PATH_MAX];
-    int n;
-} v1_images;
-
-static void images_free(v1_images *im)
+void srv_v1_images_free(v1_images *im)
 {
     for (int k = 0; k < im->n; k++)
         fid_image_free(&im->img[k]);
@@ -88,7 +77,7 @@ static int load_one(srv *s, v1_images *im, const char *path, const unsigned char
 }
 
 /* The `want` images of a request (1, or 2 for verify). 0 ok, -1 answered. */
-static int load_images(srv *s, const srv_request *q, int want, v1_images *im, srv_resp *r)
+int srv_v1_images(srv *s, const srv_request *q, int want, v1_images *im, srv_resp *r)
 {
     char err[600];
     memset(im, 0, sizeof *im);
@@ -113,7 +102,7 @@ static int load_images(srv *s, const srv_request *q, int want, v1_images *im, sr
         }
         json_decref(root);
         if (rc < 0)
-            images_free(im);
+            srv_v1_images_free(im);
         return rc;
     }
     if (ct && !strncasecmp(ct, "multipart/form-data", 19)) {
@@ -130,7 +119,7 @@ static int load_images(srv *s, const srv_request *q, int want, v1_images *im, sr
             const char *label = parts[k].filename[0] ? parts[k].filename
                                 : parts[k].name[0] ? parts[k].name : "upload";
             if (load_one(s, im, NULL, parts[k].data, parts[k].len, label, r) < 0) {
-                images_free(im);
+                srv_v1_images_free(im);
                 return -1;
             }
         }
@@ -139,7 +128,7 @@ static int load_images(srv *s, const srv_request *q, int want, v1_images *im, sr
             return -1;
     }
     if (im->n < want) {
-        images_free(im);
+        srv_v1_images_free(im);
         srv_error(r, 400, "want %d image%s: the raw body, multipart file parts, or JSON %s",
                   want, want > 1 ? "s" : "", want > 1 ? "{\"a\",\"b\"}" : "{\"image_path\"}");
         return -1;
@@ -147,7 +136,7 @@ static int load_images(srv *s, const srv_request *q, int want, v1_images *im, sr
     return 0;
 }
 
-static int borrow(srv *s, fid_pipeline **p, srv_resp *r)
+int srv_v1_borrow(srv *s, fid_pipeline **p, srv_resp *r)
 {
     int idx = srv_pool_acquire(&s->pool, s->o.request_timeout, p);
     if (idx < 0) {
@@ -160,7 +149,7 @@ static int borrow(srv *s, fid_pipeline **p, srv_resp *r)
 }
 
 /* Faces of one image kept by the request's filters, in detector order. */
-static int detect_kept(fid_pipeline *p, const fid_image *img, const v1_params *vp,
+int srv_v1_detect(fid_pipeline *p, const fid_image *img, const v1_params *vp,
                        fid_face *faces, int *n_all, srv_resp *r)
 {
     int n = 0, m = 0;
@@ -182,7 +171,7 @@ static int detect_kept(fid_pipeline *p, const fid_image *img, const v1_params *v
     return m;
 }
 
-static FILE *begin(char **buf, size_t *len, srv_resp *r)
+FILE *srv_body_begin(char **buf, size_t *len, srv_resp *r)
 {
     FILE *f = open_memstream(buf, len);
     if (!f)
@@ -191,7 +180,7 @@ static FILE *begin(char **buf, size_t *len, srv_resp *r)
 }
 
 /* buf/len are only valid after fclose: hence the pointers. */
-static void finish(FILE *f, char **buf, size_t *len, srv_resp *r)
+void srv_body_finish(FILE *f, char **buf, size_t *len, srv_resp *r)
 {
     if (fclose(f) != 0) {
         free(*buf);
@@ -205,18 +194,18 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
 {
     v1_params vp;
     v1_images im;
-    if (read_params(s, q, &vp, r) < 0 || load_images(s, q, 1, &im, r) < 0)
+    if (srv_v1_params(s, q, &vp, r) < 0 || srv_v1_images(s, q, 1, &im, r) < 0)
         return;
     if (embed && !s->dim) {
-        images_free(&im);
+        srv_v1_images_free(&im);
         srv_error(r, 501, "the server has no recogniser");
         return;
     }
     double t0 = srv_now();
     fid_pipeline *p;
-    int idx = borrow(s, &p, r);
+    int idx = srv_v1_borrow(s, &p, r);
     if (idx < 0) {
-        images_free(&im);
+        srv_v1_images_free(&im);
         return;
     }
     fid_face faces[SRV_MAX_FACES];
@@ -225,7 +214,7 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = NULL;
-    if (detect_kept(p, &im.img[0], &vp, faces, &n, r) >= 0 && (f = begin(&buf, &len, r))) {
+    if (srv_v1_detect(p, &im.img[0], &vp, faces, &n, r) >= 0 && (f = srv_body_begin(&buf, &len, r))) {
         fid_json js;
         fid_json_begin(&js, f);
         fid_json_arr(&js, "result");
@@ -265,14 +254,14 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
             free(buf);
             srv_error(r, 500, "%s", fid_pipeline_error(p));
         } else {
-            finish(f, &buf, &len, r);
+            srv_body_finish(f, &buf, &len, r);
         }
     }
     srv_pool_release(&s->pool, idx);
-    images_free(&im);
+    srv_v1_images_free(&im);
 }
 
-static int largest(const fid_face *f, int n)
+int srv_v1_largest(const fid_face *f, int n)
 {
     int best = -1;
     float ba = -1;
@@ -294,23 +283,23 @@ static void verify(srv *s, const srv_request *q, srv_resp *r)
         srv_error(r, 501, "the server has no recogniser");
         return;
     }
-    if (read_params(s, q, &vp, r) < 0 || load_images(s, q, 2, &im, r) < 0)
+    if (srv_v1_params(s, q, &vp, r) < 0 || srv_v1_images(s, q, 2, &im, r) < 0)
         return;
     fid_pipeline *p;
-    int idx = borrow(s, &p, r);
+    int idx = srv_v1_borrow(s, &p, r);
     if (idx < 0) {
-        images_free(&im);
+        srv_v1_images_free(&im);
         return;
     }
     fid_face faces[2][SRV_MAX_FACES];
     int best[2] = {-1, -1}, n[2] = {0, 0}, ok = 1;
     static __thread float emb[2][FID_EMBED_MAX];
     for (int k = 0; k < 2 && ok; k++) {
-        if (detect_kept(p, &im.img[k], &vp, faces[k], &n[k], r) < 0) {
+        if (srv_v1_detect(p, &im.img[k], &vp, faces[k], &n[k], r) < 0) {
             ok = 0;
             break;
         }
-        best[k] = largest(faces[k], n[k]);
+        best[k] = srv_v1_largest(faces[k], n[k]);
         if (best[k] < 0) {
             srv_error(r, 422, "%s: no face found", im.name[k]);
             ok = 0;
@@ -321,7 +310,7 @@ static void verify(srv *s, const srv_request *q, srv_resp *r)
     }
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = ok ? begin(&buf, &len, r) : NULL;
+    FILE *f = ok ? srv_body_begin(&buf, &len, r) : NULL;
     if (f) {
         float cs = fid_cosine(emb[0], emb[1], s->dim);
         fid_json js;
@@ -341,10 +330,10 @@ static void verify(srv *s, const srv_request *q, srv_resp *r)
         }
         fid_json_arr_end(&js);
         fid_json_end(&js);
-        finish(f, &buf, &len, r);
+        srv_body_finish(f, &buf, &len, r);
     }
     srv_pool_release(&s->pool, idx);
-    images_free(&im);
+    srv_v1_images_free(&im);
 }
 
 static srv_gallery *find_gallery(srv *s, const char *name, size_t n, srv_resp *r)
@@ -378,13 +367,13 @@ static void identify(srv *s, const srv_request *q, srv_resp *r)
         srv_error(r, 400, "want ?gallery=NAME");
         return;
     }
-    if (!(g = find_gallery(s, gname, strlen(gname), r)) || read_params(s, q, &vp, r) < 0 ||
-        load_images(s, q, 1, &im, r) < 0)
+    if (!(g = find_gallery(s, gname, strlen(gname), r)) || srv_v1_params(s, q, &vp, r) < 0 ||
+        srv_v1_images(s, q, 1, &im, r) < 0)
         return;
     fid_pipeline *p;
-    int idx = borrow(s, &p, r);
+    int idx = srv_v1_borrow(s, &p, r);
     if (idx < 0) {
-        images_free(&im);
+        srv_v1_images_free(&im);
         return;
     }
     fid_face faces[SRV_MAX_FACES];
@@ -403,8 +392,8 @@ static void identify(srv *s, const srv_request *q, srv_resp *r)
     }
     if (!hits)
         srv_error(r, 500, "out of memory");
-    else if (g->index && detect_kept(p, &im.img[0], &vp, faces, &n, r) >= 0 &&
-             (f = begin(&buf, &len, r))) {
+    else if (g->index && srv_v1_detect(p, &im.img[0], &vp, faces, &n, r) >= 0 &&
+             (f = srv_body_begin(&buf, &len, r))) {
         fid_json js;
         fid_json_begin(&js, f);
         fid_json_str(&js, "gallery", g->name);
@@ -435,19 +424,19 @@ static void identify(srv *s, const srv_request *q, srv_resp *r)
         }
         fid_json_arr_end(&js);
         fid_json_end(&js);
-        finish(f, &buf, &len, r);
+        srv_body_finish(f, &buf, &len, r);
     }
     pthread_mutex_unlock(&g->mu);
     free(hits);
     srv_pool_release(&s->pool, idx);
-    images_free(&im);
+    srv_v1_images_free(&im);
 }
 
 static void list_galleries(srv *s, srv_resp *r)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = begin(&buf, &len, r);
+    FILE *f = srv_body_begin(&buf, &len, r);
     if (!f)
         return;
     fid_json js;
@@ -471,7 +460,7 @@ static void list_galleries(srv *s, srv_resp *r)
     }
     fid_json_arr_end(&js);
     fid_json_end(&js);
-    finish(f, &buf, &len, r);
+    srv_body_finish(f, &buf, &len, r);
 }
 
 static void list_identities(srv *s, srv_gallery *g, srv_resp *r)
@@ -485,7 +474,7 @@ static void list_identities(srv *s, srv_gallery *g, srv_resp *r)
     FILE *f = NULL;
     if (h && fid_gallery_list(h, &ids, &n) < 0)
         srv_error(r, 500, "gallery %s: %s", g->name, fid_gallery_error(h));
-    else if (h && (f = begin(&buf, &len, r))) {
+    else if (h && (f = srv_body_begin(&buf, &len, r))) {
         fid_json js;
         fid_json_begin(&js, f);
         fid_json_str(&js, "gallery", g->name);
@@ -500,7 +489,7 @@ static void list_identities(srv *s, srv_gallery *g, srv_resp *r)
         }
         fid_json_arr_end(&js);
         fid_json_end(&js);
-        finish(f, &buf, &len, r);
+        srv_body_finish(f, &buf, &len, r);
     }
     fid_gallery_identities_free(ids, n);
     fid_gallery_close(h);
@@ -521,19 +510,19 @@ static void enroll(srv *s, const srv_request *q, srv_gallery *g, const char *nam
 {
     v1_params vp;
     v1_images im;
-    if (read_params(s, q, &vp, r) < 0 || load_images(s, q, 1, &im, r) < 0)
+    if (srv_v1_params(s, q, &vp, r) < 0 || srv_v1_images(s, q, 1, &im, r) < 0)
         return;
     fid_pipeline *p;
-    int idx = borrow(s, &p, r);
+    int idx = srv_v1_borrow(s, &p, r);
     if (idx < 0) {
-        images_free(&im);
+        srv_v1_images_free(&im);
         return;
     }
     fid_face faces[SRV_MAX_FACES];
     static __thread float emb[FID_EMBED_MAX];
     int n = 0, best = -1;
-    if (detect_kept(p, &im.img[0], &vp, faces, &n, r) >= 0) {
-        best = largest(faces, n);
+    if (srv_v1_detect(p, &im.img[0], &vp, faces, &n, r) >= 0) {
+        best = srv_v1_largest(faces, n);
         if (best < 0)
             srv_error(r, 422, "%s: no face found", im.name[0]);
         else if (vp.min_quality > 0 && !(faces[best].q_composite >= vp.min_quality)) {
@@ -560,7 +549,7 @@ static void enroll(srv *s, const srv_request *q, srv_gallery *g, const char *nam
             g->index = NULL; /* rebuilt at the next identify */
             char *buf = NULL;
             size_t len = 0;
-            FILE *f = begin(&buf, &len, r);
+            FILE *f = srv_body_begin(&buf, &len, r);
             if (f) {
                 fid_json js;
                 fid_json_begin(&js, f);
@@ -571,14 +560,14 @@ static void enroll(srv *s, const srv_request *q, srv_gallery *g, const char *nam
                 fid_face_record(&js, p, im.name[0], best, fc, NULL, NULL);
                 fid_json_obj_end(&js);
                 fid_json_end(&js);
-                finish(f, &buf, &len, r);
+                srv_body_finish(f, &buf, &len, r);
                 r->status = 201;
             }
         }
         fid_gallery_close(h);
         pthread_mutex_unlock(&g->mu);
     }
-    images_free(&im);
+    srv_v1_images_free(&im);
 }
 
 static void remove_identity(srv *s, srv_gallery *g, const char *name, srv_resp *r)
@@ -596,7 +585,7 @@ static void remove_identity(srv *s, srv_gallery *g, const char *name, srv_resp *
             g->index = NULL;
             char *buf = NULL;
             size_t len = 0;
-            FILE *f = begin(&buf, &len, r);
+            FILE *f = srv_body_begin(&buf, &len, r);
             if (f) {
                 fid_json js;
                 fid_json_begin(&js, f);
@@ -604,7 +593,7 @@ static void remove_identity(srv *s, srv_gallery *g, const char *name, srv_resp *
                 fid_json_str(&js, "identity", name);
                 fid_json_bool(&js, "deleted", 1);
                 fid_json_end(&js);
-                finish(f, &buf, &len, r);
+                srv_body_finish(f, &buf, &len, r);
             }
         }
     }
@@ -674,5 +663,5 @@ int srv_route_v1(srv *s, const srv_request *q, srv_resp *r)
         galleries(s, q, r, u + 11);
         return 1;
     }
-    return 0;
+    return srv_route_library(s, q, r);
 }

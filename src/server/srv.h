@@ -7,6 +7,7 @@
 #ifndef FID_SRV_H
 #define FID_SRV_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -54,6 +55,18 @@ int srv_analyze_parse(json_t *root, double default_conf, srv_analyze *a, char *e
 void srv_analyze_free(srv_analyze *a);
 /* Canonical parameter text (the cache key part). Caller frees. */
 char *srv_params_canonical(const srv_params *p);
+
+/* Archive index request (POST /v1/library/index; also the stored job parameters): keys are
+ * the `faceid index` option names. paths point into the json_t. 0 ok, -1 (err, a 400). */
+#define SRV_INDEX_MAX_PATHS 64
+typedef struct srv_index_req {
+    const char *paths[SRV_INDEX_MAX_PATHS];
+    int n_paths;
+    const char *job_id, *gallery;
+    double fps, min_quality, det_thresh, threshold, found_quality, gallery_threshold;
+    int every, keyframes, best_k, force, prune;
+} srv_index_req;
+int srv_index_parse(json_t *root, double default_det, srv_index_req *q, char *err, size_t errn);
 
 /* ---- media.c ---- */
 /* Resolve path (realpath, symlinks followed) and check it lies inside one of roots.
@@ -152,6 +165,11 @@ typedef struct srv {
     pthread_t *runners;
     int n_runners;
     int active_jobs;
+    /* --library: one writer handle for the server's life (it holds the library's writer
+     * lock), every call under lib_mu: index jobs commit one media at a time between finds
+     * and people edits, which therefore always see whole media. NULL: no library. */
+    fid_library *lib;
+    pthread_mutex_t lib_mu;
 } srv;
 
 /* HTTP response under construction. */
@@ -180,10 +198,42 @@ void srv_iso8601(double t, char *out, size_t n);
 
 int srv_route_faces(srv *s, const srv_request *q, srv_resp *r);
 int srv_route_v1(srv *s, const srv_request *q, srv_resp *r);
+/* /v1/library/..., /v1/people..., /v1/appearances/... (routes_library.c); 0: not ours. */
+int srv_route_library(srv *s, const srv_request *q, srv_resp *r);
+
+/* ---- routes_v1.c helpers shared with routes_library.c ---- */
+typedef struct v1_params {
+    float det_thresh, min_face, min_quality, threshold;
+    int max_faces, top_k;
+    int attributes; /* FID_ATTR_* bits asked for (?attributes=) */
+} v1_params;
+typedef struct v1_images {
+    fid_image img[2];
+    char name[2][PATH_MAX];
+    int n;
+} v1_images;
+/* Query parameters (CLI option names). 0, or -1 answered (400). */
+int srv_v1_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r);
+/* The `want` images of a request: raw body, multipart file parts, or JSON {"image_path"}
+ * ({"a","b"} for two). 0, or -1 answered. */
+int srv_v1_images(srv *s, const srv_request *q, int want, v1_images *im, srv_resp *r);
+void srv_v1_images_free(v1_images *im);
+/* A worker pipeline within the request deadline: index, or -1 answered (503). */
+int srv_v1_borrow(srv *s, fid_pipeline **p, srv_resp *r);
+/* Faces kept by the request's filters; count, or -1 answered (500). */
+int srv_v1_detect(fid_pipeline *p, const fid_image *img, const v1_params *vp, fid_face *faces,
+                  int *n, srv_resp *r);
+int srv_v1_largest(const fid_face *f, int n); /* index of the largest box, -1 if none */
+/* Body of a JSON answer: open a memstream (NULL answered 500) / close it into r (200). */
+FILE *srv_body_begin(char **buf, size_t *len, srv_resp *r);
+void srv_body_finish(FILE *f, char **buf, size_t *len, srv_resp *r);
 void srv_wake_runners(srv *s);
 int srv_runners_start(srv *s, int n);
 void srv_runners_stop(srv *s);
-/* Analyse one job (video or image) into results JSON (job_video.c). 0, or -1 with j->error set. */
+/* Analyse one job (video or image) into results JSON (job_video.c). 0, or -1 with j->error set;
+ * 1 cancelled, 2 the server is stopping (back to the queue). */
 int srv_job_run(srv *s, srv_job *j);
+/* A library index job (kind "library", job_library.c); same returns. */
+int srv_library_job_run(srv *s, srv_job *j);
 
 #endif

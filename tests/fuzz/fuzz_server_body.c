@@ -3,7 +3,8 @@
  * byte picks the parser. 0: a JSON body through the size/depth limits, the Faces Service
  * analyze validation and the canonical parameter text. 1: multipart/form-data; the input's
  * first line is the Content-Type header, the rest the body (split in place, parts checked to
- * lie inside the body). */
+ * lie inside the body). 2: a JSON body through the library index request validation (paths
+ * checked to be strings of the body, options within their ranges). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
     if (n < 1)
         return 0;
-    int mode = data[0] & 1;
+    int mode = data[0] % 3;
     data++;
     n--;
     char err[600];
+    if (mode == 2) {
+        json_t *root = NULL;
+        if (srv_json_parse((const char *)data, n, &root, err, sizeof err) < 0)
+            return 0;
+        srv_index_req q;
+        err[0] = 0;
+        if (srv_index_parse(root, 0.5, &q, err, sizeof err) == 0) {
+            if (q.n_paths < 0 || q.n_paths > SRV_INDEX_MAX_PATHS || q.best_k < 1 ||
+                q.best_k > 64 || q.every < 0 || !(q.fps > 0) || !(q.det_thresh >= SRV_DET_FLOOR))
+                abort();
+            for (int k = 0; k < q.n_paths; k++)
+                if (!q.paths[k] || !q.paths[k][0])
+                    abort();
+        } else if (!err[0]) {
+            abort(); /* a refusal must say why */
+        }
+        json_decref(root);
+        return 0;
+    }
     if (mode == 0) {
         json_t *root = NULL;
         if (srv_json_parse((const char *)data, n, &root, err, sizeof err) == 0) {

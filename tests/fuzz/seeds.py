@@ -150,7 +150,7 @@ put("vtt", "thumbs.vtt", b"WEBVTT\n\nNOTE x\n\n1\n00:00.000 --> 00:01.000\nsprit
     b"00:00:01.000 --> 00:00:02.000 align:start\r\nsprite_001.jpg#xywh=pixel:160,0,160,90\r\n")
 put("vtt", "bad.vtt", b"WEBVTT\n\n00:02.000 --> 00:01.000\n#xywh=percent:0,0,1,1\n")
 
-# --- HTTP server request bodies: byte 0 picks the parser (0 JSON, 1 multipart)
+# --- HTTP server request bodies: byte 0 picks the parser (0 JSON, 1 multipart, 2 index)
 put("server_body", "analyze.json", b"\x00" + b'{"video_path":"/m/a.mp4","source_id":"s","job_id":"j-1",'
     b'"parameters":{"min_confidence":0.6,"max_faces":3,"sampling_interval":1.5,'
     b'"enable_deduplication":false,"embedding_similarity_threshold":0.5,"cache_duration":10,'
@@ -161,6 +161,10 @@ mp = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg
       b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0abc\r\n--XyZ\r\n"
       b"Content-Disposition: form-data; name=\"parameters\"\r\n\r\n{\"max_faces\":2}\r\n--XyZ--\r\n")
 put("server_body", "multipart", b"\x01multipart/form-data; boundary=XyZ\n" + mp)
+put("server_body", "index.json", b"\x02" + b'{"paths":["/m/a","/m/b.mp4"],"fps":0.5,"best-k":3,'
+    b'"min-quality":0.2,"det-thresh":0.6,"threshold":0.45,"found-quality":0.3,"force":true,'
+    b'"prune":false,"gallery":"g","gallery-threshold":0.5,"job_id":"ix-1"}')
+put("server_body", "index_bad.json", b"\x02" + b'{"path":"/m","every":2.5,"keyframes":1,"x":[]}')
 put("server_body", "multipart_quoted", b"\x01multipart/form-data; boundary=\"XyZ\"\n" + mp.replace(b"\r\n", b"\n"))
 
 # --- archive library: a tiny valid library (schema 1, dim 4, 512-byte pages) for fuzz_library
