@@ -112,6 +112,8 @@ want 200 "status of the completed job" status completed
 ok "progress 1 and frames 5 in the summary" test "$(jget 'd["progress"], d["result_summary"]["frames_processed"]')" = "(1, 5)"
 req GET "/faces/jobs/$J1/results"
 want 200 "results of the clip" results 5 2
+# the attribute models are installed in $MODELS: every face carries demographics{age, gender, emotion}
+want 200 "results of the clip: demographics of every face" demographics
 ok "results carry source_id and the job id" test "$(jget 'd["source_id"], d["job_id"]')" = "('s1', '$J1')"
 ok "detections inside the 640x360 frame, timestamps at the 2 s samples" $PY -c "
 import json; r = json.load(open('$tmp/b'))
@@ -233,6 +235,30 @@ want 200 "detect min-quality" detect 0
 ok "min-quality skips faces" test "$(jget 'len(d["skipped"])')" = 2
 req POST /v1/embed -F "file=@$M/obama.jpg"
 want 200 "embed" embed 1
+req POST "/v1/detect?attributes=age,gender,emotion" --data-binary @"$M/two_people.jpg"
+want 200 "detect ?attributes=age,gender,emotion" detect 2
+ok "attributes: the CLI's fields and types" $PY -c "
+import json
+r = json.load(open('$tmp/b'))['result']
+for f in r:
+    a = f['attributes']
+    assert set(a) == {'age', 'gender', 'gender_score', 'emotion', 'emotion_scores'}, a
+    assert isinstance(a['age'], int) and 0 <= a['age'] <= 120 and a['gender'] in ('M', 'F'), a
+    assert a['emotion'] in a['emotion_scores'] and abs(sum(a['emotion_scores'].values()) - 1) < 1e-3, a"
+"$F" detect -q $REC --attributes age,gender,emotion "$M/two_people.jpg" > "$tmp/cli.jsonl"
+ok "attributes equal the CLI's" $PY -c "
+import json
+srv = [f['attributes'] for f in json.load(open('$tmp/b'))['result']]
+cli = [r['attributes'] for r in map(json.loads, open('$tmp/cli.jsonl')) if r['type'] == 'face']
+assert [(a['age'], a['gender'], a['emotion']) for a in srv] == [(a['age'], a['gender'], a['emotion']) for a in cli], (srv, cli)"
+req POST /v1/embed -H 'Content-Type: application/json' -d "{\"image_path\":\"$M/obama.jpg\",\"attributes\":[\"pose\",\"eyes\"]}"
+ok "embed with JSON attributes [pose, eyes]" test "$code:$(jget 'sorted(d["result"][0]["attributes"])')" = "200:['eyes', 'head_pose']"
+req POST "/v1/detect?attributes=age,shoesize" --data-binary @"$M/obama.jpg"
+want 400 "an unknown attribute" error 400
+req POST /v1/detect -H 'Content-Type: application/json' -d "{\"image_path\":\"$M/obama.jpg\",\"attributes\":7}"
+want 400 "attributes of the wrong type" error 400
+req POST /v1/detect --data-binary @"$M/obama.jpg"
+ok "no attributes unless asked" test "$(jget '"attributes" in d["result"][0]')" = False
 req POST /v1/verify -F "a=@$M/obama.jpg" -F "b=@$M/obama2.jpg"
 want 200 "verify same person" verify true
 req POST /v1/verify -H 'Content-Type: application/json' -d "{\"a\":\"$M/obama.jpg\",\"b\":\"$M/biden.jpg\"}"
@@ -303,6 +329,20 @@ L = [json.loads(l) for l in open('$tmp/log') if l.strip()]
 reqs = [l for l in L if 'route' in l]
 assert len(reqs) == $(wc -l < "$tmp/sent") and all({'ts','route','status','ms'} <= set(l) for l in reqs), len(reqs)
 assert any(l['status'] == 401 for l in reqs) and any(l['status'] == 413 for l in reqs)"
+# --- without the attribute models: no demographics key at all, ?attributes= is 501
+mkdir -p "$tmp/nomodels"
+for f in "$MODELS"/*.fidw; do case ${f##*/} in fr_*) ;; *) ln -s "$(readlink -f "$f")" "$tmp/nomodels/";; esac; done
+FACEID_MODELS=$tmp/nomodels ok "server starts without attribute models" start --workers 1
+code=$(curl -s -m 10 -o "$tmp/b" -w '%{http_code}' "$U/faces/health")
+ok "health lists no attributes" test "$code:$(jget 'd["attributes"]')" = "200:[]"
+submit "{\"image_path\":\"$M/two_people.jpg\",\"parameters\":{\"cache_duration\":0}}"
+ok "image job without attribute models completes" wait_job "$job" completed
+req GET "/faces/jobs/$job/results"
+want 200 "results without attribute models" results 1 2
+ok "no demographics key when the models are missing" test "$(jget 'any("demographics" in f for f in d["faces"])')" = False
+req POST "/v1/detect?attributes=age" --data-binary @"$M/obama.jpg"
+ok "?attributes= without the model: 501 naming fr_age" bash -c "test $code = 501 && grep -q fr_age '$tmp/b'"
+kill -TERM "$SPID"; wait "$SPID"; SPID=
 ok "bad --listen fails with usage" bash -c "! '$F' serve --listen nonsense --state '$tmp/s2' 2>/dev/null"
 ok "unknown option fails" bash -c "'$F' serve --bogus 2>/dev/null; test \$? = 2"
 echo "test_server: $pass passed, $fail failed"

@@ -20,13 +20,18 @@
     "                                          scene_boundaries, cache_duration}} -> 202;\n"\
     "                                          or an image as the body / multipart \"file\"\n"\
     "    GET    /faces/jobs/{id}/status       queued|processing|completed|failed, progress\n"\
-    "    GET    /faces/jobs/{id}/results      faces[{face_id, embedding, detections,\n"\
+    "    GET    /faces/jobs/{id}/results      faces[{face_id, embedding, demographics{age,\n"\
+    "                                          gender M|F, emotion} (when the attribute models\n"\
+    "                                          are installed), detections,\n"\
     "                                          representative_detection}], metadata (409 until\n"\
     "                                          completed)\n"\
     "    DELETE /faces/jobs/{id}              cancel a queued/running job; delete a finished one\n"\
     "    POST   /v1/detect, /v1/embed         image (raw body, multipart, or JSON\n"\
     "                                          {\"image_path\"}) -> {result:[face records],\n"\
     "                                          skipped, image} as `faceid detect/embed` write\n"\
+    "                                          ?attributes=age,gender,... (the --attributes\n"\
+    "                                          names, or JSON \"attributes\"): per-face\n"\
+    "                                          \"attributes\" (501 if a model is missing)\n"\
     "    POST   /v1/verify                    two images (multipart, or JSON {\"a\",\"b\"})\n"\
     "    POST   /v1/identify?gallery=G        faces with identity, identity_score, candidates\n"\
     "    GET    /v1/galleries                 configured galleries\n"\

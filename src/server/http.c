@@ -491,6 +491,7 @@ static void srv_free(srv *s)
 {
     srv_jobs_close(s->jobs);
     fid_library_close(s->lib);
+    srv_attr_free(s);
     pthread_mutex_destroy(&s->lib_mu);
     srv_pool_close(&s->pool);
     for (int k = 0; k < s->n_roots; k++)
@@ -563,6 +564,11 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
     s->o.po.det_thresh = det_default;
     if (rc < 0)
         goto fail;
+    if (srv_attr_init(s) < 0) {
+        snprintf(err, errn, "out of memory");
+        rc = FID_STATUS_NOMEM;
+        goto fail;
+    }
     s->dim = fid_embed_dim(s->pool.p[0]);
     s->det_model = fid_pipeline_model_id(s->pool.p[0], FID_ROLE_DETECTOR);
     s->rec_model = s->dim ? fid_pipeline_model_id(s->pool.p[0], FID_ROLE_RECOGNIZER) : NULL;
@@ -633,6 +639,11 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         fid_json_str(js, "model", s->rec_model);
         if (s->o.library)
             fid_json_str(js, "library", s->o.library);
+        fid_json_arr(js, "attributes");
+        for (int b = 1; b <= FID_ATTR_LANDMARKS68; b <<= 1)
+            if (s->attr_avail & b)
+                fid_json_str(js, NULL, fid_attribute_name(b));
+        fid_json_arr_end(js);
         log_end(&l);
     }
     unsigned char b = 0;

@@ -13,6 +13,12 @@
 
 #define JOB_MAX_DETS 200000 /* detections kept per job (a bound on memory, not a target) */
 
+/* A detection's demographics (attribute models, when installed): have = FID_ATTR_* bits. */
+typedef struct jdemo {
+    int have;
+    float age, male, emo[FID_N_EMOTIONS];
+} jdemo;
+
 typedef struct jdet {
     long frame;
     double t;
@@ -20,6 +26,7 @@ typedef struct jdet {
     float kps[5][2];
     const char *pose;
     int track;
+    jdemo demo;
 } jdet;
 
 typedef struct jrun {
@@ -31,6 +38,8 @@ typedef struct jrun {
     int n_dets, cap_dets;
     float *embs; /* SRV_MAX_FACES x dim per frame */
     fid_face faces[SRV_MAX_FACES];
+    jdemo demo[SRV_MAX_FACES];
+    int demo_bits; /* the demographics the installed models give (0: none) */
     fid_track_det td[SRV_MAX_FACES];
     int ids[SRV_MAX_FACES];
     int frames;
@@ -77,6 +86,19 @@ static int analyse_image(jrun *r, const fid_image *img, int *n_out)
             rc = -1;
             break;
         }
+        jdemo *dm = &r->demo[m];
+        memset(dm, 0, sizeof *dm);
+        fid_face_attributes fa;
+        char aerr[300];
+        if (r->demo_bits && srv_attr_run(r->s, idx, r->demo_bits, img, &r->faces[i], &fa, aerr,
+                                         sizeof aerr) == 0) {
+            dm->have = fa.have & r->demo_bits;
+            dm->age = fa.age;
+            dm->male = fa.male;
+            memcpy(dm->emo, fa.emotion_scores, sizeof dm->emo);
+        } else if (r->demo_bits) { /* a model that fails to load: no demographics, no job failure */
+            r->demo_bits = 0;
+        }
         r->faces[m++] = r->faces[i];
     }
     srv_pool_release(&r->s->pool, idx);
@@ -115,7 +137,7 @@ static int add_frame(jrun *r, fid_tracker *tk, long frame, double t, int m)
         const fid_face *f = &r->faces[i];
         jdet *d = &r->dets[r->n_dets++];
         *d = (jdet){frame, t, {f->x0, f->y0, f->x1, f->y1}, f->score, f->q_composite,
-                    {{0}}, f->pose_class, r->ids[i]};
+                    {{0}}, f->pose_class, r->ids[i], r->demo[i]};
         memcpy(d->kps, f->kps, sizeof d->kps);
     }
     srv_metrics_faces(m);
@@ -145,6 +167,44 @@ static void detection_json(fid_json *js, const char *key, const jdet *d)
         fid_json_arr_end(js);
     }
     fid_json_obj_end(js);
+    fid_json_obj_end(js);
+}
+
+/* demographics{age, gender, emotion} of a unique face: over its detections, weighted by
+ * quality (floor 0.05), the mean age, the mean male score (>= 0.5: "M") and the emotion with
+ * the highest summed score. Absent when no detection has any. */
+static void demographics_json(fid_json *js, const jrun *r, const int *uniq_of, int u)
+{
+    double w[3] = {0}, age = 0, male = 0, emo[FID_N_EMOTIONS] = {0};
+    for (int d = 0; d < r->n_dets; d++) {
+        const jdet *x = &r->dets[d];
+        if (uniq_of[x->track] != u || !x->demo.have)
+            continue;
+        double q = isfinite(x->quality) && x->quality > 0.05f ? x->quality : 0.05;
+        if (x->demo.have & FID_ATTR_AGE)
+            age += q * x->demo.age, w[0] += q;
+        if (x->demo.have & FID_ATTR_GENDER)
+            male += q * x->demo.male, w[1] += q;
+        if (x->demo.have & FID_ATTR_EMOTION) {
+            for (int k = 0; k < FID_N_EMOTIONS; k++)
+                emo[k] += q * x->demo.emo[k];
+            w[2] += q;
+        }
+    }
+    if (w[0] <= 0 && w[1] <= 0 && w[2] <= 0)
+        return;
+    fid_json_obj(js, "demographics");
+    if (w[0] > 0)
+        fid_json_int(js, "age", lround(age / w[0]));
+    if (w[1] > 0)
+        fid_json_str(js, "gender", male / w[1] >= 0.5 ? "M" : "F");
+    if (w[2] > 0) {
+        int best = 0;
+        for (int k = 1; k < FID_N_EMOTIONS; k++)
+            if (emo[k] > emo[best])
+                best = k;
+        fid_json_str(js, "emotion", fid_emotion_name(best));
+    }
     fid_json_obj_end(js);
 }
 
@@ -182,6 +242,7 @@ static char *write_results(jrun *r, fid_tracker *tk, const fid_video_info *vi, d
         for (int k = 0; k < r->dim; k++)
             fid_json_num(&js, NULL, bt->best_emb[k]);
         fid_json_arr_end(&js);
+        demographics_json(&js, r, uniq_of, u);
         fid_json_arr(&js, "detections");
         int best = -1;
         for (int d = 0; d < r->n_dets; d++) {
@@ -310,6 +371,7 @@ int srv_job_run(srv *s, srv_job *j)
     r.s = s;
     r.j = j;
     r.dim = s->dim;
+    r.demo_bits = s->attr_avail & SRV_DEMOGRAPHICS;
     if (parse_params(j->params, &r.p) < 0 || r.dim <= 0) {
         j->error = strdup(r.dim <= 0 ? "the server has no recogniser" : "bad stored parameters");
         return -1;

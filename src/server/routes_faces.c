@@ -325,6 +325,12 @@ static void health(srv *s, srv_resp *r)
     fid_json_int(&js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
     fid_json_num(&js, "cache_size_mb", srv_jobs_results_mb(s->jobs));
     fid_json_int(&js, "workers", s->pool.n);
+    fid_json_arr(&js, "attributes"); /* installed attribute models (?attributes=, demographics) */
+    for (int b = 1; b <= FID_ATTR_LANDMARKS68; b <<= 1)
+        if (s->attr_avail & b)
+            fid_json_str(&js, NULL, fid_attribute_name(b));
+    fid_json_arr_end(&js);
+    fid_json_bool(&js, "library", s->lib != NULL);
     fid_json_end(&js);
     fclose(f);
     srv_body_json(r, 200, buf, len);

@@ -30,6 +30,57 @@ static int qnum(const srv_request *q, const char *key, double lo, double hi, dou
     return 0;
 }
 
+/* ?attributes=LIST (the CLI's --attributes names: age,gender,emotion,eyes,liveness,pose,
+ * landmarks68 or all), or "attributes": "LIST" | ["age", ...] in a JSON body. */
+static int read_attributes(srv *s, const srv_request *q, int *which, srv_resp *r)
+{
+    char list[256] = "";
+    const char *v = q->query(q->conn, "attributes");
+    *which = 0;
+    if (v) {
+        snprintf(list, sizeof list, "%s", v);
+    } else if (q->ctype && !strncasecmp(q->ctype, "application/json", 16) && q->len) {
+        json_t *root = NULL;
+        char err[600];
+        if (srv_json_parse(q->body, q->len, &root, err, sizeof err) < 0)
+            return 0; /* the image reader answers the malformed body */
+        json_t *a = json_object_get(root, "attributes"), *e;
+        size_t i;
+        if (json_is_string(a)) {
+            snprintf(list, sizeof list, "%s", json_string_value(a));
+        } else if (json_is_array(a)) {
+            json_array_foreach(a, i, e) {
+                if (!json_is_string(e) || strlen(list) + json_string_length(e) + 2 > sizeof list) {
+                    list[0] = 0;
+                    break;
+                }
+                if (list[0])
+                    strcat(list, ",");
+                strcat(list, json_string_value(e));
+            }
+        }
+        int bad = a && !json_is_null(a) && !list[0];
+        json_decref(root);
+        if (bad) {
+            srv_error(r, 400, "attributes: want \"age,gender,...\" or [\"age\", ...]");
+            return -1;
+        }
+    }
+    if (!list[0] && !v)
+        return 0;
+    if (fid_attributes_parse(list, which) < 0) {
+        srv_error(r, 400, "attributes=%.100s: %s", list, fid_last_error());
+        return -1;
+    }
+    const char *missing = srv_attr_missing(s, *which);
+    if (missing) {
+        srv_error(r, 501, "attributes=%.100s: the model %s is not installed in %s", list,
+                  missing, fid_models_dir(&s->o.po));
+        return -1;
+    }
+    return 0;
+}
+
 int srv_v1_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
 {
     double dt = s->o.po.det_thresh, mf = s->o.po.min_face, mq = 0, th = s->o.verify_threshold,
@@ -40,7 +91,7 @@ int srv_v1_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
         qnum(q, "top-k", 1, 1000, &tk, r) < 0)
         return -1;
     *p = (v1_params){(float)dt, (float)mf, (float)mq, (float)th, (int)mx, (int)tk, 0};
-    return 0;
+    return read_attributes(s, q, &p->attributes, r);
 }
 
 void srv_v1_images_free(v1_images *im)
@@ -219,15 +270,28 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
         fid_json_begin(&js, f);
         fid_json_arr(&js, "result");
         int kept = 0, err = 0;
+        char msg[600] = "";
         for (int i = 0; i < n && !err; i++) {
             if (vp.min_quality > 0 && !(faces[i].q_composite >= vp.min_quality))
                 continue;
             if (embed && fid_embed(p, &im.img[0], &faces[i], emb) < 0) {
+                snprintf(msg, sizeof msg, "%s", fid_pipeline_error(p));
+                err = 1;
+                break;
+            }
+            fid_face_attributes fa;
+            if (vp.attributes && srv_attr_run(s, idx, vp.attributes, &im.img[0], &faces[i], &fa,
+                                              msg, sizeof msg) < 0) {
                 err = 1;
                 break;
             }
             fid_json_obj(&js, NULL);
             fid_face_record(&js, p, im.name[0], i, &faces[i], NULL, embed ? emb : NULL);
+            if (vp.attributes) {
+                fid_json_obj(&js, "attributes");
+                fid_attributes_record(&js, &fa);
+                fid_json_obj_end(&js);
+            }
             fid_json_obj_end(&js);
             kept++;
         }
@@ -252,7 +316,7 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
         if (err) {
             fclose(f);
             free(buf);
-            srv_error(r, 500, "%s", fid_pipeline_error(p));
+            srv_error(r, 500, "%s", msg);
         } else {
             srv_body_finish(f, &buf, &len, r);
         }

@@ -131,6 +131,20 @@ int srv_jobs_count(srv_jobs *s, const char *status);
 double srv_jobs_results_mb(srv_jobs *s);
 int srv_jobs_expire(srv_jobs *s, double ttl_s); /* rows deleted */
 
+/* ---- attrs.c: attribute models per worker ---- */
+typedef struct srv_attr srv_attr;
+typedef struct srv srv;
+/* Offered attributes (s->attr_avail) from the model files present; per-worker slots. */
+int srv_attr_init(srv *s);
+void srv_attr_free(srv *s);
+/* The model of the first attribute in `which` the server cannot offer, or NULL. */
+const char *srv_attr_missing(const srv *s, int which);
+/* The `which` attributes of one face with worker idx's handles (the caller holds the worker).
+ * 0, or -1 (err). */
+int srv_attr_run(srv *s, int idx, int which, const fid_image *img, const fid_face *face,
+                 fid_face_attributes *out, char *err, size_t errn);
+#define SRV_DEMOGRAPHICS (FID_ATTR_AGE | FID_ATTR_GENDER | FID_ATTR_EMOTION)
+
 /* ---- metrics.c ---- */
 void srv_metrics_request(const char *route, int status, double seconds);
 void srv_metrics_faces(long n);
@@ -146,7 +160,7 @@ typedef struct srv_gallery {
     fid_search *index;    /* rebuilt after edits (NULL: stale) */
 } srv_gallery;
 
-typedef struct srv {
+struct srv {
     fid_server_options o;
     srv_pool pool;
     srv_jobs *jobs;
@@ -170,7 +184,9 @@ typedef struct srv {
      * and people edits, which therefore always see whole media. NULL: no library. */
     fid_library *lib;
     pthread_mutex_t lib_mu;
-} srv;
+    srv_attr *attr;  /* [pool.n] */
+    int attr_avail;  /* FID_ATTR_* bits whose models are installed */
+};
 
 /* HTTP response under construction. */
 typedef struct srv_resp {
