@@ -121,6 +121,23 @@ ds = [d for f in r['faces'] for d in f['detections']]
 assert all(-5 <= d['bbox']['x_min'] and d['bbox']['x_max'] <= 645 and d['bbox']['y_max'] <= 365 for d in ds)
 assert all(abs(d['timestamp'] / 2 - round(d['timestamp'] / 2)) < 0.05 for d in ds), [d['timestamp'] for d in ds]
 assert r['metadata']['total_frames'] == 275, r['metadata']"
+# scene_boundaries: the frames analysed are the plan of `faceid video --scene-boundaries` (up to
+# 3 per scene over a first decode of every frame; src/video/sampling.c)
+submit "{\"video_path\":\"$M/clip.mp4\",\"parameters\":{\"scene_boundaries\":[{\"start_timestamp\":0,\"end_timestamp\":3},{\"start_timestamp\":3,\"end_timestamp\":6},{\"start_timestamp\":6,\"end_timestamp\":9.2}]}}"
+want 202 "analyze with scene_boundaries" accepted
+ok "scene job completes" wait_job "$job" completed
+req GET "/faces/jobs/$job/results"
+want 200 "scene job results" results
+echo '[[0,3],[3,6],[6,9.2]]' > "$tmp/scenes.json"
+"$F" video -q $REC --scene-boundaries "$tmp/scenes.json" "$M/clip.mp4" > "$tmp/cli.jsonl"
+ok "scene job: the CLI's plan, detections only at planned frames" $PY -c "
+import json
+r = json.load(open('$tmp/b'))
+plan = [x for x in map(json.loads, open('$tmp/cli.jsonl')) if x['type'] == 'scenes'][0]['plan']
+m = r['metadata']
+assert m['sampling'] == 'scene_boundaries' and m['scenes'] == 3 and m['frames_processed'] == len(plan) == 8, (m, plan)
+ts = {d['timestamp'] for f in r['faces'] for d in f['detections']}
+assert ts and all(min(abs(t - p) for p in plan) < 1e-3 for t in ts), (ts, plan)"
 # same file + parameters: the cached job; a changed mtime: a new job
 submit "{\"video_path\":\"$M/clip.mp4\",\"parameters\":{\"sampling_interval\":2.0,\"min_confidence\":0.5}}"
 want 202 "analyze again (cache)" accepted completed

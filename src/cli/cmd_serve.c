@@ -19,6 +19,10 @@
     "                                          embedding_similarity_threshold,\n"\
     "                                          scene_boundaries, cache_duration}} -> 202;\n"\
     "                                          or an image as the body / multipart \"file\"\n"\
+    "                                          scene_boundaries [{start_timestamp,\n"\
+    "                                          end_timestamp}]: up to 3 frames per scene (as\n"\
+    "                                          faceid video --scene-boundaries), else every\n"\
+    "                                          sampling_interval seconds\n"\
     "    GET    /faces/jobs/{id}/status       queued|processing|completed|failed, progress\n"\
     "    GET    /faces/jobs/{id}/results      faces[{face_id, embedding, demographics{age,\n"\
     "                                          gender M|F, emotion} (when the attribute models\n"\

@@ -43,10 +43,34 @@ typedef struct jrun {
     fid_track_det td[SRV_MAX_FACES];
     int ids[SRV_MAX_FACES];
     int frames;
+    /* scene_boundaries: the scenes, and the frames to analyse (fid_scene_scan_plan over a
+     * first decode of every frame); NULL scan: uniform sampling every sampling_interval */
+    fid_scene *scenes;
+    int n_scenes, n_plan;
+    fid_scene_scan *scan;
+    fid_plan_cursor cursor;
     char err[400];
 } jrun;
 
-static int parse_params(const char *text, srv_params *p)
+/* The stored scene_boundaries [{start_timestamp, end_timestamp}] as scenes (empty ones left
+ * out: the plan would pick nothing there). 0, or -1 out of memory. */
+static int read_scenes(json_t *sb, jrun *r)
+{
+    size_t n = json_array_size(sb), i;
+    json_t *sc;
+    r->scenes = malloc((n ? n : 1) * sizeof *r->scenes);
+    if (!r->scenes)
+        return -1;
+    json_array_foreach(sb, i, sc) {
+        double a = json_number_value(json_object_get(sc, "start_timestamp"));
+        double b = json_number_value(json_object_get(sc, "end_timestamp"));
+        if (b > a)
+            r->scenes[r->n_scenes++] = (fid_scene){a, b};
+    }
+    return 0;
+}
+
+static int parse_params(const char *text, srv_params *p, jrun *r)
 {
     json_error_t je;
     json_t *o = json_loads(text ? text : "{}", 0, &je);
@@ -64,7 +88,65 @@ static int parse_params(const char *text, srv_params *p)
         p->enable_deduplication = json_is_true(v);
     if ((v = json_object_get(o, "embedding_similarity_threshold")) && json_is_number(v))
         p->similarity_threshold = json_number_value(v);
+    int rc = 0;
+    if ((v = json_object_get(o, "scene_boundaries")) && json_is_array(v))
+        rc = read_scenes(v, r);
     json_decref(o);
+    return rc;
+}
+
+/* First decode of a scene_boundaries job: every frame into the scene scan, then the plan (up
+ * to 3 frames per scene: first, middle, last, static repeats left out). *dt: the tracker's
+ * nominal interval (the plan's mean spacing). 0, -1 failed, 1 cancelled, 2 stopping. */
+static int plan_scenes(jrun *r, double *dt)
+{
+    fid_video_options vo;
+    fid_video_options_default(&vo);
+    vo.mode = FID_SAMPLE_EVERY;
+    vo.every = 1;
+    vo.prefetch = 1;
+    fid_video *v = NULL;
+    if (fid_video_open(&v, r->j->path, &vo) < 0 || fid_scene_scan_create(&r->scan, NULL) < 0) {
+        snprintf(r->err, sizeof r->err, "%s", fid_last_error());
+        fid_video_close(v);
+        return -1;
+    }
+    fid_video_info in;
+    fid_video_get_info(v, &in);
+    double expect = in.n_frames > 0 ? (double)in.n_frames : in.duration * in.fps;
+    fid_video_frame f;
+    double last_t = 0;
+    int rc, out = 0;
+    long k = 0;
+    while ((rc = fid_video_next(v, &f)) == 1) {
+        if (fid_scene_scan_add(r->scan, f.t, &f.img) == 0)
+            last_t = f.t;
+        if (++k % 25)
+            continue;
+        if (r->s->stopping) {
+            out = 2;
+            break;
+        }
+        if (srv_jobs_cancelled(r->s->jobs, r->j->id)) {
+            out = 1;
+            break;
+        }
+        srv_jobs_progress(r->s->jobs, r->j->id, expect > 0 ? fmin(0.3, 0.3 * k / expect) : 0.1,
+                          "scanning scenes", 0);
+    }
+    double frame = in.fps > 0 ? 1.0 / in.fps : 0.04;
+    double end = rc < 0 || !(in.duration > last_t) ? last_t + frame : in.duration;
+    fid_video_close(v);
+    if (out)
+        return out;
+    const double *plan;
+    r->n_plan = fid_scene_scan_plan(r->scan, r->scenes, r->n_scenes, &plan);
+    if (r->n_plan < 0) {
+        snprintf(r->err, sizeof r->err, "%s", fid_last_error());
+        return -1;
+    }
+    r->cursor = (fid_plan_cursor){plan, r->n_plan, 0};
+    *dt = r->n_plan > 0 ? fmax(end / r->n_plan, frame) : frame;
     return 0;
 }
 
@@ -273,6 +355,11 @@ static char *write_results(jrun *r, fid_tracker *tk, const fid_video_info *vi, d
     fid_json_str(&js, "model", r->s->rec_model);
     fid_json_str(&js, "detector", r->s->det_model);
     fid_json_num(&js, "sampling_interval", r->p.sampling_interval);
+    fid_json_str(&js, "sampling", r->scan ? "scene_boundaries" : "interval");
+    if (r->scan) {
+        fid_json_int(&js, "scenes", r->n_scenes);
+        fid_json_int(&js, "frames_scanned", fid_scene_scan_frames(r->scan));
+    }
     fid_json_obj_end(&js);
     fid_json_end(&js);
     free(uniq_of);
@@ -317,18 +404,26 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
     vo.mode = FID_SAMPLE_FPS;
     vo.fps = 1.0 / r->p.sampling_interval;
     vo.prefetch = 1;
+    if (r->scan) { /* scene_boundaries: decode every frame, analyse the planned ones */
+        vo.mode = FID_SAMPLE_EVERY;
+        vo.every = 1;
+    }
     fid_video *v = NULL;
     if (fid_video_open(&v, j->path, &vo) < 0) {
         snprintf(r->err, sizeof r->err, "%s", fid_last_error());
         return -1;
     }
     fid_video_get_info(v, vi);
-    double expect = vi->duration > 0 ? vi->duration / r->p.sampling_interval : 0;
+    double expect = r->scan ? r->n_plan
+                    : vi->duration > 0 ? vi->duration / r->p.sampling_interval : 0;
+    double base = r->scan ? 0.3 : 0; /* the scan took the first 30 % */
     fid_video_frame fr;
     int rc, out = 0;
     double last_t = 0;
     long last_f = -1;
     while ((rc = fid_video_next(v, &fr)) == 1) {
+        if (r->scan && !fid_plan_take(&r->cursor, fr.t))
+            continue; /* not one of the scene picks */
         int m = 0;
         if (analyse_image(r, &fr.img, &m) < 0 || add_frame(r, tk, fr.frame, fr.t, m) < 0) {
             out = -1;
@@ -345,7 +440,7 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
             out = 1;
             break;
         }
-        double prog = expect > 0 ? fmin(0.95, r->frames / (expect + 1)) : 0.5;
+        double prog = base + (1 - base) * (expect > 0 ? fmin(0.95, r->frames / (expect + 1)) : 0.5);
         srv_jobs_progress(r->s->jobs, j->id, prog, "detecting", r->frames);
     }
     if (rc < 0 && out == 0) {
@@ -354,7 +449,8 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
     }
     fid_video_get_info(v, vi);
     fid_video_close(v);
-    *end_t = vi->duration > 0 && out == 0 ? vi->duration : last_t + r->p.sampling_interval;
+    double step = r->scan ? 1.0 / (vi->fps > 0 ? vi->fps : 25) : r->p.sampling_interval;
+    *end_t = vi->duration > 0 && out == 0 ? vi->duration : last_t + step;
     *end_frame = vi->fps > 0 ? lround(*end_t * vi->fps) - 1 : last_f;
     if (*end_frame < last_f)
         *end_frame = last_f;
@@ -372,22 +468,36 @@ int srv_job_run(srv *s, srv_job *j)
     r.j = j;
     r.dim = s->dim;
     r.demo_bits = s->attr_avail & SRV_DEMOGRAPHICS;
-    if (parse_params(j->params, &r.p) < 0 || r.dim <= 0) {
+    if (parse_params(j->params, &r.p, &r) < 0 || r.dim <= 0) {
+        free(r.scenes);
         j->error = strdup(r.dim <= 0 ? "the server has no recogniser" : "bad stored parameters");
         return -1;
+    }
+    double dt = r.p.sampling_interval;
+    if (r.scenes && j->path && strcmp(j->kind, "image")) {
+        int pr = plan_scenes(&r, &dt);
+        if (pr != 0) {
+            if (pr < 0)
+                j->error = strdup(r.err[0] ? r.err : "scene scan failed");
+            fid_scene_scan_destroy(r.scan);
+            free(r.scenes);
+            return pr;
+        }
     }
     r.embs = malloc(sizeof(float) * SRV_MAX_FACES * (size_t)r.dim);
     fid_track_options to;
     fid_track_options_default(&to);
     to.dim = r.dim;
-    to.sample_dt = r.p.sampling_interval;
-    to.max_gap = fmax(2.5 * r.p.sampling_interval, 0.5);
-    to.merge_gap = fmax(2.0 * r.p.sampling_interval, 0.25);
+    to.sample_dt = dt;
+    to.max_gap = fmax(2.5 * dt, 0.5);
+    to.merge_gap = fmax(2.0 * dt, 0.25);
     /* no deduplication: a threshold no cosine reaches keeps every track its own face */
     to.dedup_threshold = r.p.enable_deduplication ? (float)r.p.similarity_threshold : 2.0f;
     fid_tracker *tk = NULL;
     if (!r.embs || fid_tracker_create(&tk, &to) < 0) {
         free(r.embs);
+        fid_scene_scan_destroy(r.scan);
+        free(r.scenes);
         j->error = strdup("out of memory");
         return -1;
     }
@@ -420,6 +530,8 @@ int srv_job_run(srv *s, srv_job *j)
         j->error = strdup(r.err[0] ? r.err : "failed");
     j->frames_processed = r.frames;
     fid_tracker_destroy(tk);
+    fid_scene_scan_destroy(r.scan);
+    free(r.scenes);
     free(r.embs);
     free(r.dets);
     return rc;
