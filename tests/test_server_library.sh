@@ -271,6 +271,26 @@ assert st.pop('obama/obama3.jpg') == 'new' and set(st.values()) == {'unchanged'}
 a = [m for m in r['records'] if m['type'] == 'media' and m['status'] == 'new'][0]['appearances'][0]
 assert a['person'] == '$OB', a"
 
+# --- SIGTERM while an index job runs: back in the queue, the next start finishes it
+jreq POST /v1/library/index "{\"paths\":[\"$M/clip.mp4\"],\"fps\":4,\"force\":true,\"job_id\":\"stopped\"}"
+want 202 "index the clip again (force, 4 fps)" accepted
+for _ in $(seq 100); do req GET /faces/jobs/stopped/status; [ "$(jget 'd["status"]')" = processing ] && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "$SPID"; wait "$SPID"; rc=$?; SPID=
+ok "SIGTERM during an index job exits 0" test "$rc" = 0
+ok "the index job is back in the queue" test "$($PY -c "
+import sqlite3; print(sqlite3.connect('$tmp/state/jobs.db').execute(\"select status from jobs where id='stopped'\").fetchone()[0])")" = queued
+ok "server restarts with the library" start --library "$LIB"
+ok "the re-queued index job completes" wait_job stopped completed
+req GET /faces/jobs/stopped/results
+want 200 "re-queued job results: the clip re-indexed" index_results 1 0
+req GET /v1/library
+ok "still 11 media after the forced re-index" test "$(jget 'd["media"]')" = 11
+req GET "/v1/people/$OB"
+ok "after the restart obama keeps his name and 3 photos" test "$code:$(jget 'd["person"]["name"], len(d["appearances"])')" = "200:('Barack Obama', 3)"
+req POST /v1/library/find -H 'Content-Type: image/jpeg' --data-binary @"$D/obama_small.jpg"
+want 200 "find after the restart" hits obama.jpg obama2.jpg obama3.jpg
+
 req GET /metrics
 ok "metrics label the new routes" bash -c "grep -q 'route=\"/v1/people/{id}\"' '$tmp/b' && grep -q 'route=\"/v1/library/find\"' '$tmp/b'"
 kill -TERM "$SPID"; wait "$SPID"; rc=$?; SPID=
