@@ -49,13 +49,13 @@ GALLERY ?= 1
 # PDF pages (poppler-glib, GPL: see README) and http(s) URLs (libcurl): on when installed.
 PDF     ?= $(shell pkg-config --exists poppler-glib cairo 2>/dev/null && echo 1 || echo 0)
 URL     ?= $(shell pkg-config --exists libcurl 2>/dev/null && echo 1 || echo 0)
-# `faceid serve` (src/server: libmicrohttpd + jansson; needs IMAGE, VIDEO, GALLERY): on when
-# installed; SERVER=0 builds the CLI without it.
-SERVER  ?= $(shell pkg-config --exists libmicrohttpd jansson 2>/dev/null && echo 1 || echo 0)
-SERVER_ON := $(if $(filter 1,$(SERVER)),$(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),1))))
 # LIBRARY: the archive index (src/library: SQLite + SHA-256 via nettle + JPEG thumbnails);
 # needs GALLERY (search) and IMAGE (libjpeg).
 LIBRARY ?= $(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(IMAGE)),1,0),0)
+# `faceid serve` (src/server: libmicrohttpd + jansson; needs IMAGE, VIDEO, GALLERY, LIBRARY):
+# on when installed; SERVER=0 builds the CLI without it.
+SERVER  ?= $(shell pkg-config --exists libmicrohttpd jansson 2>/dev/null && echo 1 || echo 0)
+SERVER_ON := $(if $(filter 1,$(SERVER)),$(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(LIBRARY)),1)))))
 PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
            $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
            $(if $(filter 1,$(GALLERY)),sqlite3) $(if $(filter 1,$(LIBRARY)),nettle) \

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* faceid HTTP server internals. Layers: http.c (libmicrohttpd glue, auth, limits, routing,
  * logs), routes_faces.c (Faces Service job API), routes_v1.c (synchronous face API and
- * galleries), jobs.c (SQLite queue/results/cache), runner.c + job_video.c (job threads),
- * pool.c (worker pipelines), body.c (JSON/multipart request bodies, fuzzed), media.c (path
- * confinement), metrics.c (Prometheus text). Only faceid.h and libraries below are used. */
+ * galleries), routes_library.c (--library: index jobs, find, people), jobs.c (SQLite
+ * queue/results/cache), runner.c + job_video.c + job_library.c (job threads), pool.c (worker
+ * pipelines), attrs.c (attribute models per worker), body.c (JSON/multipart request bodies,
+ * fuzzed), media.c (path confinement), metrics.c (Prometheus text). Only faceid.h and
+ * libraries below are used. */
 #ifndef FID_SRV_H
 #define FID_SRV_H
 
