@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "media/media.h"
 #include "srv.h"
 
 /* Value of parameter `key` in a header like `form-data; name="a"; filename="b"` (quoted or
@@ -213,11 +214,13 @@ static int valid_job_id(const char *s)
     return 1;
 }
 
+static int sprites_parse(json_t *p, srv_analyze *a, char *err, size_t errn);
+
 int srv_analyze_parse(json_t *root, double default_conf, srv_analyze *a, char *err,
                       size_t errn)
 {
     memset(a, 0, sizeof *a);
-    a->p = (srv_params){default_conf, 50, 2.0, 1, 0.6, 3600, NULL};
+    a->p = (srv_params){default_conf, 50, 2.0, 1, 0.6, 3600, NULL, NULL, NULL};
     if (opt_str(root, "video_path", &a->video_path, err, errn) < 0 ||
         opt_str(root, "image_path", &a->image_path, err, errn) < 0 ||
         opt_str(root, "source_id", &a->source_id, err, errn) < 0 ||
@@ -282,13 +285,71 @@ int srv_analyze_parse(json_t *root, double default_conf, srv_analyze *a, char *e
         }
         a->p.scene_json = json_dumps(sb, JSON_COMPACT | JSON_SORT_KEYS);
     }
+    return sprites_parse(p, a, err, errn);
+}
+
+/* Faces Service sprite parameters: use_sprites, sprite_vtt_url, sprite_image_url. */
+static int sprites_parse(json_t *p, srv_analyze *a, char *err, size_t errn)
+{
+    int use = 0;
+    const char *vtt = NULL, *sheet = NULL;
+    json_t *u = json_object_get(p, "use_sprites");
+    if (u && !json_is_null(u)) {
+        if (!json_is_boolean(u)) {
+            snprintf(err, errn, "parameters.use_sprites: want true or false");
+            return -1;
+        }
+        use = json_is_true(u);
+    }
+    if (opt_str(p, "sprite_vtt_url", &vtt, err, errn) < 0 ||
+        opt_str(p, "sprite_image_url", &sheet, err, errn) < 0)
+        return -1;
+    if (!use)
+        return 0;
+    if (!a->video_path) {
+        snprintf(err, errn, "parameters.use_sprites: only for a video_path job");
+        return -1;
+    }
+    if (!vtt) {
+        snprintf(err, errn, "parameters.use_sprites: give sprite_vtt_url (the WebVTT index)");
+        return -1;
+    }
+    a->p.sprite_vtt = strdup(vtt);
+    a->p.sprite_image = sheet ? strdup(sheet) : NULL;
+    if (!a->p.sprite_vtt || (sheet && !a->p.sprite_image)) {
+        snprintf(err, errn, "out of memory");
+        return -1;
+    }
     return 0;
+}
+
+static int resolve_sprite(char **path, char *const *roots, int n_roots, char *err, size_t errn)
+{
+    if (!*path || fid_is_url(*path))
+        return 0;
+    char real[PATH_MAX], e[300];
+    int m = srv_media_resolve(roots, n_roots, *path, real, sizeof real, e, sizeof e);
+    if (m < 0) {
+        snprintf(err, errn, "%s: %s", *path, e);
+        return m == -1 ? 403 : 404;
+    }
+    free(*path);
+    *path = strdup(real);
+    return *path ? 0 : 500;
+}
+
+int srv_analyze_sprites(srv_analyze *a, char *const *roots, int n_roots, char *err, size_t errn)
+{
+    int rc = resolve_sprite(&a->p.sprite_vtt, roots, n_roots, err, errn);
+    return rc ? rc : resolve_sprite(&a->p.sprite_image, roots, n_roots, err, errn);
 }
 
 void srv_analyze_free(srv_analyze *a)
 {
     free(a->p.scene_json);
-    a->p.scene_json = NULL;
+    free(a->p.sprite_vtt);
+    free(a->p.sprite_image);
+    a->p.scene_json = a->p.sprite_vtt = a->p.sprite_image = NULL;
 }
 
 char *srv_params_canonical(const srv_params *p)
@@ -301,6 +362,18 @@ char *srv_params_canonical(const srv_params *p)
                  p->max_faces, p->min_confidence, p->sampling_interval,
                  p->scene_json ? p->scene_json : "null") < 0)
         return NULL;
+    if (!p->sprite_vtt)
+        return s;
+    /* sprite paths/URLs as JSON strings (jansson escapes them), appended to the object */
+    json_t *o = json_loads(s, 0, NULL);
+    free(s);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "sprite_vtt", json_string(p->sprite_vtt));
+    if (p->sprite_image)
+        json_object_set_new(o, "sprite_image", json_string(p->sprite_image));
+    s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
     return s;
 }
 

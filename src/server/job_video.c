@@ -49,6 +49,7 @@ typedef struct jrun {
     int n_scenes, n_plan;
     fid_scene_scan *scan;
     fid_plan_cursor cursor;
+    char sprite_vtt[4096], sprite_image[4096]; /* use_sprites ("" none) */
     char err[400];
 } jrun;
 
@@ -76,7 +77,7 @@ static int parse_params(const char *text, srv_params *p, jrun *r)
     json_t *o = json_loads(text ? text : "{}", 0, &je);
     if (!o)
         return -1;
-    *p = (srv_params){0.5, 50, 2.0, 1, 0.6, 3600, NULL};
+    *p = (srv_params){0.5, 50, 2.0, 1, 0.6, 3600, NULL, NULL, NULL};
     json_t *v;
     if ((v = json_object_get(o, "min_confidence")) && json_is_number(v))
         p->min_confidence = json_number_value(v);
@@ -88,11 +89,24 @@ static int parse_params(const char *text, srv_params *p, jrun *r)
         p->enable_deduplication = json_is_true(v);
     if ((v = json_object_get(o, "embedding_similarity_threshold")) && json_is_number(v))
         p->similarity_threshold = json_number_value(v);
+    if ((v = json_object_get(o, "sprite_vtt")) && json_is_string(v))
+        snprintf(r->sprite_vtt, sizeof r->sprite_vtt, "%s", json_string_value(v));
+    if ((v = json_object_get(o, "sprite_image")) && json_is_string(v))
+        snprintf(r->sprite_image, sizeof r->sprite_image, "%s", json_string_value(v));
     int rc = 0;
     if ((v = json_object_get(o, "scene_boundaries")) && json_is_array(v))
         rc = read_scenes(v, r);
     json_decref(o);
     return rc;
+}
+
+/* The job's frames: the video, or with use_sprites its sprite sheets. */
+static int open_source(jrun *r, fid_video **v, const fid_video_options *vo)
+{
+    if (r->sprite_vtt[0])
+        return fid_video_open_sprites(v, r->sprite_vtt, r->sprite_image[0] ? r->sprite_image : NULL,
+                                      vo);
+    return fid_video_open(v, r->j->path, vo);
 }
 
 /* First decode of a scene_boundaries job: every frame into the scene scan, then the plan (up
@@ -106,7 +120,7 @@ static int plan_scenes(jrun *r, double *dt)
     vo.every = 1;
     vo.prefetch = 1;
     fid_video *v = NULL;
-    if (fid_video_open(&v, r->j->path, &vo) < 0 || fid_scene_scan_create(&r->scan, NULL) < 0) {
+    if (open_source(r, &v, &vo) < 0 || fid_scene_scan_create(&r->scan, NULL) < 0) {
         snprintf(r->err, sizeof r->err, "%s", fid_last_error());
         fid_video_close(v);
         return -1;
@@ -352,6 +366,8 @@ static char *write_results(jrun *r, fid_tracker *tk, const fid_video_info *vi, d
     fid_json_num(&js, "processing_time_seconds", secs);
     fid_json_str(&js, "method", r->p.enable_deduplication ? "scrfd+arcface, tracked, deduplicated"
                                                           : "scrfd+arcface, tracked");
+    if (r->sprite_vtt[0])
+        fid_json_str(&js, "sprites", r->sprite_vtt);
     fid_json_str(&js, "model", r->s->rec_model);
     fid_json_str(&js, "detector", r->s->det_model);
     fid_json_num(&js, "sampling_interval", r->p.sampling_interval);
@@ -409,7 +425,7 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
         vo.every = 1;
     }
     fid_video *v = NULL;
-    if (fid_video_open(&v, j->path, &vo) < 0) {
+    if (open_source(r, &v, &vo) < 0) {
         snprintf(r->err, sizeof r->err, "%s", fid_last_error());
         return -1;
     }

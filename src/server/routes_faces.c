@@ -145,6 +145,11 @@ static void analyze(srv *s, const srv_request *q, srv_resp *r)
             goto done;
         }
     }
+    int sm = srv_analyze_sprites(&a, s->roots, s->n_roots, err, sizeof err);
+    if (sm) {
+        srv_error(r, sm, "parameters.sprite_vtt_url/sprite_image_url: %s", err);
+        goto done;
+    }
     char *canon = srv_params_canonical(&a.p);
     char *keytext = NULL, key[40] = "";
     if (!canon) {

@@ -47,6 +47,9 @@ typedef struct srv_params {
     double similarity_threshold;
     double cache_duration;
     char *scene_json; /* scene_boundaries as given (validated), or NULL */
+    /* use_sprites: the WebVTT sprite index and an optional sheet replacing its references,
+     * each a path resolved inside a --media-root or an http(s) URL (owned); NULL: decode */
+    char *sprite_vtt, *sprite_image;
 } srv_params;
 typedef struct srv_analyze {
     const char *video_path, *image_path, *source_id, *job_id; /* point into the json_t */
@@ -54,6 +57,9 @@ typedef struct srv_analyze {
 } srv_analyze;
 /* Validate an analyze request object. 0 ok, -1 (err, a 400). Free with srv_analyze_free. */
 int srv_analyze_parse(json_t *root, double default_conf, srv_analyze *a, char *err, size_t errn);
+/* use_sprites: resolve sprite_vtt/sprite_image inside the media roots (URLs pass as they are).
+ * 0 ok, else the HTTP status (403 outside, 404 missing) with err. */
+int srv_analyze_sprites(srv_analyze *a, char *const *roots, int n_roots, char *err, size_t errn);
 void srv_analyze_free(srv_analyze *a);
 /* Canonical parameter text (the cache key part). Caller frees. */
 char *srv_params_canonical(const srv_params *p);

@@ -155,6 +155,7 @@ put("server_body", "analyze.json", b"\x00" + b'{"video_path":"/m/a.mp4","source_
     b'"parameters":{"min_confidence":0.6,"max_faces":3,"sampling_interval":1.5,'
     b'"enable_deduplication":false,"embedding_similarity_threshold":0.5,"cache_duration":10,'
     b'"scene_boundaries":[{"start_timestamp":0,"end_timestamp":4.5}]}}')
+put("server_body", "sprites.json", b"\x00" + b'{"video_path":"/m/a.mp4","parameters":{"use_sprites":true,"sprite_vtt_url":"/m/s/i.vtt","sprite_image_url":"http://127.0.0.1/s.jpg"}}')
 put("server_body", "image.json", b"\x00" + b'{"image_path":"/m/a.jpg"}')
 put("server_body", "bad.json", b"\x00" + b'{"video_path":[1,{"a":"\\u0000"}],"parameters":7}')
 mp = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
