@@ -119,5 +119,14 @@ ok = ('overlap.vtt:6: cue starts at 1.000 s, inside' in e.get('overlap.vtt', '')
 sys.exit(0 if ok else 1)
 EOF
 
+# --sprites / --sprite-image: an index whose cues name no sheet + the sheet given once gives
+# the same records; --sprites on a media file is an error record
+sed 's/^sheet_001.jpg//' "$tmp/s/index.vtt" > "$tmp/s/bare.vtt"
+"$F" video --sprite-image "$tmp/s/sheet_001.jpg" "$tmp/s/bare.vtt" "${M[@]}" > "$tmp/e.jsonl" 2> "$tmp/err"; rc=$?
+[ $rc = 0 ] && [ "$(grep -c '"face"' "$tmp/e.jsonl")" = "$(grep -c '"face"' "$tmp/s.jsonl")" ] && ok \
+    || bad "--sprite-image rc $rc: $(head -c 300 "$tmp/err")"
+"$F" video --sprites "$CLIP" "${M[@]}" > "$tmp/f.jsonl" 2> "$tmp/err"; rc=$?
+[ $rc = 5 ] && grep -q 'not a WebVTT file' "$tmp/f.jsonl" && ok || bad "--sprites on an mp4: rc $rc $(cat "$tmp/f.jsonl")"
+
 echo "test_sprites.sh: $pass passed, $fail failed"
 [ $fail = 0 ]

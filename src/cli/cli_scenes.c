@@ -73,7 +73,7 @@ int vid_plan(vjob *j, const char *file, double *dt, char *err, size_t errlen)
     fid_scene_scan_destroy(j->scan);
     j->scan = NULL;
     fid_video *vd = NULL;
-    if (fid_video_open(&vd, file, &v->vo) < 0) {
+    if (vid_open(v, file, &vd) < 0) {
         snprintf(err, errlen, "%s", fid_last_error());
         return -1;
     }

@@ -20,6 +20,8 @@ typedef struct vopts {
     fid_scene *bounds;
     int n_bounds;
     int max_unique;         /* --max-unique N (0: no limit) */
+    int sprites;            /* --sprites: the inputs are WebVTT sprite indexes */
+    const char *sprite_image; /* --sprite-image F: one sheet for every cue (implies --sprites) */
 } vopts;
 
 /* Per-run state shared by all videos (allocated once: nothing per frame). */
@@ -49,6 +51,9 @@ void vid_face_json(const char *file, const fid_video_frame *f, int track, const 
  * output/crop error (message printed). */
 int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_identities,
                FILE *out);
+
+/* Open one input as the options say (a video, or with --sprites a sprite index). */
+int vid_open(const vopts *v, const char *file, fid_video **out);
 
 /* cli_scenes.c: --scene-boundaries FILE into v->bounds (CLI_OK, or CLI_IO / CLI_USAGE,
  * message printed). */

@@ -97,6 +97,13 @@ static double sample_dt(const fid_video_options *vo, const fid_video_info *in)
     }
 }
 
+int vid_open(const vopts *v, const char *file, fid_video **out)
+{
+    return v->sprites || v->sprite_image
+               ? fid_video_open_sprites(out, file, v->sprite_image, &v->vo)
+               : fid_video_open(out, file, &v->vo);
+}
+
 /* One video. 0 ok, -1 failed (error record written), -2 fatal output error. */
 static int do_video(vjob *j, const char *file, int vindex)
 {
@@ -113,7 +120,7 @@ static int do_video(vjob *j, const char *file, int vindex)
         return -1;
     }
     fid_video *vd = NULL;
-    if (fid_video_open(&vd, file, &j->v->vo) < 0) {
+    if (vid_open(j->v, file, &vd) < 0) {
         cli_json_error(stdout, file, fid_last_error());
         return -1;
     }
@@ -380,6 +387,13 @@ static const cli_flag flags[] = {
         "follow at most N people, 1..100000: a face that matches none of"
         "\nthe first N (cosine >= --threshold) is dropped before tracking",
         CLI_INT, OFF(max_unique), .lo = 1, .hi = 100000),
+    CLI_FLAG("--sprites", NULL, NULL,
+        "the inputs are WebVTT sprite indexes (cues SHEET#xywh=x,y,w,h): one"
+        "\nframe per tile, t = cue start (a file starting WEBVTT is read so anyway)",
+        CLI_SWITCH, OFF(sprites)),
+    CLI_FLAG("--sprite-image", NULL, "F",
+        "the sheet (path or URL) for every cue of the index (implies --sprites)",
+        CLI_STR, OFF(sprite_image)),
     CLI_FLAG("--start", NULL, "S", "window start in seconds (seek, then decode)", CLI_DOUBLE,
         OFF(vo.start), .hi = 1e7f),
     CLI_FLAG("--end", NULL, "S", "window end in seconds", CLI_DOUBLE, OFF(vo.end), .hi = 1e7f),

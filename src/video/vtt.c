@@ -249,9 +249,6 @@ int fid_vtt_parse(const char *text, size_t n, const char *name, fid_vtt *out, ch
     if (n > FID_VTT_MAX_BYTES)
         return fail(out, &b, err, errlen, FID_ERR_UNSUPPORTED, "%s: %zu bytes, over the %u-byte "
                     "limit for a sprite index", name, n, FID_VTT_MAX_BYTES);
-    if (memchr(text, 0, n))
-        return fail(out, &b, err, errlen, FID_ERR_FORMAT, "%s: contains a NUL byte (not text)",
-                    name);
     reader r = {text, text + n, 0};
     if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         r.p += 3;
@@ -259,6 +256,9 @@ int fid_vtt_parse(const char *text, size_t n, const char *name, fid_vtt *out, ch
     if (!next_line(&r, &l) || !starts_word(l, "WEBVTT"))
         return fail(out, &b, err, errlen, FID_ERR_FORMAT,
                     "%s:1: not a WebVTT file (the first line must start with WEBVTT)", name);
+    if (memchr(text, 0, n))
+        return fail(out, &b, err, errlen, FID_ERR_FORMAT, "%s: contains a NUL byte (not text)",
+                    name);
     while (next_line(&r, &l) && !blank(l)) /* rest of the header block */
         ;
     double prev_t0 = -1, prev_t1 = -1;
