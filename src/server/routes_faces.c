@@ -186,17 +186,9 @@ static void analyze(srv *s, const srv_request *q, srv_resp *r)
     j.created = srv_now();
     j.upload = (unsigned char *)upload;
     j.upload_len = upload_len;
-    int rc = srv_jobs_submit(s->jobs, &j, path ? key : NULL, s->o.queue);
+    int rc = srv_submit_job(s, r, &j, path ? key : NULL);
     free(canon);
-    if (rc == -2) {
-        srv_error(r, 409, "job_id %s exists", j.id);
-    } else if (rc == -3) {
-        srv_error(r, 503, "the job queue is full (%d queued)", s->o.queue);
-        r->retry_after = 5;
-    } else if (rc < 0) {
-        srv_error(r, 500, "cannot store the job");
-    } else {
-        srv_wake_runners(s);
+    if (rc == 0) {
         accepted(r, 202, j.id, "queued", j.created, 0);
     }
 done:

@@ -141,17 +141,11 @@ static void index_submit(srv *s, const srv_request *q, srv_resp *r)
     j.kind = (char *)"library";
     j.params = params;
     j.created = srv_now();
-    int rc = params ? srv_jobs_submit(s->jobs, &j, NULL, s->o.queue) : -1;
+    int rc = params ? srv_submit_job(s, r, &j, NULL) : -1;
+    if (!params)
+        srv_error(r, 500, "out of memory");
     free(params);
-    if (rc == -2) {
-        srv_error(r, 409, "job_id %s exists", j.id);
-    } else if (rc == -3) {
-        srv_error(r, 503, "the job queue is full (%d queued)", s->o.queue);
-        r->retry_after = 5;
-    } else if (rc < 0) {
-        srv_error(r, 500, "cannot store the job");
-    } else {
-        srv_wake_runners(s);
+    if (rc == 0) {
         char *buf = NULL, ts[40], url[160];
         size_t len = 0;
         FILE *f = srv_body_begin(&buf, &len, r);

@@ -84,3 +84,19 @@ void srv_runners_stop(srv *s)
     s->runners = NULL;
     s->n_runners = 0;
 }
+
+int srv_submit_job(srv *s, srv_resp *r, const srv_job *j, const char *cache_key)
+{
+    int rc = srv_jobs_submit(s->jobs, j, cache_key, s->o.queue);
+    if (rc == -2) {
+        srv_error(r, 409, "job_id %s exists", j->id);
+    } else if (rc == -3) {
+        srv_error(r, 503, "the job queue is full (%d queued)", s->o.queue);
+        r->retry_after = 5;
+    } else if (rc < 0) {
+        srv_error(r, 500, "cannot store the job");
+    } else {
+        srv_wake_runners(s);
+    }
+    return rc;
+}

@@ -252,6 +252,9 @@ int srv_v1_largest(const fid_face *f, int n); /* index of the largest box, -1 if
 FILE *srv_body_begin(char **buf, size_t *len, srv_resp *r);
 void srv_body_finish(FILE *f, char **buf, size_t *len, srv_resp *r);
 void srv_wake_runners(srv *s);
+/* Queue j (srv_jobs_submit) and wake a runner; on failure the answer is set (409 id exists,
+ * 503 + Retry-After queue full, 500). Returns srv_jobs_submit's value. */
+int srv_submit_job(srv *s, srv_resp *r, const srv_job *j, const char *cache_key);
 int srv_runners_start(srv *s, int n);
 void srv_runners_stop(srv *s);
 /* Analyse one job (video or image) into results JSON (job_video.c). 0, or -1 with j->error set;
