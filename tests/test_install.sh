@@ -39,7 +39,7 @@ done
 comp=$(bash -c "source '$root/usr/share/bash-completion/completions/faceid'
 COMP_WORDS=(faceid ver); COMP_CWORD=1; _faceid; echo \"\${COMPREPLY[*]}\"
 COMP_WORDS=(faceid detect --det-); COMP_CWORD=2; _faceid; echo \"\${COMPREPLY[*]}\"" 2>&1)
-[ "$comp" = "$(printf 'verify version\n--det-size --det-thresh')" ] && ok || bad "completion: $comp"
+[ "$comp" = "$(printf 'verify version\n--det-size --det-scale --det-thresh')" ] && ok || bad "completion: $comp"
 so=$root/usr/lib/libfaceid.so
 check "SONAME libfaceid.so.0" sh -c "readelf -d '$so' | grep -q 'SONAME.*libfaceid.so.0'"
 others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(fid_|faceid_)')

@@ -18,6 +18,17 @@ static int set_det_size(void *o, const char *v)
     cli_opts *c = o;
     return cli_parse_det_size(v, &c->po.det_w, &c->po.det_h);
 }
+/* DeepVA's face_detection_scale: the long side (px) the image is letterboxed to before
+ * detection = a square detector input of N rounded to the nearest multiple of 32. */
+static int set_det_scale(void *o, const char *v)
+{
+    cli_opts *c = o;
+    int n;
+    if (cli_parse_int("--det-scale", v, 100, 2000, &n) < 0)
+        return -1;
+    c->po.det_w = c->po.det_h = (n + 16) / 32 * 32;
+    return 0;
+}
 static int set_attributes(void *o, const char *v)
 {
     cli_opts *c = o;
@@ -50,6 +61,10 @@ static const cli_flag common[] = {
         "\nlong side <= 320, 1024 if >= 2000, else 640; once more at 320"
         "\nwhen that finds no face, for close-ups)",
         CLI_CALL, 0, .call = set_det_size, .groups = CLI_G_PIPELINE),
+    CLI_FLAG("--det-scale", NULL, "N",
+        "DeepVA face_detection_scale, 100..2000: the image's long side is"
+        "\nresized to N rounded to a multiple of 32 (= --det-size that)",
+        CLI_CALL, 0, .call = set_det_scale, .groups = CLI_G_PIPELINE),
     CLI_FLAG("--det-thresh", NULL, "T", "detection score threshold (0.5)", CLI_FLOAT,
         PO(det_thresh), .hi = 1, .groups = CLI_G_PIPELINE),
     CLI_FLAG("--min-face", NULL, "PX", "drop faces whose box short side is below PX", CLI_FLOAT,
