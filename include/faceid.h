@@ -515,6 +515,47 @@ FID_API void fid_emb_set_free(fid_emb_set *s); /* NULL-safe */
 /* ============================ end of gallery section ================================ */
 
 /* ======================================================================================
+ * Media inputs beyond image files (src/media): PDF pages rendered to images (PDF=1, poppler:
+ * GPL, see README) and http(s) URLs fetched into memory (URL=1, libcurl). Built without the
+ * component, the calls fail with FID_STATUS_UNSUPPORTED saying so. Errors: [thread].
+ * ====================================================================================== */
+#define FID_PDF_DPI_MIN 18
+#define FID_PDF_DPI_MAX 1200
+#define FID_PDF_DPI_DEFAULT 150
+#define FID_PDF_MAX_PIXELS 40000000LL /* a page larger than this at the asked dpi is rendered
+                                          at the highest dpi that fits (side <= 16384) */
+typedef struct fid_pdf fid_pdf;
+FID_API int fid_pdf_available(void);                   /* [none] 1 if built with PDF=1 */
+FID_API int fid_bytes_are_pdf(const void *buf, size_t n); /* [none] "%PDF-" in the first KB */
+/* [none] 1 if the file's first KB holds "%PDF-", 0 if not or unreadable. */
+FID_API int fid_file_is_pdf(const char *path);
+FID_API int fid_pdf_open(fid_pdf **out, const char *path);
+FID_API int fid_pdf_open_mem(fid_pdf **out, const void *buf, size_t n); /* copies buf */
+FID_API int fid_pdf_pages(const fid_pdf *d); /* [none] */
+/* Page (0-based) at dpi (FID_PDF_DPI_MIN..MAX) into a new RGB8 image on white (free with
+ * fid_image_free). max_pixels <= 0: FID_PDF_MAX_PIXELS. *dpi_used (may be NULL): the dpi
+ * rendered at, lower than dpi when the page was too large; fails when even
+ * FID_PDF_DPI_MIN is too large. */
+FID_API int fid_pdf_render(fid_pdf *d, int page, double dpi, long long max_pixels,
+                           fid_image *out, double *dpi_used);
+FID_API void fid_pdf_close(fid_pdf *d); /* NULL-safe */
+
+typedef struct fid_fetch_options {
+    size_t max_bytes;      /* body cap (default 256 MB; exceeding it is an error) */
+    int connect_timeout_s; /* 10 */
+    int timeout_s;         /* whole transfer (120) */
+    int max_redirects;     /* 5, to http(s) only */
+    int reserved[8];       /* growth room: keep zero */
+} fid_fetch_options;
+FID_API int fid_url_available(void);                     /* [none] 1 if built with URL=1 */
+FID_API void fid_fetch_options_default(fid_fetch_options *o); /* [none] */
+FID_API int fid_input_is_url(const char *s);             /* [none] http:// or https:// */
+/* GET url into *buf (malloc'd, *n bytes, free()). o NULL: defaults. Statuses: IO (DNS,
+ * refused, timeout, HTTP >= 400), UNSUPPORTED (over max_bytes), FORMAT (empty body). */
+FID_API int fid_url_fetch(const char *url, const fid_fetch_options *o, void **buf, size_t *n);
+/* ============================= end of media section ================================= */
+
+/* ======================================================================================
  * Video: decode + sample frames (video.c, libavformat/libavcodec), track faces across the
  * sampled frames and deduplicate the tracks into unique faces with time ranges (track.c).
  *

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Inputs and detector scale: --det-scale N (DeepVA face_detection_scale) is exactly
 # --det-size of N rounded to a multiple of 32 (same records), bad values exit 2 with the range.
+# PDF input: a 3-page PDF made with img2pdf from the shared photos gives each page's faces
+# with "page"; corrupt PDFs give error records and exit 5; huge pages are rendered smaller.
 set -u
 B=${B:-build}; MODELS=${MODELS:-$B/models}; SHARED=${SHARED:-../shared}
 F=$B/faceid; PY=/usr/bin/python3
@@ -33,6 +35,74 @@ done
 for c in detect embed identify video enroll; do
     "$F" $c --help | grep -q -- "--det-scale" && ok || bad "$c --help lacks --det-scale"
 done
+
+# ---- PDF input: a 3-page PDF of photos (img2pdf: one photo per page)
+FR=$D/face_recognition
+recs() { "$PY" -c "import json,sys; [print(json.dumps(r)) for r in map(json.loads, open(sys.argv[1])) if eval(sys.argv[2])]" "$@"; }
+chk() { "$PY" -c "import json,sys; R=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if eval(sys.argv[2]) else 1)" "$@"; }
+if ! command -v img2pdf > /dev/null; then
+    bad "img2pdf missing (.ci/setup installs it)"
+elif ! img2pdf "$T1" "$FR/two_people.jpg" "$FR/obama.jpg" -o "$tmp/doc.pdf"; then
+    bad "img2pdf failed"
+elif "$F" detect "${M[@]}" "$tmp/doc.pdf" 2>&1 | grep -q "not built in"; then
+    echo "SKIP PDF: faceid built without PDF=1"
+else
+    "$F" detect "${M[@]}" "$tmp/doc.pdf" > "$tmp/p.jsonl" 2> "$tmp/err"; rc=$?
+    [ $rc = 0 ] && ok || bad "pdf detect rc $rc $(cat "$tmp/err")"
+    # pages 1..3 with 6, 2 and 1 faces; every record names its page in "page" and in the file
+    chk "$tmp/p.jsonl" "[(r['page'], r['faces']) for r in R if r['type'] == 'image'] == [(1, 6), (2, 2), (3, 1)] \
+        and all(r['file'] == '$tmp/doc.pdf#page=%d' % r['page'] for r in R) \
+        and [r['page'] for r in R if r['type'] == 'face'] == [1] * 6 + [2] * 2 + [3] \
+        and all(r['dpi'] == 150 for r in R if r['type'] == 'image')" && ok || bad "pdf pages/faces per page"
+    # page 1 at 150 dpi is t1.jpg (1280x886 at img2pdf's 96 dpi) scaled by 150/96
+    chk "$tmp/p.jsonl" "[(r['width'], r['height']) for r in R if r['type'] == 'image'][0] == (2000, 1384)" \
+        && ok || bad "pdf page size at 150 dpi"
+    # --pdf-dpi 72: pages at 72/150 of that size, same faces
+    "$F" detect "${M[@]}" --pdf-dpi 72 "$tmp/doc.pdf" > "$tmp/p72.jsonl" 2>/dev/null
+    chk "$tmp/p72.jsonl" "[(r['width'], r['faces'], r['dpi']) for r in R if r['type'] == 'image'] == [(960, 6, 72), (845, 2, 72), (273, 1, 72)]" \
+        && ok || bad "pdf at 72 dpi"
+    # embed: page and embedding on each face; identify: Obama on page 3 (his gallery photo) and 2
+    "$F" embed "${M[@]}" --recognizer mobilefacenet_prelu_512d "$tmp/doc.pdf" > "$tmp/e.jsonl" 2>/dev/null
+    chk "$tmp/e.jsonl" "sum(1 for r in R if r['type'] == 'face' and 'page' in r and len(r.get('embedding', [])) == 512) == 9" \
+        && ok || bad "pdf embed"
+    "$F" enroll "${M[@]}" --recognizer mobilefacenet_prelu_512d "$tmp/g.db" --id obama "$FR/knn_examples/train/obama/obama.jpg" > /dev/null 2>&1
+    "$F" identify "${M[@]}" --recognizer mobilefacenet_prelu_512d "$tmp/g.db" "$tmp/doc.pdf" > "$tmp/id.jsonl" 2>/dev/null
+    chk "$tmp/id.jsonl" "[r['page'] for r in R if r['type'] == 'image'] == [1, 2, 3] \
+        and [r['page'] for r in R if r['type'] == 'match' and r['identity'] == 'obama'] == [2, 3] \
+        and [r['score'] > 0.9 for r in R if r['type'] == 'match' and r['identity'] == 'obama'] == [False, True]" \
+        && ok || bad "pdf identify: obama on pages 2 (two_people.jpg) and 3"
+    # recognised by its bytes: a PDF named .jpg is pages, a directory walk takes .pdf files
+    cp "$tmp/doc.pdf" "$tmp/disguised.jpg"
+    mkdir -p "$tmp/dir" && cp "$tmp/doc.pdf" "$tmp/dir/"
+    "$F" detect "${M[@]}" "$tmp/disguised.jpg" "$tmp/dir" > "$tmp/d.jsonl" 2>/dev/null
+    chk "$tmp/d.jsonl" "[r['page'] for r in R if r['type'] == 'image'] == [1, 2, 3, 1, 2, 3]" \
+        && ok || bad "pdf by magic bytes / in directories"
+    # one page named explicitly; a page that does not exist
+    "$F" detect "${M[@]}" "$tmp/doc.pdf#page=2" > "$tmp/one.jsonl" 2>/dev/null
+    chk "$tmp/one.jsonl" "[(r['page'], r['faces']) for r in R if r['type'] == 'image'] == [(2, 2)]" \
+        && ok || bad "doc.pdf#page=2"
+    "$F" detect "${M[@]}" "$tmp/doc.pdf#page=9" > "$tmp/o" 2>/dev/null; rc=$?
+    [ $rc = 5 ] && chk "$tmp/o" "R[0]['type'] == 'error' and R[0]['page'] == 9 and 'out of range' in R[0]['error']" \
+        && ok || bad "page 9 rc $rc"
+    # corrupt PDFs: error records, the batch goes on, exit 5
+    head -c 3000 "$tmp/doc.pdf" > "$tmp/trunc.pdf"
+    printf '%%PDF-1.4\n1 0 obj garbage' > "$tmp/junk.pdf"
+    : > "$tmp/empty.pdf"
+    head -c 200000 /dev/urandom > "$tmp/random.pdf"
+    "$F" detect "${M[@]}" "$tmp/trunc.pdf" "$tmp/junk.pdf" "$tmp/empty.pdf" "$tmp/random.pdf" "$FR/obama.jpg" \
+        > "$tmp/c.jsonl" 2> "$tmp/err"; rc=$?
+    [ $rc = 5 ] && chk "$tmp/c.jsonl" "[r['type'] for r in R][:4] == ['error'] * 4 and all(r['error'] for r in R[:4]) \
+        and R[-1]['type'] == 'image' and R[-1]['faces'] == 1" && ok || bad "corrupt pdfs rc $rc: $(head -c 600 "$tmp/c.jsonl")"
+    # a 200x200 inch page: rendered at the dpi that fits 40M pixels, its face still found
+    img2pdf -S 200inx200in "$FR/obama.jpg" -o "$tmp/huge.pdf"
+    "$F" detect "${M[@]}" "$tmp/huge.pdf" > "$tmp/h.jsonl" 2>/dev/null; rc=$?
+    [ $rc = 0 ] && chk "$tmp/h.jsonl" "[(r['dpi'] < 150 and r['width'] * r['height'] <= 40000000 and r['width'] <= 16384, r['faces']) for r in R if r['type'] == 'image'] == [(True, 1)]" \
+        && ok || bad "huge page rc $rc $(tail -1 "$tmp/h.jsonl")"
+    for v in 17 1201 0 abc -150; do
+        "$F" detect "${M[@]}" --pdf-dpi "$v" "$tmp/doc.pdf" > "$tmp/o" 2> "$tmp/err"; rc=$?
+        [ $rc = 2 ] && [ ! -s "$tmp/o" ] && grep -q "18..1200" "$tmp/err" && ok || bad "--pdf-dpi $v rc $rc"
+    done
+fi
 
 echo "test_cli_input: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -84,12 +84,17 @@ typedef struct cli_opts {
     const char *files_from;  /* --files-from FILE|- */
     int quiet;               /* -q/--quiet: no info messages, no progress bar */
     int attributes;          /* --attributes: FID_ATTR_* bits, 0 = none */
+    double pdf_dpi;          /* --pdf-dpi (FID_PDF_DPI_DEFAULT) */
+    int url_timeout;         /* --url-timeout S (0: the library's 120 s) */
+    int url_max_mb;          /* --url-max-mb N (0: the library's 256 MB) */
     const char **pos;        /* positional arguments (point into argv) */
     int n_pos;
 } cli_opts;
 
 /* Inputs: positionals after the fixed ones (files, or directories walked recursively keeping
- * .jpg .jpeg .png .webp .bmp, sorted by path) then --files-from lines, in that order. */
+ * .jpg .jpeg .png .webp .bmp and, when built in, .pdf, sorted by path) then --files-from
+ * lines, in that order. A PDF (by its bytes) becomes one input per page, "DOC.pdf#page=K"
+ * (cli_input.c); http(s) URLs stay as given. */
 typedef struct cli_inputs {
     char **path;
     int n, cap;
@@ -182,6 +187,11 @@ typedef struct cli_work {
     float *emb;       /* [cap, dim]: embedding of kept face k at emb + k * dim */
     fid_attributes *attr;     /* cli_work_attributes: NULL = none */
     fid_face_attributes *fa;  /* [cap] attributes of kept face k (when attr) */
+    /* inputs beyond image files (cli_input.c) */
+    double pdf_dpi, dpi_used; /* dpi_used: of the last page input (0: not a page) */
+    int url_timeout, url_max_mb;
+    fid_pdf *pdf;             /* the last PDF a page came from, kept open for its next page */
+    char *pdf_path;
 } cli_work;
 
 /* cap: faces per image (max_faces, else 1024). 0 or -1 (message printed). */
@@ -195,6 +205,16 @@ int cli_work_attributes(cli_work *w, fid_attributes *a);
 int cli_work_file(cli_work *w, const char *path, char *msg, size_t n);
 /* Process a decoded image (not owned). */
 int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n);
+/* cli_input.c: load an input into out: an image file, a PDF page "DOC.pdf#page=K" (a
+ * one-page PDF also as DOC.pdf) or an http(s) URL of an image. 0, or -1 (message in msg). */
+int cli_input_load(cli_work *w, const char *path, fid_image *out, char *msg, size_t n);
+/* PDFs among the inputs → one input per page (CLI_OK or CLI_IO, message printed). */
+int cli_inputs_expand(cli_inputs *in);
+/* K if path names page K of a PDF ("DOC#page=K", no file of that very name), else 0; the
+ * document's name is the first *base_len bytes (base_len may be NULL). */
+int cli_input_page(const char *path, size_t *base_len);
+/* "page":K when path is a page input (records of detect/embed/identify/... carry it). */
+void cli_json_page(fid_json *j, const char *path);
 /* The face with the largest box area (-1 if n == 0). */
 int cli_largest_face(const fid_face *f, int n);
 
@@ -226,7 +246,8 @@ typedef fid_json cli_json;
 #define cli_json_obj fid_json_obj
 #define cli_json_obj_end fid_json_obj_end
 #define cli_json_write_string fid_json_write_string
-#define cli_json_error fid_json_error
+/* {"type":"error","file","page" (page inputs),"error"} (cli_input.c) */
+void cli_json_error(FILE *f, const char *file, const char *msg);
 
 /* Face records (cli_record.c), the one writer of boxes and face fields. */
 void cli_face_box(const fid_face *f, float b[4]);

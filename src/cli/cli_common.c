@@ -97,6 +97,12 @@ static int is_image_name(const char *name)
     return 0;
 }
 
+static int is_pdf_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && !strcasecmp(dot, ".pdf");
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -127,7 +133,8 @@ static int walk(cli_inputs *in, const char *dir, int depth)
         sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
         struct stat st;
         /* directories are expanded after sorting, so name order holds across levels */
-        if ((stat(p, &st) == 0 && S_ISDIR(st.st_mode)) || is_image_name(e->d_name))
+        if ((stat(p, &st) == 0 && S_ISDIR(st.st_mode)) || is_image_name(e->d_name) ||
+            (fid_pdf_available() && is_pdf_name(e->d_name)))
             rc = push(in, p);
         free(p);
     }
@@ -196,7 +203,7 @@ int cli_collect_inputs(const cli_opts *o, int skip, cli_inputs *in)
         if (rc)
             return rc;
     }
-    return CLI_OK;
+    return cli_inputs_expand(in);
 }
 
 void cli_inputs_free(cli_inputs *in)

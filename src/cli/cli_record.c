@@ -22,6 +22,7 @@ void cli_face_record(cli_json *j, FILE *f, const char *type, const char *file, i
     cli_json_begin(j, f);
     cli_json_str(j, "type", type);
     cli_json_str(j, "file", file);
+    cli_json_page(j, file);
     if (index >= 0)
         cli_json_int(j, "face", index);
     if (box)

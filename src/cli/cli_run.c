@@ -86,6 +86,17 @@ static const cli_flag common[] = {
         "\n(fr_age, fr_gender, fr_expression, fr_eye + fr_landmark,"
         "\nfr_liveness, fr_pose, fr_landmark) in the models dir (exit 3 if not)",
         CLI_CALL, 0, .call = set_attributes, .groups = CLI_G_ATTR),
+    CLI_FLAG("--pdf-dpi", NULL, "DPI",
+        "render PDF pages at DPI, 18..1200 (default 150; a page over 40M"
+        "\npixels is rendered at the highest dpi that fits)",
+        CLI_DOUBLE, offsetof(cli_opts, pdf_dpi), .lo = FID_PDF_DPI_MIN, .hi = FID_PDF_DPI_MAX,
+        .groups = CLI_G_PIPELINE),
+    CLI_FLAG("--url-timeout", NULL, "S",
+        "http(s) inputs: whole-transfer timeout, 1..3600 s (default 120)", CLI_INT,
+        offsetof(cli_opts, url_timeout), .lo = 1, .hi = 3600, .groups = CLI_G_PIPELINE),
+    CLI_FLAG("--url-max-mb", NULL, "N",
+        "http(s) inputs: refuse bodies over N MB, 1..4096 (default 256)", CLI_INT,
+        offsetof(cli_opts, url_max_mb), .lo = 1, .hi = 4096, .groups = CLI_G_PIPELINE),
     CLI_FLAG("--format", NULL, "jsonl|csv", "output format (default jsonl)", CLI_CHOICE,
         offsetof(cli_opts, csv), .choices = formats, .groups = ~0u),
     CLI_FLAG("--files-from", NULL, "FILE|-", "read more input paths, one per line", CLI_STR,
@@ -254,6 +265,7 @@ static int prologue(cli_run *r, int argc, char **argv)
     fid_pipeline_options_default(&o->po);
     const cli_engine_env env = cli_engine_from_env(); /* flags parsed below override */
     o->po.isa = env.isa, o->po.no_fuse = env.no_fuse, o->po.profile = env.profile;
+    o->pdf_dpi = FID_PDF_DPI_DEFAULT;
     o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
     r->opts = calloc(1, c->opts_size ? c->opts_size : 1);
     if (!o->pos || !r->opts) {

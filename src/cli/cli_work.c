@@ -21,6 +21,9 @@ int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, in
     w->cap = o->po.max_faces > 0 && o->po.max_faces < CLI_MAX_FACES ? o->po.max_faces
                                                                      : CLI_MAX_FACES;
     w->dim = embed ? fid_embed_dim(p) : 0;
+    w->pdf_dpi = o->pdf_dpi > 0 ? o->pdf_dpi : FID_PDF_DPI_DEFAULT;
+    w->url_timeout = o->url_timeout;
+    w->url_max_mb = o->url_max_mb;
     w->faces = calloc((size_t)w->cap, sizeof *w->faces);
     w->keep = calloc((size_t)w->cap, sizeof *w->keep);
     w->emb = calloc((size_t)w->cap * (w->dim ? w->dim : 1), sizeof *w->emb);
@@ -39,6 +42,10 @@ void cli_work_free(cli_work *w)
     free(w->keep);
     free(w->emb);
     free(w->fa);
+    fid_pdf_close(w->pdf);
+    free(w->pdf_path);
+    w->pdf = NULL;
+    w->pdf_path = NULL;
     w->faces = NULL;
     w->keep = NULL;
     w->emb = NULL;
@@ -130,10 +137,8 @@ int cli_work_file(cli_work *w, const char *path, char *msg, size_t n)
 {
     fid_image_free(&w->img);
     w->n_det = w->n_keep = w->n_skipped = w->n_done = 0;
-    if (fid_image_load(path, &w->img) < 0) {
-        snprintf(msg, n, "%s", fid_last_error());
+    if (cli_input_load(w, path, &w->img, msg, n) < 0)
         return -1;
-    }
     return cli_work_image(w, &w->img, msg, n);
 }
 

@@ -39,6 +39,7 @@ static void skipped_record(const cli_run *r, const char *path, int i, const fid_
     cli_json js;
     cli_json_begin(&js, stdout);
     fid_skipped_record(&js, path, i, fc, why); /* the library's writer, shared with the server */
+    cli_json_page(&js, path);
     cli_json_end(&js);
 }
 
@@ -57,6 +58,7 @@ static void face_record(const cli_run *r, const cli_work *w, const char *path, i
     cli_json js;
     cli_json_begin(&js, stdout);
     fid_face_record(&js, r->p, path, i, fc, crop, emb); /* shared with the HTTP server */
+    cli_json_page(&js, path);
     if (fa)
         cli_attr_json(&js, fa);
     cli_json_end(&js);
@@ -92,6 +94,9 @@ static int one_input(const cli_run *r, cli_work *w, int input, const char *path)
         cli_json_begin(&js, stdout);
         fid_image_record(&js, path, w->img.width, w->img.height, w->n_keep,
                          w->n_det - w->n_keep, cli_now_ms() - t0);
+        cli_json_page(&js, path);
+        if (w->dpi_used > 0)
+            cli_json_num(&js, "dpi", w->dpi_used);
         cli_json_end(&js);
     }
     return 0;

@@ -65,6 +65,7 @@ static int search_all(cli_run *r, fid_search *s, cli_work *w, fid_search_hit *hi
         cli_json_begin(&js, stdout);
         cli_json_str(&js, "type", "image");
         cli_json_str(&js, "file", path);
+        cli_json_page(&js, path);
         cli_json_int(&js, "faces", w->n_keep);
         cli_json_int(&js, "skipped", w->n_skipped);
         cli_json_end(&js);

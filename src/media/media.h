@@ -22,6 +22,8 @@ int fid_pdf_doc_open(fid_pdf_doc **out, const char *path, char *err, size_t errl
 int fid_pdf_doc_open_mem(fid_pdf_doc **out, const void *buf, size_t n, char *err,
                          size_t errlen);
 int fid_pdf_doc_pages(const fid_pdf_doc *d);
+/* Page (0-based) size in points (1/72 inch). */
+int fid_pdf_doc_page_size(fid_pdf_doc *d, int page, double *w_pt, double *h_pt);
 /* Page (0-based) at dpi → RGB8 on white. Sizes beyond lim fail before allocating. */
 int fid_pdf_doc_render(fid_pdf_doc *d, int page, double dpi, const fid_image_limits *lim,
                        fid_rgb_image *out, char *err, size_t errlen);

@@ -74,6 +74,19 @@ int fid_pdf_doc_pages(const fid_pdf_doc *d)
     return poppler_document_get_n_pages(d->doc);
 }
 
+int fid_pdf_doc_page_size(fid_pdf_doc *d, int page, double *w_pt, double *h_pt)
+{
+    *w_pt = *h_pt = 0;
+    if (page < 0 || page >= poppler_document_get_n_pages(d->doc))
+        return FID_ERR_INVALID_ARG;
+    PopplerPage *pg = poppler_document_get_page(d->doc, page);
+    if (!pg)
+        return FID_ERR_FORMAT;
+    poppler_page_get_size(pg, w_pt, h_pt);
+    g_object_unref(pg);
+    return FID_OK;
+}
+
 int fid_pdf_doc_render(fid_pdf_doc *d, int page, double dpi, const fid_image_limits *lim,
                        fid_rgb_image *out, char *err, size_t errlen)
 {
@@ -166,6 +179,11 @@ int fid_pdf_doc_open_mem(fid_pdf_doc **out, const void *buf, size_t n, char *err
     return no_pdf(err, errlen);
 }
 int fid_pdf_doc_pages(const fid_pdf_doc *d) { return 0; }
+int fid_pdf_doc_page_size(fid_pdf_doc *d, int page, double *w_pt, double *h_pt)
+{
+    *w_pt = *h_pt = 0;
+    return FID_ERR_UNSUPPORTED;
+}
 int fid_pdf_doc_render(fid_pdf_doc *d, int page, double dpi, const fid_image_limits *lim,
                        fid_rgb_image *out, char *err, size_t errlen)
 {
