@@ -3,6 +3,9 @@
 # --det-size of N rounded to a multiple of 32 (same records), bad values exit 2 with the range.
 # PDF input: a 3-page PDF made with img2pdf from the shared photos gives each page's faces
 # with "page"; corrupt PDFs give error records and exit 5; huge pages are rendered smaller.
+# URL input against local HTTP servers: images and videos by URL give the same results as the
+# files; 404, refused port, oversize, non-image, silent server (timeout) and unknown host give
+# clear error records and exit 5.
 set -u
 B=${B:-build}; MODELS=${MODELS:-$B/models}; SHARED=${SHARED:-../shared}
 F=$B/faceid; PY=/usr/bin/python3
@@ -101,6 +104,71 @@ else
     for v in 17 1201 0 abc -150; do
         "$F" detect "${M[@]}" --pdf-dpi "$v" "$tmp/doc.pdf" > "$tmp/o" 2> "$tmp/err"; rc=$?
         [ $rc = 2 ] && [ ! -s "$tmp/o" ] && grep -q "18..1200" "$tmp/err" && ok || bad "--pdf-dpi $v rc $rc"
+    done
+fi
+
+# ---- URL input: a local HTTP server on 127.0.0.1 (byte ranges: libavformat seeks in mp4)
+free_port() { "$PY" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+mkdir -p "$tmp/www"
+cp "$FR/obama.jpg" "$FR/short_hamilton_clip.mp4" "$tmp/www/"
+head -c 3000000 /dev/urandom > "$tmp/www/big.jpg"
+echo "not an image" > "$tmp/www/text.jpg"
+[ -f "$tmp/doc.pdf" ] && cp "$tmp/doc.pdf" "$tmp/www/"
+PORT=$(free_port)
+(cd "$tmp/www" && exec "$PY" "$OLDPWD/tests/range_server.py" "$PORT") > /dev/null 2>&1 &
+SRV=$!
+SILENT_PORT=$(free_port)
+# accepts connections and never answers (timeouts)
+"$PY" -c "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',int(sys.argv[1]))); s.listen(8); c=[s.accept() for _ in range(4)]; time.sleep(60)" "$SILENT_PORT" &
+SILENT=$!
+REFUSED=$(free_port) # nothing listens there
+trap 'kill $SRV $SILENT 2>/dev/null; rm -rf "$tmp"' EXIT
+U=http://127.0.0.1:$PORT
+for i in $(seq 50); do curl -sf -o /dev/null "$U/obama.jpg" && break; sleep 0.1; done
+if "$F" detect "${M[@]}" "$U/obama.jpg" 2>&1 | grep -q "not built in"; then
+    echo "SKIP URL: faceid built without URL=1"
+else
+    "$F" detect "${M[@]}" "$U/obama.jpg" > "$tmp/u.jsonl" 2> "$tmp/err"; rc=$?
+    "$F" detect "${M[@]}" "$FR/obama.jpg" > "$tmp/l.jsonl" 2>/dev/null
+    [ $rc = 0 ] && chk "$tmp/u.jsonl" "R[0]['file'] == '$U/obama.jpg' and R[-1]['faces'] == 1" \
+        && [ "$(sed 's/"file":"[^"]*"//; s/,"ms":[0-9.e+-]*//' "$tmp/u.jsonl")" = "$(sed 's/"file":"[^"]*"//; s/,"ms":[0-9.e+-]*//' "$tmp/l.jsonl")" ] \
+        && ok || bad "url image rc $rc: $(cat "$tmp/err")"
+    # one batch of failures, each a clear error record; the good URL after them still works
+    t0=$(date +%s)
+    "$F" detect "${M[@]}" --url-max-mb 1 --url-timeout 2 "$U/nope.jpg" "http://127.0.0.1:$REFUSED/x.jpg" \
+        "$U/big.jpg" "$U/text.jpg" "http://127.0.0.1:$SILENT_PORT/x.jpg" \
+        "http://faceid-no-such-host.invalid/x.jpg" "$U/obama.jpg" > "$tmp/ue.jsonl" 2>/dev/null; rc=$?
+    t1=$(date +%s)
+    [ $rc = 5 ] && chk "$tmp/ue.jsonl" "[r['type'] for r in R][:6] == ['error'] * 6 \
+        and 'HTTP 404' in R[0]['error'] \
+        and ('connect' in R[1]['error'].lower() or 'refused' in R[1]['error'].lower()) \
+        and 'larger than the 1048576-byte limit' in R[2]['error'] \
+        and R[3]['file'].endswith('text.jpg') \
+        and 'timed out' in R[4]['error'] \
+        and 'resolve' in R[5]['error'].lower() \
+        and R[-1]['type'] == 'image' and R[-1]['faces'] == 1" \
+        && ok || bad "url errors rc $rc: $(cut -c1-160 "$tmp/ue.jsonl")"
+    [ $((t1 - t0)) -le 20 ] && ok || bad "url errors took $((t1 - t0)) s (timeouts not honoured)"
+    if [ -f "$tmp/www/doc.pdf" ]; then
+        "$F" detect "${M[@]}" "$U/doc.pdf" > "$tmp/o" 2>/dev/null; rc=$?
+        [ $rc = 5 ] && grep -q "PDFs are read from files only" "$tmp/o" && ok || bad "pdf by url rc $rc"
+    fi
+    # video by URL through libavformat's http: the same frames and faces as the local file
+    "$F" video "${M[@]}" --det-size 320 --sampling-interval 2 --no-faces "$U/short_hamilton_clip.mp4" \
+        > "$tmp/uv.jsonl" 2> "$tmp/err"; rc=$?
+    "$F" video "${M[@]}" --det-size 320 --sampling-interval 2 --no-faces "$FR/short_hamilton_clip.mp4" \
+        > "$tmp/lv.jsonl" 2>/dev/null
+    key="import json,sys; v=[json.loads(l) for l in open(sys.argv[1]) if '\"video\"' in l][0]; print(v['frames_analysed'], v['frames_decoded'], v['faces'], v['unique_faces'])"
+    a=$("$PY" -c "$key" "$tmp/uv.jsonl" 2>&1) b=$("$PY" -c "$key" "$tmp/lv.jsonl" 2>&1)
+    [ $rc = 0 ] && [ "$a" = "$b" ] && [ "${a%% *}" = 5 ] && ok || bad "video url rc $rc: '$a' vs '$b' $(cat "$tmp/err")"
+    "$F" video "${M[@]}" --det-size 320 --scenes auto --no-faces "$U/short_hamilton_clip.mp4" > "$tmp/us.jsonl" 2>/dev/null; rc=$?
+    [ $rc = 0 ] && chk "$tmp/us.jsonl" "len(R[0]['scenes']) == 4" && ok || bad "video url scenes rc $rc"
+    "$F" video "${M[@]}" "$U/nope.mp4" "http://127.0.0.1:$REFUSED/v.mp4" > "$tmp/o" 2>/dev/null; rc=$?
+    [ $rc = 5 ] && chk "$tmp/o" "[r['type'] for r in R] == ['error', 'error'] and '404' in R[0]['error']" \
+        && ok || bad "video url errors rc $rc $(cat "$tmp/o")"
+    for a in "--url-timeout 0" "--url-timeout 3601" "--url-timeout x" "--url-max-mb 0" "--url-max-mb 4097"; do
+        "$F" detect "${M[@]}" $a "$U/obama.jpg" > "$tmp/o" 2> "$tmp/err"; rc=$?
+        [ $rc = 2 ] && [ ! -s "$tmp/o" ] && grep -qE "1\.\.(3600|4096)" "$tmp/err" && ok || bad "'$a' rc $rc"
     done
 fi
 

@@ -133,7 +133,7 @@ static int run(cli_run *r)
 const cli_cmd cli_cmd_detect = {
     .name = "detect",
     .summary = "detect faces, landmarks and quality in images (JSONL/CSV)",
-    .usage = "faceid detect [options] IMG|DIR... [--files-from FILE|-]",
+    .usage = "faceid detect [options] IMG|PDF|URL|DIR... [--files-from FILE|-]",
     .about =
         "  Detect faces (SCRFD), align them and score their quality. JSONL records on stdout:\n"
         "    {\"type\":\"face\",\"file\",\"face\",\"bbox\":[x0,y0,x1,y1],\"score\",\"landmarks\":[[x,y]x5],\n"
@@ -155,7 +155,7 @@ const cli_cmd cli_cmd_detect = {
 const cli_cmd cli_cmd_embed = {
     .name = "embed",
     .summary = "detect faces and compute their embeddings",
-    .usage = "faceid embed [options] IMG|DIR... [--files-from FILE|-]",
+    .usage = "faceid embed [options] IMG|PDF|URL|DIR... [--files-from FILE|-]",
     .about =
         "  Like `faceid detect`, and each face record also carries \"model\" (recognizer id\n"
         "  <name>:<hash>) and \"embedding\" (L2-normalised floats). --format csv adds columns\n"

@@ -141,7 +141,7 @@ static const cli_flag flags[] = {
 const cli_cmd cli_cmd_identify = {
     .name = "identify", .alias = "search",
     .summary = "1:N search of faces in a gallery (top-k, unknown)",
-    .usage = "faceid identify GALLERY.db [options] IMG|DIR...",
+    .usage = "faceid identify GALLERY.db [options] IMG|PDF|URL|DIR...",
     .about =
         "  Search every detected face among the gallery identities (score = best cosine over an\n"
         "  identity's faces).\n"

@@ -19,6 +19,7 @@
 #include <libswscale/swscale.h>
 
 #include "fid.h"
+#include "media/media.h"
 #include "video/sample_rule.h"
 #include "video/sprites.h"
 
@@ -219,15 +220,17 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
     if ((o->mode == FID_SAMPLE_FPS && !(o->fps > 0)) || (o->mode == FID_SAMPLE_EVERY && o->every < 1)
         || o->start < 0 || (o->end > 0 && o->end <= o->start))
         return fid_errbuf(err, errlen, FID_ERR_INVALID_ARG, "%s: bad sampling options", path);
+    /* http(s) URLs go to libavformat's own protocols (streamed, not downloaded first) */
+    int url = fid_is_url(path);
     struct stat sb;
-    if (stat(path, &sb) != 0)
+    if (!url && stat(path, &sb) != 0)
         return fid_errbuf(err, errlen, FID_ERR_IO, "%s: cannot open (no such file or unreadable)",
                        path);
-    if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISCHR(sb.st_mode))
+    if (!url && !S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISCHR(sb.st_mode))
         return fid_errbuf(err, errlen, FID_ERR_IO, "%s: not a regular file", path);
-    if (S_ISREG(sb.st_mode) && sb.st_size == 0)
+    if (!url && S_ISREG(sb.st_mode) && sb.st_size == 0)
         return fid_errbuf(err, errlen, FID_ERR_FORMAT, "%s: empty file (0 bytes)", path);
-    if (S_ISREG(sb.st_mode) && is_webvtt(path))
+    if (!url && S_ISREG(sb.st_mode) && is_webvtt(path))
         return fid_video_open_sprites(out, path, NULL, o);
     av_log_setup();
     av_last[0] = 0;
@@ -240,7 +243,13 @@ int fid_video_open(fid_video **out, const char *path, const fid_video_options *o
     v->held = -1;
     v->state = 1;
     v->read_end = -1;
-    int rc = avformat_open_input(&v->fmt, path, NULL, NULL);
+    AVDictionary *opt = NULL;
+    if (url) { /* only http(s) (and what they ride on), and no endless stall */
+        av_dict_set(&opt, "protocol_whitelist", "http,https,tcp,tls,crypto", 0);
+        av_dict_set(&opt, "rw_timeout", "30000000", 0); /* us, per read/connect */
+    }
+    int rc = avformat_open_input(&v->fmt, path, NULL, &opt);
+    av_dict_free(&opt);
     if (rc < 0) {
         rc = fid_errbuf(err, errlen, rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) ? FID_ERR_IO
                      : FID_ERR_FORMAT, "%s: not a readable media file: %s", path,
