@@ -1027,10 +1027,11 @@ typedef struct fid_ingest_options {
     int max_faces;        /* per image or frame (0: 256) */
     float min_score;      /* detections scoring below this are left out (0: the pipeline's) */
     /* optional hooks: the pipeline of each image/frame when fid_ingest_file gets p NULL
-     * (a server lends one per frame), and progress after each frame (non-zero: stop) */
+     * (a server lends one per frame), and progress after each frame: frames analysed of
+     * about `expected` (0: unknown) in this file (non-zero: stop) */
     fid_pipeline *(*acquire)(void *ctx);
     void (*release)(void *ctx, fid_pipeline *p);
-    int (*progress)(void *ctx, long frames);
+    int (*progress)(void *ctx, long frames, long expected);
     void *ctx;
     int reserved[8];      /* growth room: keep zero (see "Struct growth" above) */
 } fid_ingest_options;

@@ -308,7 +308,7 @@ static int do_image(fid_ingester *g, fid_pipeline *p, fid_library_media *m, int 
                                       .track = i + 1, .group = i, .crop = g->dets[i].crop};
     }
     *n_out = n;
-    if (g->o.progress && g->o.progress(g->o.ctx, 1))
+    if (g->o.progress && g->o.progress(g->o.ctx, 1, 1))
         return ing_fail(g, FID_INGEST_STOPPED, "stopped");
     return 0;
 }
@@ -373,6 +373,7 @@ static int do_video(fid_ingester *g, fid_pipeline *p, fid_library_media *m, int 
     fid_video_info in;
     fid_video_get_info(vd, &in);
     double dt = sample_dt(&g->o.vo, &in);
+    long expected = in.duration > 0 ? (long)ceil(in.duration / dt) : 0;
     fid_track_options to;
     fid_track_options_default(&to);
     to.dim = g->dim;
@@ -413,7 +414,7 @@ static int do_video(fid_ingester *g, fid_pipeline *p, fid_library_media *m, int 
         frames++;
         if (failed)
             break;
-        if (g->o.progress && g->o.progress(g->o.ctx, frames)) {
+        if (g->o.progress && g->o.progress(g->o.ctx, frames, expected)) {
             stopped = 1;
             break;
         }

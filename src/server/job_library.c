@@ -75,8 +75,9 @@ static void release(void *ctx, fid_pipeline *p)
     h->idx = -1;
 }
 
-/* After each frame: stop on SIGTERM or cancel; progress at most 4 times a second. */
-static int progress(void *ctx, long frames)
+/* After each frame: stop on SIGTERM or cancel; progress (files done + the part of this one)
+ * at most 4 times a second. */
+static int progress(void *ctx, long frames, long expected)
 {
     hooks *h = ctx;
     h->frames = frames;
@@ -85,7 +86,8 @@ static int progress(void *ctx, long frames)
     double now = srv_now();
     if (now - h->last > 0.25) {
         h->last = now;
-        srv_jobs_progress(h->s->jobs, h->j->id, fmin(0.99, h->done / fmax(h->of, 1)),
+        double part = expected > 0 ? fmin(0.95, (double)frames / (double)expected) : 0;
+        srv_jobs_progress(h->s->jobs, h->j->id, fmin(0.99, (h->done + part) / fmax(h->of, 1)),
                           "indexing", (int)(h->total_frames + frames));
     }
     return 0;
