@@ -38,8 +38,10 @@ typedef struct jrun {
     int n_dets, cap_dets;
     float *embs; /* SRV_MAX_FACES x dim per frame */
     fid_face faces[SRV_MAX_FACES];
-    jdemo demo[SRV_MAX_FACES];
     int demo_bits; /* the demographics the installed models give (0: none) */
+    int *trk_runs;   /* per track: attribute runs so far */
+    float *trk_bestq;/* per track: best quality given to the attribute models */
+    int trk_cap;
     fid_track_det td[SRV_MAX_FACES];
     int ids[SRV_MAX_FACES];
     int frames;
@@ -182,19 +184,6 @@ static int analyse_image(jrun *r, const fid_image *img, int *n_out)
             rc = -1;
             break;
         }
-        jdemo *dm = &r->demo[m];
-        memset(dm, 0, sizeof *dm);
-        fid_face_attributes fa;
-        char aerr[300];
-        if (r->demo_bits && srv_attr_run(r->s, idx, r->demo_bits, img, &r->faces[i], &fa, aerr,
-                                         sizeof aerr) == 0) {
-            dm->have = fa.have & r->demo_bits;
-            dm->age = fa.age;
-            dm->male = fa.male;
-            memcpy(dm->emo, fa.emotion_scores, sizeof dm->emo);
-        } else if (r->demo_bits) { /* a model that fails to load: no demographics, no job failure */
-            r->demo_bits = 0;
-        }
         r->faces[m++] = r->faces[i];
     }
     srv_pool_release(&r->s->pool, idx);
@@ -233,7 +222,7 @@ static int add_frame(jrun *r, fid_tracker *tk, long frame, double t, int m)
         const fid_face *f = &r->faces[i];
         jdet *d = &r->dets[r->n_dets++];
         *d = (jdet){frame, t, {f->x0, f->y0, f->x1, f->y1}, f->score, f->q_composite,
-                    {{0}}, f->pose_class, r->ids[i], r->demo[i]};
+                    {{0}}, f->pose_class, r->ids[i], {0, 0, 0, {0}}};
         memcpy(d->kps, f->kps, sizeof d->kps);
     }
     srv_metrics_faces(m);
@@ -264,6 +253,63 @@ static void detection_json(fid_json *js, const char *key, const jdet *d)
     }
     fid_json_obj_end(js);
     fid_json_obj_end(js);
+}
+
+/* Demographics of the frame's m detections just added (the last m of r->dets): the attribute
+ * models run on a detection only while its track has had fewer than 3 runs, or when it beats
+ * the track's best quality so far (at most 6 per track): each model costs about as much as
+ * the detector, so running them on every detection of a long video would more than double
+ * the job. Borrows a worker only when a detection needs it. */
+#define DEMO_FIRST 3
+#define DEMO_MAX 6
+static void demo_frame(jrun *r, const fid_image *img, int m)
+{
+    if (!r->demo_bits || m <= 0)
+        return;
+    int idx = -1;
+    fid_pipeline *p;
+    for (int i = 0; i < m && r->demo_bits; i++) {
+        jdet *d = &r->dets[r->n_dets - m + i];
+        int t = d->track;
+        if (t < 0)
+            continue;
+        if (t >= r->trk_cap) {
+            int cap = r->trk_cap ? r->trk_cap : 64;
+            while (cap <= t)
+                cap *= 2;
+            int *nr = realloc(r->trk_runs, (size_t)cap * sizeof *nr);
+            if (nr)
+                r->trk_runs = nr;
+            float *nq = realloc(r->trk_bestq, (size_t)cap * sizeof *nq);
+            if (nq)
+                r->trk_bestq = nq;
+            if (!nr || !nq)
+                return;
+            for (int k = r->trk_cap; k < cap; k++)
+                r->trk_runs[k] = 0, r->trk_bestq[k] = -1;
+            r->trk_cap = cap;
+        }
+        float q = isfinite(d->quality) ? d->quality : 0;
+        if (!(r->trk_runs[t] < DEMO_FIRST || (r->trk_runs[t] < DEMO_MAX && q > r->trk_bestq[t])))
+            continue;
+        if (idx < 0 && (idx = srv_pool_acquire(&r->s->pool, 0, &p)) < 0)
+            return;
+        fid_face_attributes fa;
+        char aerr[300];
+        if (srv_attr_run(r->s, idx, r->demo_bits, img, &r->faces[i], &fa, aerr, sizeof aerr) < 0) {
+            r->demo_bits = 0; /* a model that fails to load: no demographics, no job failure */
+            break;
+        }
+        d->demo.have = fa.have & r->demo_bits;
+        d->demo.age = fa.age;
+        d->demo.male = fa.male;
+        memcpy(d->demo.emo, fa.emotion_scores, sizeof d->demo.emo);
+        r->trk_runs[t]++;
+        if (q > r->trk_bestq[t])
+            r->trk_bestq[t] = q;
+    }
+    if (idx >= 0)
+        srv_pool_release(&r->s->pool, idx);
 }
 
 /* demographics{age, gender, emotion} of a unique face: over its detections, weighted by
@@ -405,6 +451,8 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
         rc = analyse_image(r, &img, &m);
         if (rc == 0)
             rc = add_frame(r, tk, 0, 0, m);
+        if (rc == 0)
+            demo_frame(r, &img, m);
         memset(vi, 0, sizeof *vi);
         vi->width = img.width;
         vi->height = img.height;
@@ -445,6 +493,7 @@ static int run_frames(jrun *r, fid_tracker *tk, fid_video_info *vi, double *end_
             out = -1;
             break;
         }
+        demo_frame(r, &fr.img, m);
         r->frames++;
         last_t = fr.t;
         last_f = fr.frame;
@@ -550,5 +599,7 @@ int srv_job_run(srv *s, srv_job *j)
     free(r.scenes);
     free(r.embs);
     free(r.dets);
+    free(r.trk_runs);
+    free(r.trk_bestq);
     return rc;
 }
