@@ -82,6 +82,7 @@ FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$
 
 # Sources are picked up by folder: every .c in a component's folders.
 SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/media src/analysis src/util \
+            src/schema \
             $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery) \
             $(if $(SERVER_ON),src/server) \
             $(if $(filter 1,$(LIBRARY)),src/library)

@@ -1068,6 +1068,82 @@ FID_API int fid_ingest_kind(const char *name);
  * fn's value. */
 FID_API int fid_ingest_walk(const char *path, int (*fn)(void *ctx, const char *file),
                             void *ctx);
+/* ======================================================================================
+ * Interop (src/schema, src/gallery/search.c): the names, shapes and units of other face
+ * systems, shared by the CLI (--schema mixpeek, --max-distance, --top-k, -g ... -g, video
+ * segments) and the HTTP server.
+ *
+ *   float thr = fid_distance_to_cosine(1.0f);               // DeepVA max_distance 1.0 → 0.5
+ *   char tc[32]; fid_smpte_timecode(299, 29.97, tc, sizeof tc);   // "00:00:09:29"
+ *   fid_search *idx[2] = {a, b}; fid_person_hit hits[3];
+ *   int n = fid_search_persons(idx, 2, emb, 3, hits);       // hits[i].gallery: 0 or 1
+ *   fid_json j; fid_json_begin(&j, f);
+ *   fid_mixpeek_face m = {.face = &face, .index = 0, ...}; fid_mixpeek_face_json(&j, &m);
+ *   fid_json_end(&j);
+ * ====================================================================================== */
+
+/* [none] Euclidean distance d between unit vectors → cosine, exactly: 1 - d*d/2 (d in 0..2
+ * gives 1..-1). */
+FID_API float fid_distance_to_cosine(float d);
+/* [none] Cosine → euclidean distance between unit vectors: sqrt(2 - 2c), in [0, 2]. */
+FID_API float fid_cosine_to_distance(float c);
+/* [none] SMPTE-style "HH:MM:SS:FF" (non-drop) of frame `frame` of a stream at fps frames/s,
+ * kept on the wall clock: HH:MM:SS = the whole seconds of frame/fps, FF = the frame's place
+ * among the frames that start in that second (so at 29.97 fps a second holds 29 or 30 frames
+ * and the clock does not drift). A time t maps to frame llround(t * fps). Writes "" and
+ * returns FID_STATUS_INVALID_ARG when fps is not > 0 or frame < 0; n >= 16 is enough for any
+ * frame. */
+FID_API int fid_smpte_timecode(long long frame, double fps, char *out, size_t n);
+/* [none] Base64 (RFC 4648, padded) of n bytes into out (cap bytes incl. the NUL). Returns the
+ * length written, or the length needed (4 * ceil(n / 3)) without writing when cap is too
+ * small. */
+FID_API size_t fid_base64(const void *data, size_t n, char *out, size_t cap);
+/* [thread] The aligned 112x112 crop of a face as a base64 JPEG (quality 1..100; 90 is a good
+ * default) in a malloc'd string (*out; free() it). FID_STATUS_UNSUPPORTED without JPEG
+ * support (IMAGE=0), FID_STATUS_INVALID_ARG for degenerate landmarks. */
+FID_API int fid_face_crop_b64(const fid_image *img, const fid_face *face, int quality,
+                              char **out);
+/* [none] Name of landmark k of fid_face.kps (0..4): "left_eye", "right_eye", "nose",
+ * "mouth_left", "mouth_right" (image left/right); NULL out of range. */
+FID_API const char *fid_landmark_name(int k);
+/* [none] key:{"left_eye":[x,y],...} of a face into the open object j. */
+FID_API void fid_landmarks_named_json(fid_json *j, const char *key, const fid_face *face);
+
+/* One Mixpeek face document (face_identity_extractor, per_face output). */
+typedef struct fid_mixpeek_face {
+    const fid_face *face;
+    int index;                 /* face_index within its image/frame */
+    const float *emb;          /* NULL: no "embedding"/"embedding_model" */
+    int dim;
+    const char *embedding_model, *detection_model; /* model ids (NULL -> null) */
+    const char *crop_b64;      /* NULL: no "aligned_face_crop" */
+    long long frame_number;    /* < 0: left out (images) */
+    double timestamp;          /* seconds; NaN: left out (images) */
+    double processing_time_ms; /* NaN -> null */
+    int reserved[8];           /* growth room: keep zero */
+} fid_mixpeek_face;
+/* [none] The fields of m into the open object j: "face_index", "bbox":{x1,y1,x2,y2,width,
+ * height}, "detection_score", "landmarks":{left_eye:[x,y],...}, "quality_score" (composite),
+ * "quality_components":{size,pose,sharpness,occlusion,yaw,pitch,roll,pose_class},
+ * ["aligned_face_crop"], ["frame_number","timestamp"], ["embedding","embedding_model"],
+ * "detection_model", "processing_time_ms". */
+FID_API void fid_mixpeek_face_json(fid_json *j, const fid_mixpeek_face *m);
+
+/* One person among the k closest over several indexes (galleries). */
+typedef struct fid_person_hit {
+    int gallery;      /* position of its index in the list searched */
+    int identity;     /* identity index within that index */
+    const char *name; /* owned by the index */
+    float best;       /* max cosine over the person's faces */
+    float mean;       /* mean cosine over the person's faces */
+    int n_faces;
+} fid_person_hit;
+/* [none per index] The k closest distinct persons over n indexes (a person = an identity of
+ * one index: the same name in two galleries is two persons), ordered by best desc (ties: lower
+ * gallery, then lower identity). Returns hits written (<= k). No allocation; uses each index's
+ * scratch (one query at a time per index). */
+FID_API int fid_search_persons(fid_search *const *idx, int n, const float *q, int k,
+                               fid_person_hit *hits);
 /* ============================ end of library section ================================ */
 
 #endif

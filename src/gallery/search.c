@@ -220,6 +220,68 @@ int fid_search_query(fid_search *s, const float *q, int k, fid_search_hit *hits)
     return m;
 }
 
+/* Keep hits[0..*m) sorted by (best desc, gallery asc, identity asc); insert if it beats the
+ * last. */
+static int person_before(float best, int g, int id, const fid_person_hit *h)
+{
+    return best > h->best || (best == h->best && (g < h->gallery ||
+                                                  (g == h->gallery && id < h->identity)));
+}
+
+static void person_insert(fid_person_hit *hits, int *m, int k, int g, int id, float best)
+{
+    int i = *m;
+    if (i == k) {
+        if (!person_before(best, g, id, &hits[k - 1]))
+            return;
+        i = k - 1;
+    } else {
+        (*m)++;
+    }
+    while (i > 0 && person_before(best, g, id, &hits[i - 1])) {
+        hits[i] = hits[i - 1];
+        i--;
+    }
+    hits[i] = (fid_person_hit){.gallery = g, .identity = id, .best = best};
+}
+
+int fid_search_persons(fid_search *const *idx, int n, const float *q, int k,
+                       fid_person_hit *hits)
+{
+    int m = 0;
+    if (k <= 0)
+        return 0;
+    for (int g = 0; g < n; g++) {
+        fid_search *s = idx[g];
+        if (!s || s->n == 0 || s->n_ids == 0)
+            continue;
+        fid_search_scores(s, q, s->scores); /* kept in s->scores for the means below */
+        for (int i = 0; i < s->n_ids; i++)
+            s->id_best[i] = -1e30f, s->id_row[i] = -1;
+        for (int r = 0; r < s->n; r++) {
+            int id = s->row_id[r];
+            if (s->scores[r] > s->id_best[id])
+                s->id_best[id] = s->scores[r], s->id_row[id] = r;
+        }
+        for (int i = 0; i < s->n_ids; i++)
+            if (s->id_row[i] >= 0)
+                person_insert(hits, &m, k, g, i, s->id_best[i]);
+    }
+    /* means over the k winners only: O(k N), no per-identity scratch needed */
+    for (int h = 0; h < m; h++) {
+        const fid_search *s = idx[hits[h].gallery];
+        double sum = 0;
+        int cnt = 0;
+        for (int r = 0; r < s->n; r++)
+            if (s->row_id[r] == hits[h].identity)
+                sum += s->scores[r], cnt++;
+        hits[h].mean = cnt ? (float)(sum / cnt) : hits[h].best;
+        hits[h].n_faces = cnt;
+        hits[h].name = s->names[hits[h].identity];
+    }
+    return m;
+}
+
 typedef struct load_ctx {
     fid_search *s;
     int row, ident;

@@ -47,4 +47,9 @@ void fid_rgb_image_free(fid_rgb_image *img); /* NULL-safe, idempotent */
  * returns 0 or FID_ERR_NOMEM (img untouched). */
 int fid_image_orient(fid_rgb_image *img, int orientation);
 
+/* RGB8 w x h → JPEG at quality 1..100 in a malloc'd buffer (*out, free() it). 0,
+ * FID_STATUS_INVALID_ARG, FID_STATUS_NOMEM, or FID_STATUS_UNSUPPORTED without codecs. */
+int fid_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, unsigned char **out,
+                    size_t *n);
+
 #endif

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
+#include "image/image.h"
 #include <nettle/sha2.h>
 
 /* IEEE half from float, round to nearest even; embeddings are unit vectors, far from the
@@ -92,31 +92,7 @@ void lib_f16_unpack(const unsigned char *b, int n, float *x)
 int lib_jpeg_encode(const unsigned char *rgb, int w, int h, int quality, unsigned char **out,
                     size_t *n)
 {
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr jerr;
-    unsigned char *buf = NULL;
-    unsigned long len = 0;
-    c.err = jpeg_std_error(&jerr); /* in-memory encoding of a valid RGB buffer cannot fail */
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &buf, &len);
-    c.image_width = (JDIMENSION)w;
-    c.image_height = (JDIMENSION)h;
-    c.input_components = 3;
-    c.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = (JSAMPROW)(rgb + (size_t)c.next_scanline * w * 3);
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    if (!buf)
-        return FID_STATUS_NOMEM;
-    *out = buf;
-    *n = len;
-    return 0;
+    return fid_jpeg_encode(rgb, w, h, quality, out, n); /* the one encoder, in src/image */
 }
 
 int lib_sha256_file(const char *path, char hex[65], char *err, size_t errn)
