@@ -270,8 +270,9 @@ FID_API void fid_json_write_string(FILE *f, const char *s);
 FID_API void fid_json_error(FILE *f, const char *file, const char *msg);
 
 /* The fields of a `faceid detect` / `embed` face record, written into the open object j:
- * "type":"face","file","face","bbox","score","landmarks","quality"{..},"det_model"[,"crop"]
- * [,"model","embedding"] (emb NULL: no embedding fields). */
+ * "type":"face","file","face","bbox","score","landmarks","quality"{..},"det_model",
+ * "landmarks_named"{left_eye:[x,y],..}[,"crop"][,"model","embedding"] (emb NULL: no embedding
+ * fields). */
 FID_API void fid_face_record(fid_json *j, const fid_pipeline *p, const char *file, int index,
                              const fid_face *face, const char *crop, const float *emb);
 /* "type":"skipped" record fields of a face dropped by --min-quality (reason: why). */

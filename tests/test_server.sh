@@ -245,6 +245,29 @@ srv = json.load(open('$tmp/b'))['result']
 cli = [r for r in map(json.loads, open('$tmp/cli.jsonl')) if r['type'] == 'face']
 assert [f['bbox'] for f in srv] == [f['bbox'] for f in cli], (srv, cli)
 assert sorted(srv[0].keys()) == sorted(cli[0].keys()), (srv[0].keys(), cli[0].keys())"
+"$F" embed -q $REC --schema mixpeek "$M/two_people.jpg" > "$tmp/cli_mp.jsonl"
+req POST "/v1/embed?schema=mixpeek&include-crops=1" -H 'Content-Type: image/jpeg' --data-binary @"$M/two_people.jpg"
+ok "embed schema=mixpeek: the CLI's documents (+ crops that decode as 112x112 JPEGs)" $PY -c "
+import base64, io, json
+from PIL import Image
+srv = json.load(open('$tmp/b'))['result']
+cli = [json.loads(l) for l in open('$tmp/cli_mp.jsonl')]
+assert len(srv) == len(cli) == 2, (len(srv), len(cli))
+assert [f['bbox'] for f in srv] == [f['bbox'] for f in cli], (srv, cli)
+assert all(sorted(set(s) - {'aligned_face_crop'}) == sorted(c) for s, c in zip(srv, cli)), (srv[0].keys(), cli[0].keys())
+assert all(Image.open(io.BytesIO(base64.b64decode(f['aligned_face_crop']))).size == (112, 112) for f in srv)"
+req POST "/v1/detect?schema=mixpeek&output-mode=per_image" -H 'Content-Type: image/jpeg' --data-binary @"$M/two_people.jpg"
+ok "detect per_image: one image document with its faces" $PY -c "
+import json
+r = json.load(open('$tmp/b'))['result']
+assert len(r) == 1 and r[0]['face_count'] == len(r[0]['faces']) == 2 and r[0]['width'] > 0, r
+assert all('face_index' in f and 'embedding' not in f for f in r[0]['faces']), r"
+req POST "/v1/detect?schema=deepva" -H 'Content-Type: image/jpeg' --data-binary @"$M/two_people.jpg"
+want 400 "unknown schema" error
+req POST "/v1/detect?output-mode=per_image" -H 'Content-Type: image/jpeg' --data-binary @"$M/two_people.jpg"
+want 400 "per_image without schema=mixpeek" error
+req POST "/v1/detect?include-crops=yes" -H 'Content-Type: image/jpeg' --data-binary @"$M/two_people.jpg"
+want 400 "bad include-crops" error
 req POST "/v1/detect?max-faces=1&det-thresh=0.6" -H 'Content-Type: application/json' -d "{\"image_path\":\"$M/two_people.jpg\"}"
 want 200 "detect by path, max-faces" detect 1
 req POST "/v1/detect?min-quality=0.99" -F "file=@$M/two_people.jpg"

@@ -43,6 +43,7 @@ enum {
     CLI_G_ALIGNED = 1 << 6,  /* --aligned: inputs are aligned crops, no detector needed */
     CLI_G_CROPS = 1 << 7,    /* --crops DIR (created before the run) */
     CLI_G_ATTR = 1 << 8,     /* --attributes LIST|all (the prologue opens the models) */
+    CLI_G_SCHEMA = 1 << 9,   /* --schema --output-mode --include-crops (cli_schema.c) */
     CLI_G_FACES = CLI_G_MODELS | CLI_G_ENGINE | CLI_G_PIPELINE | CLI_G_QUALITY,
 };
 
@@ -87,9 +88,14 @@ typedef struct cli_opts {
     double pdf_dpi;          /* --pdf-dpi (FID_PDF_DPI_DEFAULT) */
     int url_timeout;         /* --url-timeout S (0: the library's 120 s) */
     int url_max_mb;          /* --url-max-mb N (0: the library's 256 MB) */
+    int schema;              /* --schema: CLI_SCHEMA_FACEID (default) or CLI_SCHEMA_MIXPEEK */
+    int per_image;           /* --output-mode per_image (mixpeek only) */
+    int include_crops;       /* --include-crops: base64 JPEG aligned crop per face */
     const char **pos;        /* positional arguments (point into argv) */
     int n_pos;
 } cli_opts;
+
+enum { CLI_SCHEMA_FACEID = 0, CLI_SCHEMA_MIXPEEK = 1 };
 
 /* Inputs: positionals after the fixed ones (files, or directories walked recursively keeping
  * .jpg .jpeg .png .webp .bmp and, when built in, .pdf, sorted by path) then --files-from
@@ -192,6 +198,8 @@ typedef struct cli_work {
     int url_timeout, url_max_mb;
     fid_pdf *pdf;             /* the last PDF a page came from, kept open for its next page */
     char *pdf_path;
+    double *face_ms;  /* [cap] processing time of kept face k: detection time shared evenly
+                         over the image's detections + its own embedding/attributes */
 } cli_work;
 
 /* cap: faces per image (max_faces, else 1024). 0 or -1 (message printed). */
@@ -285,6 +293,19 @@ int cli_attr_acc_add(cli_attr_acc *a, int track, const fid_face_attributes *fa);
 void cli_attr_acc_reset(cli_attr_acc *a); /* next video: counts cleared, memory kept */
 void cli_attr_acc_free(cli_attr_acc *a);
 int cli_attr_acc_json(cli_json *js, const cli_attr_acc *a, const int *tracks, int n);
+
+/* --schema / --output-mode / --include-crops (cli_schema.c). cli_schema_check: the rules
+ * between them and the other flags (CLI_OK or CLI_USAGE, printed). cli_crop_b64: the face's
+ * aligned crop as base64 JPEG when --include-crops (else NULL; free() it; NULL too when the
+ * face cannot be aligned). cli_mixpeek_image: the documents of one analysed image or video
+ * frame (frame < 0: an image) from w's kept faces: per_face one document per face, per_image
+ * one document with "faces":[...]; "file" added to each (a crop that cannot be made is left
+ * out). */
+int cli_schema_check(const cli_run *r);
+char *cli_crop_b64(const cli_opts *o, const fid_image *img, const fid_face *f);
+void cli_mixpeek_image(const cli_opts *o, fid_pipeline *p, const cli_work *w,
+                       const fid_image *img, const char *file, long long frame, double t,
+                       double ms, FILE *out);
 
 /* CSV (RFC 4180 quoting when needed). */
 void cli_csv_str(FILE *f, int first, const char *v);

@@ -39,6 +39,8 @@ static int set_attributes(void *o, const char *v)
     return 0;
 }
 static const char *const formats[] = {"jsonl", "csv", "json", NULL};
+static const char *const schemas[] = {"faceid", "mixpeek", NULL}; /* CLI_SCHEMA_* */
+static const char *const out_modes[] = {"per_face", "per_image", NULL};
 
 static const cli_flag common[] = {
     CLI_FLAG("--models", NULL, "DIR",
@@ -97,6 +99,17 @@ static const cli_flag common[] = {
     CLI_FLAG("--url-max-mb", NULL, "N",
         "http(s) inputs: refuse bodies over N MB, 1..4096 (default 256)", CLI_INT,
         offsetof(cli_opts, url_max_mb), .lo = 1, .hi = 4096, .groups = CLI_G_PIPELINE),
+    CLI_FLAG("--schema", NULL, "faceid|mixpeek",
+        "record shapes: faceid (default) or Mixpeek's per-face documents"
+        "\n(face_index, bbox{x1..height}, detection_score, ...; README)",
+        CLI_CHOICE, offsetof(cli_opts, schema), .choices = schemas, .groups = CLI_G_SCHEMA),
+    CLI_FLAG("--output-mode", NULL, "per_face|per_image",
+        "mixpeek: one document per face (default) or per image/frame"
+        "\nwith a \"faces\" array",
+        CLI_CHOICE, offsetof(cli_opts, per_image), .choices = out_modes, .groups = CLI_G_SCHEMA),
+    CLI_FLAG("--include-crops", NULL, NULL,
+        "add \"aligned_face_crop\": the aligned 112x112 crop as base64 JPEG",
+        CLI_SWITCH, offsetof(cli_opts, include_crops), .groups = CLI_G_SCHEMA),
     CLI_FLAG("--format", NULL, "jsonl|csv", "output format (default jsonl)", CLI_CHOICE,
         offsetof(cli_opts, csv), .choices = formats, .groups = ~0u),
     CLI_FLAG("--files-from", NULL, "FILE|-", "read more input paths, one per line", CLI_STR,
@@ -298,6 +311,8 @@ static int prologue(cli_run *r, int argc, char **argv)
         cli_err("%s: --attributes needs detection (not with --aligned)", c->name);
         return CLI_USAGE;
     }
+    if ((c->common & CLI_G_SCHEMA) && (rc = cli_schema_check(r)) != CLI_OK)
+        return rc;
     if (o->aligned)
         r->need &= ~FID_ROLE_BIT(FID_ROLE_DETECTOR);
     if (o->crops && mkdir(o->crops, 0777) < 0 && errno != EEXIST) {

@@ -167,6 +167,7 @@ int vid_max_unique(vjob *j)
             memmove(w->emb + (size_t)out * dim, e, (size_t)dim * sizeof *e);
             if (w->fa)
                 w->fa[out] = w->fa[m];
+            w->face_ms[out] = w->face_ms[m];
         }
         out++;
     }

@@ -43,9 +43,9 @@ typedef struct vjob {
     long n_dropped;         /* faces of people beyond the first N (this video) */
 } vjob;
 
-/* {"type":"face",...} for one detection of a sampled frame. */
+/* {"type":"face",...} for one detection of a sampled frame (crop: base64 JPEG or NULL). */
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
-                   const fid_face_attributes *fa, FILE *out);
+                   const fid_face_attributes *fa, double ms, const char *crop, FILE *out);
 /* Identity records (unique faces; with -g those named alike merged into one) and track
  * records after fid_tracker_finish. *n_identities: identity records written. 0, or -1 on an
  * output/crop error (message printed). */

@@ -27,7 +27,8 @@ int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, in
     w->faces = calloc((size_t)w->cap, sizeof *w->faces);
     w->keep = calloc((size_t)w->cap, sizeof *w->keep);
     w->emb = calloc((size_t)w->cap * (w->dim ? w->dim : 1), sizeof *w->emb);
-    if (!w->faces || !w->keep || !w->emb) {
+    w->face_ms = calloc((size_t)w->cap, sizeof *w->face_ms);
+    if (!w->faces || !w->keep || !w->emb || !w->face_ms) {
         cli_err("out of memory");
         cli_work_free(w);
         return -1;
@@ -46,6 +47,8 @@ void cli_work_free(cli_work *w)
     free(w->pdf_path);
     w->pdf = NULL;
     w->pdf_path = NULL;
+    free(w->face_ms);
+    w->face_ms = NULL;
     w->faces = NULL;
     w->keep = NULL;
     w->emb = NULL;
@@ -104,12 +107,17 @@ static int work_aligned(cli_work *w, const fid_image *img, char *msg, size_t n)
 int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
 {
     w->n_det = w->n_keep = w->n_skipped = w->n_done = 0;
-    if (w->aligned)
-        return work_aligned(w, img, msg, n);
+    double t0 = cli_now_ms();
+    if (w->aligned) {
+        int rc = work_aligned(w, img, msg, n);
+        w->face_ms[0] = cli_now_ms() - t0;
+        return rc;
+    }
     if (fid_detect(w->p, img, w->faces, w->cap, &w->n_det) < 0) {
         snprintf(msg, n, "%s", fid_pipeline_error(w->p));
         return -1;
     }
+    double det_share = w->n_det ? (cli_now_ms() - t0) / w->n_det : 0;
     int only = w->largest ? cli_largest_face(w->faces, w->n_det) : -1;
     for (int i = 0; i < w->n_det; i++, w->n_done = i) {
         const fid_face *f = &w->faces[i];
@@ -119,6 +127,7 @@ int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
             w->n_skipped++;
             continue;
         }
+        double tf = cli_now_ms();
         if (w->embed && fid_embed(w->p, img, f, w->emb + (size_t)w->n_keep * w->dim) < 0) {
             snprintf(msg, n, "%s", fid_pipeline_error(w->p));
             return -1;
@@ -127,6 +136,7 @@ int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
             snprintf(msg, n, "%s", fid_attributes_error(w->attr));
             return -1;
         }
+        w->face_ms[w->n_keep] = det_share + (cli_now_ms() - tf);
         w->keep[w->n_keep++] = i;
     }
     w->n_done = w->n_det;

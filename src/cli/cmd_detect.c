@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `faceid detect` and `faceid embed`: every input image → one record per face, one per image,
  * or an error record; output order = input order. embed adds the embeddings. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,19 @@ static int write_crop(const char *dir, int input, const fid_image *img, const ch
     snprintf(out, cap, "%s/%04d_%.*s_%d.png", dir, input, stem, base, i);
     return cli_write_png(out, crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE) < 0 ? -1 : 1;
 }
+
+#define SCHEMA_ABOUT \
+    "  Face records also carry \"landmarks_named\":{left_eye,right_eye,nose,mouth_left,\n" \
+    "  mouth_right} ([x,y] each), \"processing_time_ms\" (the image's detection time shared\n" \
+    "  over its detections + the face's own embedding) and with --include-crops\n" \
+    "  \"aligned_face_crop\" (base64 JPEG, 112x112).\n" \
+    "  --schema mixpeek: Mixpeek face documents instead of face/skipped/image records:\n" \
+    "    {\"file\",\"face_index\",\"bbox\":{x1,y1,x2,y2,width,height},\"detection_score\",\n" \
+    "     \"landmarks\":{left_eye:[x,y],..},\"quality_score\",\"quality_components\":{size,\n" \
+    "     pose,sharpness,occlusion,yaw,pitch,roll,pose_class}[,\"aligned_face_crop\"]\n" \
+    "     [,\"embedding\",\"embedding_model\"],\"detection_model\",\"processing_time_ms\"}\n" \
+    "  --output-mode per_image: {\"file\",\"width\",\"height\",\"face_count\",\"faces\":[..],\n" \
+    "     \"processing_time_ms\"} per image (also for images without faces).\n"
 
 static void input_failed(const cli_run *r, const char *path, const char *msg)
 {
@@ -61,6 +75,11 @@ static void face_record(const cli_run *r, const cli_work *w, const char *path, i
     cli_json_page(&js, path);
     if (fa)
         cli_attr_json(&js, fa);
+    cli_json_num(&js, "processing_time_ms", w->face_ms[k]);
+    char *b64 = cli_crop_b64(&r->o, &w->img, fc);
+    if (b64)
+        cli_json_str(&js, "aligned_face_crop", b64);
+    free(b64);
     cli_json_end(&js);
 }
 
@@ -70,6 +89,14 @@ static int one_input(const cli_run *r, cli_work *w, int input, const char *path)
     double t0 = cli_now_ms();
     char msg[1024];
     int rc = cli_work_file(w, path, msg, sizeof msg);
+    if (r->o.schema == CLI_SCHEMA_MIXPEEK) { /* documents of the kept faces, then any error */
+        if (rc == 0 || w->n_keep > 0)
+            cli_mixpeek_image(&r->o, r->p, w, &w->img, path, -1, NAN, cli_now_ms() - t0,
+                              stdout);
+        if (rc < 0)
+            input_failed(r, path, msg);
+        return rc < 0 ? -1 : 0;
+    }
     /* faces handled before a failure keep their records, as they were written in order */
     for (int i = 0, k = 0; i < w->n_done; i++) {
         const fid_face *fc = &w->faces[i];
@@ -144,8 +171,9 @@ const cli_cmd cli_cmd_detect = {
         "    {\"type\":\"image\",\"file\",\"width\",\"height\",\"faces\",\"skipped\",\"ms\"}  after its faces\n"
         "    {\"type\":\"error\",\"file\",\"error\"}  an input that could not be read; the batch goes on\n"
         "  --format csv: one row per kept face with a header; errors go to stderr only.\n"
-        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
-    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR,
+        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n"
+        SCHEMA_ABOUT,
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR | CLI_G_SCHEMA,
     .min_pos = 1, .max_pos = -1, .inputs = 1,
     .want = "images or directories",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR),
@@ -160,8 +188,9 @@ const cli_cmd cli_cmd_embed = {
         "  Like `faceid detect`, and each face record also carries \"model\" (recognizer id\n"
         "  <name>:<hash>) and \"embedding\" (L2-normalised floats). --format csv adds columns\n"
         "  model,e0..e{dim-1}. --flip averages with the mirrored crop.\n"
-        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n",
-    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR,
+        "  --crops DIR writes aligned 112x112 crops as DIR/<input#>_<name>_<face>.png.\n"
+        SCHEMA_ABOUT,
+    .common = CLI_G_FACES | CLI_G_CSV | CLI_G_LIST | CLI_G_CROPS | CLI_G_ATTR | CLI_G_SCHEMA,
     .min_pos = 1, .max_pos = -1, .inputs = 1,
     .want = "images or directories",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),

@@ -67,7 +67,8 @@
     "  each indexed media is one transaction under one lock that finds and edits also take,\n"\
     "  so they always see whole media.\n"\
     "  Query parameters of /v1 use the CLI option names: det-thresh, min-face, max-faces,\n"\
-    "  min-quality, threshold, top-k.\n"\
+    "  min-quality, threshold, top-k; /v1/detect and /v1/embed also schema=faceid|mixpeek,\n"\
+    "  output-mode=per_face|per_image, include-crops=0|1 (as `faceid detect --schema ..`).\n"\
     "  Jobs live in STATE/jobs.db (SQLite): a restart resumes queued jobs; a job that was\n"\
     "  running when the server stopped or died is queued again once, and fails with a reason\n"\
     "  if the server stops a second time while running it. The same file (path, size, mtime)\n"\

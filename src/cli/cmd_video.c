@@ -12,7 +12,8 @@
 #define VIDEO_ABOUT \
     "  Decode each video (any container/codec libavformat can open), sample frames, detect,\n" \
     "  embed and track faces, merge tracks of the same person into unique faces. JSONL:\n" \
-    "    {\"type\":\"face\",\"file\",\"frame\",\"t\",\"track\",\"bbox\",\"score\",\"quality\"}\n" \
+    "    {\"type\":\"face\",\"file\",\"frame\",\"t\",\"track\",\"bbox\",\"score\",\"quality\",\n" \
+    "     \"pose_class\",\"landmarks_named\",\"processing_time_ms\"[,\"aligned_face_crop\"]}\n" \
     "    {\"type\":\"track\",\"file\",\"track\",\"label\",\"unique_face\",\"frames\":[f0,f1],\n" \
     "     \"range\":[t0,t1],\"detections\",\"best\":{frame,t,bbox,quality}}\n" \
     "    {\"type\":\"identity\",\"file\",\"label\",\"tracks\",\"ranges\":[[t0,t1],..],\n" \
@@ -41,7 +42,10 @@
     "  fewer than N exist); later faces of anyone else are dropped before tracking (no face\n" \
     "  record, counted in faces_dropped). Decoding goes on to the end. It limits the people\n" \
     "  admitted, not the unique faces: one admitted person whose tracks --dedup-threshold\n" \
-    "  does not merge still gives several.\n"
+    "  does not merge still gives several.\n" \
+    "  --schema mixpeek replaces the face records by Mixpeek documents (see `faceid detect\n" \
+    "  --help`) with \"frame_number\" and \"timestamp\" (seconds); --output-mode per_image\n" \
+    "  writes one document per sampled frame; the other records stay as above.\n"
 
 /* Analyse one sampled frame: detect, embed, track, face records. Returns 0 or -1 (message
  * in err). */
@@ -50,6 +54,7 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
 {
     cli_work *w = &j->w;
     char msg[320]; /* fits err with the frame prefix */
+    double t0 = cli_now_ms();
     if (cli_work_image(w, &f->img, msg, sizeof msg) < 0) {
         snprintf(err, errlen, "frame %ld: %s", f->frame, msg);
         return -1;
@@ -77,9 +82,15 @@ static int do_frame(vjob *j, fid_tracker *tk, const char *file, const fid_video_
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-    for (int m = 0; m < w->n_keep && !j->v->no_faces; m++)
+    if (j->o->schema == CLI_SCHEMA_MIXPEEK && !j->v->no_faces)
+        cli_mixpeek_image(j->o, j->p, w, &f->img, file, f->frame, f->t, cli_now_ms() - t0,
+                          stdout);
+    for (int m = 0; m < w->n_keep && !j->v->no_faces && j->o->schema == CLI_SCHEMA_FACEID; m++) {
+        char *crop = cli_crop_b64(j->o, &f->img, &w->faces[w->keep[m]]);
         vid_face_json(file, f, j->ids[m] + 1, &w->faces[w->keep[m]],
-                      w->attr ? &w->fa[m] : NULL, stdout);
+                      w->attr ? &w->fa[m] : NULL, w->face_ms[m], crop, stdout);
+        free(crop);
+    }
     return 0;
 }
 
@@ -422,7 +433,7 @@ const cli_cmd cli_cmd_video = {
     .usage = "faceid video [options] FILE|URL...",
     .about = VIDEO_ABOUT,
     .flags = flags,
-    .common = CLI_G_FACES | CLI_G_CROPS | CLI_G_ATTR,
+    .common = CLI_G_FACES | CLI_G_CROPS | CLI_G_ATTR | CLI_G_SCHEMA,
     .min_pos = 1, .max_pos = -1,
     .want = "video files",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),

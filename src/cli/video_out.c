@@ -11,7 +11,7 @@
 #define CROP_PATH_MAX 4096
 
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
-                   const fid_face_attributes *fa, FILE *out)
+                   const fid_face_attributes *fa, double ms, const char *crop, FILE *out)
 {
     cli_json js;
     cli_face_record(&js, out, "face", file, -1, NULL);
@@ -26,6 +26,10 @@ void vid_face_json(const char *file, const fid_video_frame *f, int track, const 
     cli_json_str(&js, "pose_class", fc->pose_class);
     if (fa)
         cli_attr_json(&js, fa);
+    fid_landmarks_named_json(&js, "landmarks_named", fc);
+    cli_json_num(&js, "processing_time_ms", ms);
+    if (crop)
+        cli_json_str(&js, "aligned_face_crop", crop);
     cli_json_end(&js);
 }
 

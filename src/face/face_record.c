@@ -44,6 +44,7 @@ void fid_face_record(fid_json *js, const fid_pipeline *p, const char *file, int 
     fid_json_num(js, "laplacian_var", fc->laplacian_var);
     fid_json_obj_end(js);
     fid_json_str(js, "det_model", fid_pipeline_model_id(p, FID_ROLE_DETECTOR));
+    fid_landmarks_named_json(js, "landmarks_named", fc); /* Mixpeek's names for the same points */
     if (crop)
         fid_json_str(js, "crop", crop);
     if (emb) {

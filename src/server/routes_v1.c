@@ -4,7 +4,8 @@
  * GET /v1/galleries/{g}/identities, POST|DELETE /v1/galleries/{g}/identities/{name}.
  * Images come as the raw body, multipart file parts, or JSON {"image_path"} ({"a","b"} for
  * verify) under a --media-root. Query parameters use the CLI option names (det-thresh,
- * max-faces, min-face, min-quality, threshold, top-k). Face records are the CLI's. */
+ * max-faces, min-face, min-quality, threshold, top-k; detect/embed also schema=faceid|mixpeek,
+ * output-mode=per_face|per_image, include-crops=0|1). Face records are the CLI's. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,20 @@
 #include <strings.h>
 
 #include "srv.h"
+
+/* A query parameter that takes one of a few words: its index, 0 when absent, -1 answered. */
+static int qchoice(const srv_request *q, const char *key, const char *const *words,
+                   const char *want, srv_resp *r)
+{
+    const char *v = q->query(q->conn, key);
+    if (!v)
+        return 0;
+    for (int k = 0; words[k]; k++)
+        if (!strcmp(v, words[k]))
+            return k / 2; /* words come in pairs: a word, its synonym */
+    srv_error(r, 400, "%s=%s: want %s", key, v, want);
+    return -1;
+}
 
 static int qnum(const srv_request *q, const char *key, double lo, double hi, double *out,
                 srv_resp *r)
@@ -90,7 +105,20 @@ int srv_v1_params(srv *s, const srv_request *q, v1_params *p, srv_resp *r)
         qnum(q, "threshold", -1, 1, &th, r) < 0 || qnum(q, "max-faces", 0, SRV_MAX_FACES, &mx, r) < 0 ||
         qnum(q, "top-k", 1, 1000, &tk, r) < 0)
         return -1;
-    *p = (v1_params){(float)dt, (float)mf, (float)mq, (float)th, (int)mx, (int)tk, 0};
+    static const char *const schemas[] = {"faceid", "faceid", "mixpeek", "mixpeek", NULL};
+    static const char *const modes[] = {"per_face", "per_face", "per_image", "per_image", NULL};
+    static const char *const bools[] = {"0", "false", "1", "true", NULL};
+    int mix = qchoice(q, "schema", schemas, "faceid or mixpeek", r);
+    int per = mix < 0 ? -1 : qchoice(q, "output-mode", modes, "per_face or per_image", r);
+    int crops = per < 0 ? -1 : qchoice(q, "include-crops", bools, "0|1|false|true", r);
+    if (crops < 0)
+        return -1;
+    if (per && !mix) {
+        srv_error(r, 400, "output-mode=per_image needs schema=mixpeek");
+        return -1;
+    }
+    *p = (v1_params){(float)dt, (float)mf, (float)mq, (float)th, (int)mx, (int)tk, 0, mix, per,
+                     crops};
     return read_attributes(s, q, &p->attributes, r);
 }
 
@@ -265,15 +293,26 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = NULL;
-    if (srv_v1_detect(p, &im.img[0], &vp, faces, &n, r) >= 0 && (f = srv_body_begin(&buf, &len, r))) {
+    double t_det = srv_now();
+    int kept_ok = srv_v1_detect(p, &im.img[0], &vp, faces, &n, r);
+    double det_share = n > 0 ? (srv_now() - t_det) * 1e3 / n : 0; /* ms per detection */
+    if (kept_ok >= 0 && (f = srv_body_begin(&buf, &len, r))) {
         fid_json js;
         fid_json_begin(&js, f);
         fid_json_arr(&js, "result");
+        if (vp.per_image) { /* one Mixpeek image document holding the faces */
+            fid_json_obj(&js, NULL);
+            fid_json_str(&js, "file", im.name[0]);
+            fid_json_int(&js, "width", im.img[0].width);
+            fid_json_int(&js, "height", im.img[0].height);
+            fid_json_arr(&js, "faces");
+        }
         int kept = 0, err = 0;
         char msg[600] = "";
         for (int i = 0; i < n && !err; i++) {
             if (vp.min_quality > 0 && !(faces[i].q_composite >= vp.min_quality))
                 continue;
+            double t_face = srv_now();
             if (embed && fid_embed(p, &im.img[0], &faces[i], emb) < 0) {
                 snprintf(msg, sizeof msg, "%s", fid_pipeline_error(p));
                 err = 1;
@@ -285,15 +324,41 @@ static void detect_embed(srv *s, const srv_request *q, srv_resp *r, int embed)
                 err = 1;
                 break;
             }
+            double ms = det_share + (srv_now() - t_face) * 1e3;
+            char *crop = NULL;
+            if (vp.crops && fid_face_crop_b64(&im.img[0], &faces[i], 90, &crop) < 0)
+                crop = NULL; /* degenerate landmarks: no crop */
             fid_json_obj(&js, NULL);
-            fid_face_record(&js, p, im.name[0], i, &faces[i], NULL, embed ? emb : NULL);
-            if (vp.attributes) {
+            if (vp.mixpeek) {
+                if (!vp.per_image)
+                    fid_json_str(&js, "file", im.name[0]);
+                fid_mixpeek_face m = {
+                    .face = &faces[i], .index = i, .emb = embed ? emb : NULL, .dim = s->dim,
+                    .embedding_model = fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER),
+                    .detection_model = fid_pipeline_model_id(p, FID_ROLE_DETECTOR),
+                    .crop_b64 = crop, .frame_number = -1, .timestamp = NAN,
+                    .processing_time_ms = ms};
+                fid_mixpeek_face_json(&js, &m);
+            } else {
+                fid_face_record(&js, p, im.name[0], i, &faces[i], NULL, embed ? emb : NULL);
+                fid_json_num(&js, "processing_time_ms", ms);
+                if (crop)
+                    fid_json_str(&js, "aligned_face_crop", crop);
+            }
+            if (vp.attributes) { /* the CLI's attributes object, in either schema */
                 fid_json_obj(&js, "attributes");
                 fid_attributes_record(&js, &fa);
                 fid_json_obj_end(&js);
             }
             fid_json_obj_end(&js);
+            free(crop);
             kept++;
+        }
+        if (vp.per_image) {
+            fid_json_arr_end(&js);
+            fid_json_int(&js, "face_count", kept);
+            fid_json_num(&js, "processing_time_ms", (srv_now() - t0) * 1e3);
+            fid_json_obj_end(&js);
         }
         fid_json_arr_end(&js);
         fid_json_arr(&js, "skipped");

@@ -230,6 +230,7 @@ typedef struct v1_params {
     float det_thresh, min_face, min_quality, threshold;
     int max_faces, top_k;
     int attributes; /* FID_ATTR_* bits asked for (?attributes=) */
+    int mixpeek, per_image, crops; /* schema=mixpeek, output-mode=per_image, include-crops=1 */
 } v1_params;
 typedef struct v1_images {
     fid_image img[2];
