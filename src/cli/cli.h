@@ -117,6 +117,8 @@ typedef struct cli_run {
     fid_pipeline *p;   /* open when need != 0 */
     fid_attributes *attr; /* open when o.attributes != 0 (a missing model = CLI_MODEL) */
     cli_inputs in;     /* collected when cmd->inputs */
+    int fixed;         /* leading positionals that are not inputs: cmd->fixed; check() may
+                          change it (identify -g: every positional is an input) */
 } cli_run;
 
 struct cli_cmd {
@@ -345,6 +347,27 @@ int cli_read_pairs(const char *path, int need_label, cli_pair_fn fn, void *ctx);
  * name, CLI_LABELS_DIRS: every record gets it. */
 enum { CLI_LABELS_MISSING = 1, CLI_LABELS_DIRS = 2 };
 int cli_load_embeddings(const char *path, fid_emb_set *es, int labels);
+/* Several galleries searched as one (-g DB repeated; cli_galleries.c): DeepVA's `models`
+ * list. Hits name their gallery by the path given. --max-distance D (euclidean on unit
+ * vectors, 0..2) is the same threshold as --threshold 1 - D^2/2. */
+#define CLI_MAX_GALLERIES 16
+typedef struct cli_galleries {
+    const char *path[CLI_MAX_GALLERIES];
+    int n;
+    float max_distance; /* NaN: not given (cli_galleries_init) */
+} cli_galleries;
+void cli_galleries_init(cli_galleries *g);
+int cli_galleries_add(cli_galleries *g, const char *path); /* 0, -1 too many (printed) */
+int cli_max_distance_set(cli_galleries *g, const char *value); /* 0, -1 (printed) */
+/* --max-distance against --threshold/--far/--calibration (exclusive), then *thr from it.
+ * CLI_OK or CLI_USAGE (printed). Call before cli_threshold_check. */
+int cli_max_distance_check(const cli_galleries *g, const char *calib, double far, float *thr);
+/* Open every gallery as a search index into idx[0..g->n) (NULL-filled on failure; free with
+ * fid_search_free each). CLI_OK or an exit code (printed). */
+int cli_galleries_open(const cli_galleries *g, fid_pipeline *p, int threads, fid_search **idx);
+/* "candidates":[{"identity","gallery","score","mean_score","faces"},..] of hits. */
+void cli_persons_json(cli_json *js, const char *key, const cli_galleries *g,
+                      const fid_person_hit *hits, int n);
 /* CPU/ISA/threads/library fields for version and doctor records (cmd_doctor.c). */
 void cli_env_json(cli_json *j);
 

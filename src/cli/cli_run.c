@@ -304,6 +304,7 @@ static int prologue(cli_run *r, int argc, char **argv)
         return CLI_USAGE;
     }
     r->need = c->need;
+    r->fixed = c->fixed;
     int rc = c->check ? c->check(r) : CLI_OK;
     if (rc != CLI_OK)
         return rc;
@@ -319,7 +320,7 @@ static int prologue(cli_run *r, int argc, char **argv)
         cli_err("--crops %s: %s", o->crops, strerror(errno));
         return CLI_IO;
     }
-    if (c->inputs && (rc = cli_collect_inputs(o, c->fixed, &r->in)) != CLI_OK)
+    if (c->inputs && (rc = cli_collect_inputs(o, r->fixed, &r->in)) != CLI_OK)
         return rc;
     if (r->need) {
         o->po.need_models = r->need;

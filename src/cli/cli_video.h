@@ -7,12 +7,14 @@
 #include "cli.h"
 
 #define VID_CROP_BYTES (FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3)
+#define VID_TOPK_MAX 10 /* --top-k range (DeepVA's top_k: 1..10) */
 
 typedef struct vopts {
     fid_video_options vo;
     float dedup, threshold; /* threshold NaN: the recogniser's default */
     int no_faces;
-    const char *gallery;
+    cli_galleries gal;      /* -g DB ... and --max-distance */
+    int top_k;              /* --top-k: "closest" persons per identity; 0 = none */
     /* sampling (cli_scenes.c) */
     int n_rate;             /* --fps/--every/--keyframes/--sampling-interval given */
     int scenes;             /* --scenes auto */
@@ -33,7 +35,9 @@ typedef struct vjob {
     fid_track_det *dets; /* [w.cap] */
     int *ids;            /* [w.cap] */
     unsigned char *crops; /* [w.cap, VID_CROP_BYTES] with --crops */
-    fid_search *gallery; /* NULL without -g */
+    fid_search *gallery[CLI_MAX_GALLERIES]; /* -g indexes, n_gal of them */
+    int n_gal;
+    double fps;          /* the current video's frame rate (timecodes; 0 unknown) */
     float *qemb;         /* dim: a unique face's query embedding */
     cli_attr_acc acc;    /* --attributes samples per track, for the identity records */
     fid_scene_scan *scan;   /* scene modes: this video's scan and plan */
@@ -46,8 +50,9 @@ typedef struct vjob {
 /* {"type":"face",...} for one detection of a sampled frame (crop: base64 JPEG or NULL). */
 void vid_face_json(const char *file, const fid_video_frame *f, int track, const fid_face *fc,
                    const fid_face_attributes *fa, double ms, const char *crop, FILE *out);
-/* Identity records (unique faces; with -g those named alike merged into one) and track
- * records after fid_tracker_finish. *n_identities: identity records written. 0, or -1 on an
+/* Identity records (unique faces; with -g those named alike merged into one), then one
+ * segment record per time range of each identity, then track records, after
+ * fid_tracker_finish. *n_identities: identity records written. 0, or -1 on an
  * output/crop error (message printed). */
 int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_identities,
                FILE *out);

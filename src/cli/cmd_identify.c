@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* `faceid identify|search GALLERY.db IMG...`: 1:N search of every face against the gallery
- * (loaded once into an in-memory matrix), top-k candidates, "unknown" below the threshold. */
+/* `faceid identify|search GALLERY.db IMG...` or `-g DB [-g DB..] IMG...`: 1:N search of
+ * every face against the galleries (each loaded once into an in-memory matrix, searched as
+ * one), the top-k distinct persons, "unknown" below the threshold. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -11,38 +12,40 @@ typedef struct iopts {
     float threshold; /* NaN: the recogniser's default */
     double far;
     const char *calib;
+    cli_galleries gal; /* -g ... (else the first positional) */
 } iopts;
 
-static void match_record(const char *path, int index, const fid_face *f,
-                         const fid_search_hit *hits, int nh, float threshold,
+static void match_record(const cli_galleries *g, const char *path, int index, const fid_face *f,
+                         const fid_person_hit *hits, int nh, float threshold,
                          const fid_face_attributes *fa)
 {
-    int known = nh > 0 && hits[0].score >= threshold;
+    int known = nh > 0 && hits[0].best >= threshold;
     float b[4];
     cli_face_box(f, b);
     cli_json js;
     cli_face_record(&js, stdout, "match", path, index, b);
     cli_json_num(&js, "quality", f->q_composite);
     cli_json_str(&js, "identity", known ? hits[0].name : "unknown");
+    cli_json_str(&js, "gallery", known ? g->path[hits[0].gallery] : NULL);
     if (nh > 0)
-        cli_json_num(&js, "score", hits[0].score);
+        cli_json_num(&js, "score", hits[0].best);
     else
         cli_json_null(&js, "score");
     cli_json_num(&js, "threshold", threshold);
-    cli_json_arr(&js, "candidates");
-    for (int h = 0; h < nh; h++) {
-        cli_json_obj(&js, NULL);
-        cli_json_str(&js, "identity", hits[h].name);
-        cli_json_num(&js, "score", hits[h].score);
-        cli_json_obj_end(&js);
+    if (!isnan(g->max_distance)) { /* DeepVA's unit: euclidean between unit vectors */
+        cli_json_num(&js, "max_distance", g->max_distance);
+        if (nh > 0)
+            cli_json_num(&js, "distance", fid_cosine_to_distance(hits[0].best));
+        else
+            cli_json_null(&js, "distance");
     }
-    cli_json_arr_end(&js);
+    cli_persons_json(&js, "candidates", g, hits, nh);
     if (fa)
         cli_attr_json(&js, fa);
     cli_json_end(&js);
 }
 
-static int search_all(cli_run *r, fid_search *s, cli_work *w, fid_search_hit *hits)
+static int search_all(cli_run *r, fid_search **idx, cli_work *w, fid_person_hit *hits)
 {
     const iopts *io = r->opts;
     int failed = 0, identified = 0;
@@ -56,9 +59,10 @@ static int search_all(cli_run *r, fid_search *s, cli_work *w, fid_search_hit *hi
             continue;
         }
         for (int i = 0; i < w->n_keep; i++) {
-            int nh = fid_search_query(s, w->emb + (size_t)i * w->dim, io->top_k, hits);
-            identified += nh > 0 && hits[0].score >= io->threshold;
-            match_record(path, w->keep[i], &w->faces[w->keep[i]], hits, nh, io->threshold,
+            int nh = fid_search_persons(idx, io->gal.n, w->emb + (size_t)i * w->dim, io->top_k,
+                                        hits);
+            identified += nh > 0 && hits[0].best >= io->threshold;
+            match_record(&io->gal, path, w->keep[i], &w->faces[w->keep[i]], hits, nh, io->threshold,
                          w->attr ? &w->fa[i] : NULL);
         }
         cli_json js;
@@ -79,22 +83,10 @@ static int run(cli_run *r)
     iopts *io = r->opts;
     if (isnan(io->threshold))
         io->threshold = fid_pipeline_threshold(r->p);
-    fid_gallery *g = NULL;
-    fid_search *s = NULL;
-    int rc = cli_gallery_open(r->o.pos[0], r->p, 0, &g);
-    if (rc == CLI_OK) {
-        double t0 = cli_now_ms();
-        if (fid_search_from_gallery(&s, g, r->o.po.n_threads) < 0) {
-            cli_err("%s", fid_last_error());
-            rc = CLI_IO;
-        } else {
-            cli_info("gallery: %d faces of %d identities loaded in %.1f ms",
-                     fid_search_rows(s), fid_search_identities(s), cli_now_ms() - t0);
-        }
-        fid_gallery_close(g); /* the matrix is in memory: don't hold the file */
-    }
+    fid_search *idx[CLI_MAX_GALLERIES];
+    int rc = cli_galleries_open(&io->gal, r->p, r->o.po.n_threads, idx);
     cli_work w;
-    fid_search_hit *hits = rc == CLI_OK ? malloc((size_t)io->top_k * sizeof *hits) : NULL;
+    fid_person_hit *hits = rc == CLI_OK ? malloc((size_t)io->top_k * sizeof *hits) : NULL;
     if (rc == CLI_OK && (!hits || cli_work_init(&w, r->p, &r->o, 1, 0) < 0)) {
         cli_err("out of memory");
         rc = CLI_IO;
@@ -102,18 +94,31 @@ static int run(cli_run *r)
         cli_work_free(&w);
         rc = CLI_IO;
     } else if (rc == CLI_OK) {
-        rc = search_all(r, s, &w, hits);
+        rc = search_all(r, idx, &w, hits);
         cli_work_free(&w);
     }
     free(hits);
-    fid_search_free(s);
+    for (int k = 0; k < io->gal.n; k++)
+        fid_search_free(idx[k]);
     return rc;
 }
 
 static int check(cli_run *r)
 {
     iopts *io = r->opts;
-    return cli_threshold_check(io->calib, io->far, &io->threshold);
+    int n_in = r->o.n_pos + (r->o.files_from != NULL);
+    if (io->gal.n == 0) { /* the first positional is the gallery */
+        if (n_in < 2) {
+            cli_err("identify: want GALLERY.db (or -g DB) and images (see --help)");
+            return CLI_USAGE;
+        }
+        r->fixed = 1;
+        cli_galleries_add(&io->gal, r->o.pos[0]);
+    } else {
+        r->fixed = 0;
+    }
+    int rc = cli_max_distance_check(&io->gal, io->calib, io->far, &io->threshold);
+    return rc != CLI_OK ? rc : cli_threshold_check(io->calib, io->far, &io->threshold);
 }
 
 static void init(void *o)
@@ -121,12 +126,32 @@ static void init(void *o)
     iopts *io = o;
     io->top_k = 5;
     io->threshold = NAN;
+    cli_galleries_init(&io->gal);
+}
+
+static int set_gallery(void *o, const char *v)
+{
+    return cli_galleries_add(&((iopts *)o)->gal, v);
+}
+
+static int set_max_distance(void *o, const char *v)
+{
+    return cli_max_distance_set(&((iopts *)o)->gal, v);
 }
 
 #define OFF(f) offsetof(iopts, f)
 static const cli_flag flags[] = {
-    CLI_FLAG("--top-k", NULL, "K", "candidates per face (default 5)", CLI_INT, OFF(top_k), .lo = 1,
-        .hi = 1000),
+    CLI_FLAG("--gallery", "-g", "DB",
+        "search this gallery; repeat to search several as one (each hit"
+        "\nnames its \"gallery\"); then every positional is an image",
+        CLI_CALL, 0, .call = set_gallery),
+    CLI_FLAG("--top-k", NULL, "K",
+        "candidates per face: the K closest distinct persons (default 5)", CLI_INT, OFF(top_k),
+        .lo = 1, .hi = 1000),
+    CLI_FLAG("--max-distance", NULL, "D",
+        "euclidean distance between unit embeddings, 0..2 (DeepVA):"
+        "\nthe threshold is cosine 1 - D^2/2 (not with --threshold/--far)",
+        CLI_CALL, 0, .call = set_max_distance),
     CLI_FLAG("--threshold", NULL, "T",
         "below T the face is \"unknown\" (default: the recogniser's,"
         "\n0.40 for mobilefacenet_prelu_512d)",
@@ -141,20 +166,24 @@ static const cli_flag flags[] = {
 const cli_cmd cli_cmd_identify = {
     .name = "identify", .alias = "search",
     .summary = "1:N search of faces in a gallery (top-k, unknown)",
-    .usage = "faceid identify GALLERY.db [options] IMG|PDF|URL|DIR...",
+    .usage = "faceid identify GALLERY.db [options] IMG|PDF|URL|DIR...\n"
+             "faceid identify -g DB [-g DB...] [options] IMG|PDF|URL|DIR...",
     .about =
         "  Search every detected face among the gallery identities (score = best cosine over an\n"
-        "  identity's faces).\n"
+        "  identity's faces). Several galleries (-g repeated) are searched as one; a person is\n"
+        "  an identity of one gallery (the same name in two galleries is two candidates).\n"
         "  Records: {\"type\":\"match\",\"file\",\"face\",\"bbox\",\"identity\" (or \"unknown\"),\n"
-        "           \"score\",\"threshold\",\"candidates\":[{\"identity\",\"score\"}...]\n"
+        "           \"gallery\" (null when unknown),\"score\",\"threshold\"[,\"max_distance\",\n"
+        "           \"distance\"],\"candidates\":[{\"identity\",\"gallery\",\"score\" (best),\n"
+        "           \"mean_score\" (mean cosine over its faces),\"faces\"}...]\n"
         "           [,\"attributes\":{...} (--attributes, as in detect)]},\n"
         "           {\"type\":\"image\",\"file\",\"faces\"}, error records.\n"
         "  Exit 0 some face identified, 1 none identified, 3 gallery of another model,\n"
         "  5 some input failed.\n",
     .flags = flags,
     .common = CLI_G_FACES | CLI_G_LIST | CLI_G_ALIGNED | CLI_G_ATTR,
-    .min_pos = 2, .max_pos = -1, .fixed = 1, .inputs = 1,
-    .want = "GALLERY.db and images",
+    .min_pos = 1, .max_pos = -1, .fixed = 1, .inputs = 1,
+    .want = "GALLERY.db (or -g DB) and images",
     .need = FID_ROLE_BIT(FID_ROLE_DETECTOR) | FID_ROLE_BIT(FID_ROLE_RECOGNIZER),
     .opts_size = sizeof(iopts), .init = init, .check = check,
     .run = run,

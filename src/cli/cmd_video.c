@@ -196,6 +196,7 @@ static int do_video(vjob *j, const char *file, int vindex)
         failed = 1;
         n_unique = 0;
     }
+    j->fps = in.fps;
     if (vid_report(j, tk, file, vindex, &n_ids, stdout) < 0)
         out_rc = -2;
     if (failed) /* after what was found in the frames decoded before the failure */
@@ -227,21 +228,15 @@ static int do_video(vjob *j, const char *file, int vindex)
     return out_rc ? out_rc : failed ? -1 : 0;
 }
 
-/* The gallery of -g as a search index. */
-static int open_gallery(vjob *j, const char *path)
+/* The galleries of -g as search indexes (searched as one). */
+static int open_galleries(vjob *j)
 {
     if (!fid_embed_dim(j->p)) {
         cli_err("video: -g needs a recogniser");
         return CLI_USAGE;
     }
-    fid_gallery *g = NULL;
-    int rc = cli_gallery_open(path, j->p, 0, &g);
-    if (rc == CLI_OK && fid_search_from_gallery(&j->gallery, g, j->o->po.n_threads) < 0) {
-        cli_err("%s", fid_last_error());
-        rc = CLI_IO;
-    }
-    fid_gallery_close(g);
-    return rc;
+    j->n_gal = j->v->gal.n;
+    return cli_galleries_open(&j->v->gal, j->p, j->o->po.n_threads, j->gallery);
 }
 
 static int run(cli_run *r)
@@ -250,7 +245,7 @@ static int run(cli_run *r)
     if (isnan(v->threshold))
         v->threshold = fid_pipeline_threshold(r->p);
     vjob j = {.o = &r->o, .v = v, .p = r->p};
-    int rc = v->gallery ? open_gallery(&j, v->gallery) : CLI_OK;
+    int rc = v->gal.n ? open_galleries(&j) : CLI_OK;
     if (rc == CLI_OK && cli_work_init(&j.w, r->p, &r->o, fid_embed_dim(r->p) > 0, 0) < 0)
         rc = CLI_IO;
     else if (rc == CLI_OK && cli_work_attributes(&j.w, r->attr) < 0)
@@ -287,7 +282,8 @@ static int run(cli_run *r)
     free(j.crops);
     free(j.qemb);
     cli_attr_acc_free(&j.acc);
-    fid_search_free(j.gallery);
+    for (int k = 0; k < j.n_gal; k++)
+        fid_search_free(j.gallery[k]);
     fid_scene_scan_destroy(j.scan);
     free(j.people);
     free(v->bounds);
@@ -318,6 +314,13 @@ static int check(cli_run *r)
         cli_err("video: --max-unique needs detection");
         return CLI_USAGE;
     }
+    if (v->top_k && !v->gal.n) {
+        cli_err("video: --top-k needs -g/--gallery");
+        return CLI_USAGE;
+    }
+    int rc = cli_max_distance_check(&v->gal, NULL, 0, &v->threshold);
+    if (rc != CLI_OK)
+        return rc;
     return v->boundaries ? vid_load_boundaries(v) : CLI_OK;
 }
 
@@ -328,6 +331,17 @@ static void init(void *o)
     v->vo.prefetch = 1;
     v->dedup = 0.8f;
     v->threshold = NAN;
+    cli_galleries_init(&v->gal);
+}
+
+static int set_gallery(void *o, const char *s)
+{
+    return cli_galleries_add(&((vopts *)o)->gal, s);
+}
+
+static int set_max_distance(void *o, const char *s)
+{
+    return cli_max_distance_set(&((vopts *)o)->gal, s);
 }
 
 /* Sampling flags also choose the sampling mode (the last one given wins). */
@@ -415,8 +429,18 @@ static const cli_flag flags[] = {
         .lo = -1, .hi = 1),
     CLI_FLAG("--no-faces", NULL, NULL, "leave out the per-frame face records", CLI_SWITCH,
         OFF(no_faces)),
-    CLI_FLAG("--gallery", "-g", "DB", "name unique faces from this gallery (`faceid enroll`)",
-        CLI_STR, OFF(gallery)),
+    CLI_FLAG("--gallery", "-g", "DB",
+        "name unique faces from this gallery (`faceid enroll`); repeat"
+        "\nto search several as one (identities name their \"gallery\")",
+        CLI_CALL, 0, .call = set_gallery),
+    CLI_FLAG("--top-k", NULL, "K",
+        "with -g: \"closest\": the K closest distinct persons of each"
+        "\nidentity with best and mean cosine (1..10)",
+        CLI_INT, OFF(top_k), .lo = 1, .hi = VID_TOPK_MAX),
+    CLI_FLAG("--max-distance", NULL, "D",
+        "euclidean distance between unit embeddings, 0..2 (DeepVA):"
+        "\nthe threshold is cosine 1 - D^2/2 (not with --threshold)",
+        CLI_CALL, 0, .call = set_max_distance),
     CLI_FLAG("--threshold", NULL, "T",
         "gallery cosine needed for a name (default: the recogniser's,"
         "\n0.40 for mobilefacenet_prelu_512d)",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `faceid video` records: labels for unique faces (gallery name or unknown_N), one identity
- * record per label (unique faces with the same gallery name merged), track records. */
+ * record per label (unique faces with the same gallery name merged), segment records with
+ * timecodes, track records. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ typedef struct vlabels {
     float *score;        /* best gallery cosine, NaN without a gallery */
     int *named;          /* 1: label is a gallery name */
     int *group;          /* first unique face with the same gallery name (else itself) */
+    int *gal;            /* gallery of the name (-1 unnamed) */
+    fid_person_hit (*closest)[VID_TOPK_MAX]; /* the closest persons (n_closest[k] of them) */
+    int *n_closest;
     char (*crop)[CROP_PATH_MAX]; /* written best-shot PNG, "" if none */
 } vlabels;
 
@@ -88,7 +92,9 @@ static void label_unique(vjob *j, fid_tracker *tk, vlabels *L)
         const fid_unique_face *u = fid_tracker_unique(tk, k);
         L->score[k] = NAN;
         L->named[k] = 0;
-        if (j->gallery && j->w.dim) {
+        L->gal[k] = -1;
+        L->n_closest[k] = 0;
+        if (j->n_gal && j->w.dim) {
             memset(j->qemb, 0, (size_t)j->w.dim * sizeof *j->qemb);
             for (int t = 0; t < u->n_tracks; t++) {
                 const fid_track *tr = fid_tracker_track(tk, u->tracks[t]);
@@ -100,12 +106,16 @@ static void label_unique(vjob *j, fid_tracker *tk, vlabels *L)
                 nn += (double)j->qemb[d] * j->qemb[d];
             for (int d = 0; nn > 0 && d < j->w.dim; d++)
                 j->qemb[d] /= (float)sqrt(nn);
-            fid_search_hit hit;
-            if (fid_search_query(j->gallery, j->qemb, 1, &hit) == 1) {
-                L->score[k] = hit.score;
-                if (hit.score >= j->v->threshold) {
-                    snprintf(L->label[k], LABEL_MAX, "%s", hit.name);
+            int kk = j->v->top_k > 0 ? j->v->top_k : 1;
+            const fid_person_hit *hit = L->closest[k];
+            L->n_closest[k] =
+                fid_search_persons(j->gallery, j->n_gal, j->qemb, kk, L->closest[k]);
+            if (L->n_closest[k] > 0) {
+                L->score[k] = hit->best;
+                if (hit->best >= j->v->threshold) {
+                    snprintf(L->label[k], LABEL_MAX, "%s", hit->name);
                     L->named[k] = 1;
+                    L->gal[k] = hit->gallery;
                     continue;
                 }
             }
@@ -115,7 +125,7 @@ static void label_unique(vjob *j, fid_tracker *tk, vlabels *L)
     for (int k = 0; k < L->n; k++) {
         L->group[k] = k;
         for (int m = 0; L->named[k] && m < k; m++)
-            if (L->named[m] && !strcmp(L->label[m], L->label[k])) {
+            if (L->named[m] && L->gal[m] == L->gal[k] && !strcmp(L->label[m], L->label[k])) {
                 L->group[k] = m;
                 break;
             }
@@ -159,6 +169,59 @@ static int cmp_int(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
+}
+
+/* "gallery" (with -g: the path of the name's gallery, null for unknowns) and with --top-k
+ * "closest":[{identity,gallery,score,mean_score,faces}] of unique face k. */
+static void gallery_fields(const vjob *j, cli_json *js, const vlabels *L, int k)
+{
+    if (!j->n_gal)
+        return;
+    cli_json_str(js, "gallery", L->gal[k] >= 0 ? j->v->gal.path[L->gal[k]] : NULL);
+    if (j->v->top_k > 0)
+        cli_persons_json(js, "closest", &j->v->gal, L->closest[k], L->n_closest[k]);
+}
+
+/* One {"type":"segment"} record per time range of an identity: frames (inclusive), seconds
+ * ([start, end)) and SMPTE timecodes of the first and last frame at the video's rate. */
+static void segments_json(const vjob *j, const char *file, const vlabels *L, int k,
+                          const fid_range *r, int n, FILE *out)
+{
+    for (int s = 0; s < n; s++) {
+        cli_json js;
+        cli_json_begin(&js, out);
+        cli_json_str(&js, "type", "segment");
+        cli_json_str(&js, "file", file);
+        cli_json_str(&js, "label", L->label[k]);
+        if (j->n_gal) {
+            cli_json_str(&js, "gallery", L->gal[k] >= 0 ? j->v->gal.path[L->gal[k]] : NULL);
+            cli_json_num(&js, "score", L->score[k]);
+        }
+        cli_json_int(&js, "segment", s + 1);
+        cli_json_int(&js, "frame_start", r[s].f0);
+        cli_json_int(&js, "frame_end", r[s].f1);
+        cli_json_num(&js, "time_start", r[s].t0);
+        cli_json_num(&js, "time_end", r[s].t1);
+        char a[32], b[32];
+        if (fid_smpte_timecode(r[s].f0, j->fps, a, sizeof a) == 0 &&
+            fid_smpte_timecode(r[s].f1, j->fps, b, sizeof b) == 0) {
+            cli_json_str(&js, "tc_start", a);
+            cli_json_str(&js, "tc_end", b);
+        } else { /* unknown frame rate */
+            cli_json_null(&js, "tc_start");
+            cli_json_null(&js, "tc_end");
+        }
+        cli_json_end(&js);
+    }
+}
+
+/* The member of group g with the group's best score (its closest persons speak for it). */
+static int best_score_k(const vlabels *L, int g, float score)
+{
+    for (int k = g; k < L->n; k++)
+        if (L->group[k] == g && L->score[k] == score)
+            return k;
+    return g;
 }
 
 /* One identity record for the unique faces of group g: the same fields as a single unique
@@ -209,8 +272,9 @@ static int merged_json(vjob *j, fid_tracker *tk, const char *file, int g, const 
     cli_json_str(&js, "type", "identity");
     cli_json_str(&js, "file", file);
     cli_json_str(&js, "label", L->label[g]);
-    if (j->gallery)
+    if (j->n_gal)
         cli_json_num(&js, "score", score);
+    gallery_fields(j, &js, L, best_score_k(L, g, score));
     cli_json_arr(&js, "tracks");
     for (int t = 0; t < nt; t++)
         cli_json_int(&js, NULL, tracks[t] + 1);
@@ -232,6 +296,7 @@ static int merged_json(vjob *j, fid_tracker *tk, const char *file, int g, const 
     }
     cli_json_arr_end(&js);
     cli_json_end(&js);
+    segments_json(j, file, L, best_score_k(L, g, score), ranges, nr, out);
     free(tracks);
     free(ranges);
     if (arc < 0)
@@ -274,9 +339,13 @@ int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_id
     L.named = calloc(n1, sizeof *L.named);
     L.group = calloc(n1, sizeof *L.group);
     L.crop = calloc(n1, sizeof *L.crop);
+    L.gal = calloc(n1, sizeof *L.gal);
+    L.closest = calloc(n1, sizeof *L.closest);
+    L.n_closest = calloc(n1, sizeof *L.n_closest);
     int rc = 0;
     *n_identities = 0;
-    if (!L.label || !L.score || !L.named || !L.group || !L.crop) {
+    if (!L.label || !L.score || !L.named || !L.group || !L.crop || !L.gal || !L.closest ||
+        !L.n_closest) {
         cli_err("out of memory");
         rc = -1;
     }
@@ -300,8 +369,9 @@ int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_id
         cli_json_str(&js, "type", "identity");
         cli_json_str(&js, "file", file);
         cli_json_str(&js, "label", L.label[k]);
-        if (j->gallery)
+        if (j->n_gal)
             cli_json_num(&js, "score", L.score[k]);
+        gallery_fields(j, &js, &L, k);
         unique_fields(&js, tk, k, &L);
         const fid_unique_face *u = fid_tracker_unique(tk, k);
         if (j->w.attr && cli_attr_acc_json(&js, &j->acc, u->tracks, u->n_tracks) < 0) {
@@ -309,6 +379,7 @@ int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_id
             rc = -1;
         }
         cli_json_end(&js);
+        segments_json(j, file, &L, k, u->ranges, u->n_ranges, out);
     }
     for (int t = 0; rc == 0 && t < fid_tracker_n_tracks(tk); t++)
         track_json(tk, file, t, &L, out);
@@ -317,5 +388,8 @@ int vid_report(vjob *j, fid_tracker *tk, const char *file, int vindex, int *n_id
     free(L.named);
     free(L.group);
     free(L.crop);
+    free(L.gal);
+    free(L.closest);
+    free(L.n_closest);
     return rc;
 }
