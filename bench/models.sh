@@ -53,4 +53,21 @@ for c in $cases; do
       done
     done
 done
-"$PY" bench/models_report.py "$B/bench/peak.json" "$raw" "$B/bench/models.json" "$(cat /proc/loadavg 2>/dev/null)"
+# Batching (fid_embed_batch): per-face time at batch 8 vs batch 1 on the same real faces,
+# the two alternating over BENCH_ROUNDS rounds (best median of each kept)
+rawb=$B/bench/batch.jsonl; : > "$rawb"
+for c in iresnet100:1:5 mobilefacenet_prelu_512d:3:21; do
+    IFS=: read -r name warm iters <<< "$c"
+    [ -n "${BENCH_MODELS:-}" ] && [[ " $BENCH_MODELS " != *" $name "* ]] && continue
+    [ -f "$MODELS/$name.fidw" ] || continue
+    for t in $THREADS; do
+      for round in $(seq "$ROUNDS"); do
+        for n in 1 8; do
+            it=$iters; [ "$n" = 8 ] && it=$(( (iters + 3) / 4 ))
+            f=$("$B"/bench/bench_models "$MODELS/$name.fidw" "$n,3,112,112" "$t" "$warm" "$it" \
+                "$FACES") && echo "{\"name\":\"$name\",\"threads\":$t,\"batch\":$n,\"faceid\":$f}" >> "$rawb"
+        done
+      done
+    done
+done
+"$PY" bench/models_report.py "$B/bench/peak.json" "$raw" "$B/bench/models.json" "$(cat /proc/loadavg 2>/dev/null)" "$rawb"

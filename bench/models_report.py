@@ -4,7 +4,8 @@
 # time) as % of the FMA peak measured in the same run (per core x threads), the speed-up of
 # 2 threads over 1, real/random input time, peak RSS and load + prepare time; then the
 # guard line: does any model run slower on real input than on random input?
-# usage: models_report.py PEAK.json RAW.jsonl OUT.json [LOADAVG]
+# Then, from BATCH.jsonl, the batching rows: per-face ms at batch 8 vs batch 1.
+# usage: models_report.py PEAK.json RAW.jsonl OUT.json [LOADAVG [BATCH.jsonl]]
 import json
 import os
 import sys
@@ -98,7 +99,29 @@ if lag:
 elif rows:
     print("guard OK: no model over 1 ms is more than %.1fx slower than onnxruntime" % ORT_GUARD)
 slow = slow + lag
+batch_rows = []
+if len(sys.argv) > 5:
+    best = {}
+    for line in open(sys.argv[5]):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        k = (r["name"], r["threads"], r["batch"])
+        per_face = r["faceid"]["median_ms"] / r["batch"]
+        if k not in best or per_face < best[k]:
+            best[k] = per_face
+    for (name, thr, b), pf in best.items():
+        one = best.get((name, thr, 1))
+        if b != 1 and one:
+            batch_rows.append({"model": name, "threads": thr, "batch": b, "per_face_ms": pf,
+                               "batch1_ms": one, "ratio": round(pf / one, 3)})
+    if batch_rows:
+        print("batching (fid_embed_batch), per-face time, target <= 0.70x of batch 1:")
+        for r in batch_rows:
+            print("  %-25s %d thr: batch 1 %8.2f ms, batch %d %8.2f ms/face = %.2fx" % (
+                r["model"], r["threads"], r["batch1_ms"], r["batch"], r["per_face_ms"],
+                r["ratio"]))
 sys.stdout.flush()
 json.dump({"peak": peak, "loadavg": loadavg, "guard_limit": GUARD,
-           "guard_ok": not slow, "rows": rows}, open(sys.argv[3], "w"), indent=1)
+           "guard_ok": not slow, "rows": rows, "batch": batch_rows}, open(sys.argv[3], "w"), indent=1)
 print("JSON: %s" % sys.argv[3], file=sys.stderr)

@@ -143,6 +143,12 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
         *scratch = n->plan.scratch_floats;
     if (n->plan.packed_floats == 0)
         return FID_OK;
+    fid_conv_desc one = n->cd;
+    one.batch = 0; /* packing depends on one image's shape and the algorithm only */
+    if (n->packed_valid && n->packed_algo == n->plan.algo &&
+        !memcmp(&one, &n->packed_cd, sizeof one))
+        return FID_OK;
+    n->packed_valid = 0;
     if (n->plan.packed_floats > n->packed_cap) {
         free(n->packed);
         n->packed = alloc_packed(n->plan.packed_floats);
@@ -152,6 +158,7 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
     }
     const float *w = g->t[n->in[FID_CONV2D_W]].data;
     g->k.conv_pack(&n->cd, &n->plan, w, n->packed);
+    n->packed_cd = one, n->packed_algo = n->plan.algo, n->packed_valid = 1;
     /* the packed copy replaces the raw weights on the run path: keep them out of RSS */
     fid_weights_release(g->w, w,
                         (size_t)n->cd.c_out * (n->cd.c_in / n->cd.group) * n->cd.kh * n->cd.kw *

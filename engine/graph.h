@@ -33,6 +33,10 @@ typedef struct fid_node {
     fid_conv_plan plan;
     float *packed;
     size_t packed_cap;
+    /* what packed holds: the per-image desc (batch 0) and algo it was packed for, so a
+     * new batch size (fid_embed_batch) re-plans without packing again */
+    fid_conv_desc packed_cd;
+    int packed_algo, packed_valid;
     int fuse;          /* >= 0: this conv computes sibling group g->fuse[fuse] */
 } fid_node;
 

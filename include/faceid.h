@@ -207,6 +207,23 @@ FID_API int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, i
 FID_API int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *face, float *emb);
 /* [handle] Embedding of an already aligned 112x112 RGB8 crop. */
 FID_API int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb);
+/* Batched embedding: the recogniser runs up to FID_EMBED_BATCH faces at once (N x 3 x 112 x
+ * 112; with flip_tta, half as many faces and their mirrors), which reads each layer's
+ * weights once for the batch: faster per face on deep recognisers (IResNet), the same
+ * results as one call per face within float rounding (bit for bit on the convolutions).
+ * Same thread-safety as the other pipeline calls (one thread per handle). The first call
+ * at a new batch size re-plans the recogniser's memory (buffers only grow).
+ * [handle] Embeddings of n detected faces of img: embs gets n * fid_embed_dim(p) floats,
+ * face i at embs + i * dim, each L2-normalised. n = 0 does nothing. Errors:
+ * FID_STATUS_INVALID_ARG (NULL, n < 0, no recogniser, a face that cannot be aligned: its
+ * index is in the message; earlier faces' embeddings are written). */
+#define FID_EMBED_BATCH 8
+FID_API int fid_embed_batch(fid_pipeline *p, const fid_image *img, const fid_face *faces, int n,
+                            float *embs);
+/* [handle] The same for n aligned 112x112 RGB8 crops stored one after another (crop i at
+ * crops + i * 112 * 112 * 3). */
+FID_API int fid_embed_aligned_batch(fid_pipeline *p, const unsigned char *crops, int n,
+                                    float *embs);
 /* [thread] The aligned 112x112 RGB8 crop of a face (for --crops and sharpness). */
 FID_API int fid_align_face(const fid_image *img, const fid_face *face,
                            unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3]);

@@ -26,17 +26,23 @@ typedef struct fid_epilogue {
     float a0, a1;       /* CLIP: min,max; LEAKY: a0 = negative slope */
 } fid_epilogue;
 
-/* One image of a 2-D convolution, NCHW, dense (no channel padding). */
+/* A 2-D convolution, NCHW, dense (no channel padding), of `batch` images (0 counts as 1):
+ * the fields describe one image; images follow each other at their dense sizes. */
 typedef struct fid_conv_desc {
     int c_in, h_in, w_in;
     int c_out, h_out, w_out;
     int kh, kw, sh, sw, pad_t, pad_l, dil_h, dil_w, group;
+    int batch;
 } fid_conv_desc;
 
 /* Filled by conv_plan: how this ISA will run a conv of this shape. */
 typedef struct fid_conv_plan {
     int algo;              /* kernel-private algorithm id (conv_algo_name gives its name) */
     int n_tiles;           /* independent work items per image; each writes disjoint output */
+    /* 1: the tiles cover all d->batch images (conv_tile gets image 0 of x, y and ep->res
+     * and reads the weights once for several images); 0: tiles are per image and the
+     * caller runs them for each image. The packed weights never depend on the batch. */
+    int batched;
     size_t packed_floats;  /* size of the packed-weight buffer conv_pack writes */
     size_t scratch_floats; /* per-thread scratch conv_tile may use */
 } fid_conv_plan;
@@ -63,8 +69,9 @@ typedef struct fid_kernels {
      * 64-byte aligned. Runs once at prepare time. */
     void (*conv_pack)(const fid_conv_desc *d, const fid_conv_plan *plan, const float *w,
                       float *packed);
-    /* x: [c_in, h_in, w_in], y: [c_out, h_out, w_out] of one image; ep->res (if any) has
-     * y's layout. Reads of x may run up to 64 bytes past the end of x (FID_OVERREAD). */
+    /* x: [c_in, h_in, w_in], y: [c_out, h_out, w_out] of one image (plan->batched: of
+     * image 0 of d->batch); ep->res (if any) has y's layout. Reads of x may run up to 64
+     * bytes past the end of x (FID_OVERREAD). */
     void (*conv_tile)(const fid_conv_desc *d, const fid_conv_plan *plan, const float *packed,
                       const float *x, float *y, const fid_epilogue *ep, float *scratch,
                       int tile);

@@ -229,6 +229,76 @@ static void check_conv(const char *name, const fid_conv_desc *d, int epi)
     free(res);
 }
 
+/* A batch of B images through conv_tile (one call per tile when the plan is batched, else
+ * per image as the engine does) against the same ISA image by image at batch 1: every
+ * image must come out bit for bit the same (batched Winograd runs the same GEMMs in the
+ * same order), and guards around the batch stay intact. */
+static int n_batched_plans; /* SIMD plans that took the batched path */
+
+static void check_conv_batch(const char *name, fid_conv_desc d, int B, int epi)
+{
+    const size_t nx = (size_t)d.c_in * d.h_in * d.w_in, ny = (size_t)d.c_out * d.h_out * d.w_out;
+    float *x = in_new(nx * B, 0, -1, 1);
+    float *w = in_new((size_t)d.c_out * (d.c_in / d.group) * d.kh * d.kw, 0, -1, 1);
+    float *bias = in_new(d.c_out, 0, -1, 1), *slope = in_new(d.c_out, 0, -1, 1);
+    float *res = in_new(ny * B, 0, -1, 1);
+    for (int i = -1; i < n_isa; i++) {
+        const fid_kernels *k = i < 0 ? &kref : &kisa[i];
+        fid_epilogue ep;
+        epi_make(epi, &ep, bias, slope, res);
+        gbuf yb = out_new(ny * B, 0), y1 = out_new(ny, 0);
+        fid_conv_plan pl;
+        d.batch = B;
+        k->conv_plan(&d, &pl);
+        n_batched_plans += pl.batched;
+        gbuf pk = out_new(pl.packed_floats, 0), sc = out_new(pl.scratch_floats, 0);
+        for (size_t j = 0; j < pl.scratch_floats; j++)
+            sc.p[j] = NAN;
+        k->conv_pack(&d, &pl, w, pk.p);
+        for (int b = 0; b < (pl.batched ? 1 : B); b++) {
+            fid_epilogue e = ep;
+            e.res = ep.res ? ep.res + b * ny : NULL;
+            for (int t = pl.n_tiles - 1; t >= 0; t--) /* any order */
+                k->conv_tile(&d, &pl, pk.p, x + b * nx, yb.p + b * ny, &e, sc.p, t);
+        }
+        int same = 1, gok;
+        d.batch = 1;
+        for (int b = 0; b < B; b++) {
+            fid_epilogue e = ep;
+            e.res = ep.res ? ep.res + b * ny : NULL;
+            run_conv(k, &d, w, x + b * nx, y1.p, &e, &gok, 0);
+            same &= !memcmp(y1.p, yb.p + b * ny, ny * 4) && gok;
+        }
+        CHECK(same && guards_ok(&yb) && guards_ok(&pk) && guards_ok(&sc),
+              "conv batch %s %s B=%d (batched plan %d): differs from batch 1 or guards",
+              fid_isa_name(k->isa), name, B, pl.batched);
+        free(yb.base), free(y1.base), free(pk.base), free(sc.base);
+    }
+    free(x), free(w), free(bias), free(slope), free(res);
+}
+
+/* Batches on the shapes the recognisers run: small planes (one Winograd tile block per
+ * image: batched), a plane of several blocks, 1x1, depthwise, strided; batches below, at
+ * and above WINO_BATCH (8), residual and PReLU epilogues. */
+static void conv_batch(void)
+{
+    static const int sh[][6] = {/* c_in, h, w, c_out, k, stride */
+                                {64, 14, 14, 64, 3, 1}, {48, 7, 7, 40, 3, 1}, {32, 12, 13, 36, 3, 1},
+                                {32, 28, 28, 32, 3, 1}, {64, 7, 7, 48, 1, 1}, {40, 14, 14, 40, 3, 2}};
+    static const int bs[] = {2, 3, 8, 9};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++) {
+            const int k = sh[i][4], pad = k / 2;
+            fid_conv_desc d = kc_desc(sh[i][0], sh[i][1], sh[i][2], sh[i][3], k, k, sh[i][5],
+                                      sh[i][5], pad, pad, pad, pad, 1, 1);
+            check_conv_batch("batch", d, bs[j], (i + j) % 2 ? 4 : 3);
+        }
+    fid_conv_desc dw = kc_desc(32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32);
+    check_conv_batch("batch_dw", dw, 3, 3);
+    CHECK(n_isa == 0 || kisa[n_isa - 1].isa == FID_ISA_REF || n_batched_plans > 0,
+          "conv batch: no SIMD plan took the batched Winograd path");
+}
+
 /* ---- fc -------------------------------------------------------------------------- */
 
 static void check_fc(const char *name, int M, int N, int K, int n0, int n1, int epi)
@@ -886,6 +956,7 @@ int main(int argc, char **argv)
     conv_small_exhaustive();
     conv_random(80);
     conv_wino();
+    conv_batch();
     conv_real();
     conv_gemmt();
     conv_direct();

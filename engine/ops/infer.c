@@ -71,7 +71,7 @@ int fid_infer_conv(fid_graph *g, fid_node *n, fid_err *e)
     if (res >= 0 && memcmp(g->t[res].dims, dims, sizeof dims))
         return BAD("conv '%s': residual shape differs from the output", g->t[n->out].name);
     fid_conv_desc cd = {c, x->dims[2], x->dims[3], oc, dims[2], dims[3], p->kh, p->kw, p->sh,
-                        p->sw, p->pad_t, p->pad_l, p->dil_h, p->dil_w, grp};
+                        p->sw, p->pad_t, p->pad_l, p->dil_h, p->dil_w, grp, dims[0]};
     n->cd = cd;
     g->flops += 2.0 * dims[0] * oc * dims[2] * dims[3] * (double)(c / grp) * p->kh * p->kw;
     return FID_OK;
@@ -141,10 +141,16 @@ int fid_infer_reshape(fid_graph *g, fid_node *n, fid_err *e)
     fid_tensor *x = &g->t[n->in[0]];
     int rank = p->rank, dims[4], infer_at = -1;
     size_t known = 1;
+    /* Batch: exporters bake the batch of 1 into targets ([1, 512], [1, -1, 4]). Run with a
+     * batch of N > 1, a leading 1 becomes N when the input still carries the batch in dim 0
+     * (every op keeps it there), so a batch-1 export embeds N faces in one run. */
+    const int batch = g->t[g->input].dims[0];
     for (int d = 0; d < rank; d++) {
         int v = p->shape[d];
         if (v == 0 && d < x->rank)
             v = x->dims[d];
+        if (d == 0 && v == 1 && batch > 1 && x->dims[0] == batch && x->numel % batch == 0)
+            v = batch;
         if (v == -1 && infer_at < 0) {
             infer_at = d;
             continue;

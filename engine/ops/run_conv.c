@@ -16,7 +16,8 @@ typedef struct conv_job {
 static void conv_item(void *arg, int i, int thread)
 {
     const conv_job *j = arg;
-    const int tiles = j->n->plan.n_tiles, b = i / tiles;
+    /* batched plans: the tiles cover every image (each starts from image 0) */
+    const int tiles = j->n->plan.n_tiles, b = j->n->plan.batched ? 0 : i / tiles;
     fid_epilogue e = j->ep;
     e.res = j->res ? j->res + b * j->ys : NULL;
     float *scratch = j->g->scratch + (size_t)thread * j->g->scratch_per_thread;
@@ -34,7 +35,7 @@ void fid_run_conv(const fid_graph *g, const fid_node *n)
                    NULL, p->act, p->a0, p->a1},
                   (size_t)x->dims[1] * x->dims[2] * x->dims[3],
                   (size_t)y->dims[1] * y->dims[2] * y->dims[3]};
-    fid_parallel(g, x->dims[0] * n->plan.n_tiles, 1, conv_item, &j);
+    fid_parallel(g, (n->plan.batched ? 1 : x->dims[0]) * n->plan.n_tiles, 1, conv_item, &j);
 }
 
 typedef struct gemm_job {

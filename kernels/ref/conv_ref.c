@@ -8,6 +8,7 @@ static void conv_plan__ref(const fid_conv_desc *d, fid_conv_plan *plan)
 {
     plan->algo = 0;
     plan->n_tiles = d->c_out;
+    plan->batched = 0;
     plan->packed_floats = (size_t)d->c_out * (d->c_in / d->group) * d->kh * d->kw;
     plan->scratch_floats = 0;
 }

@@ -193,6 +193,7 @@ typedef struct cli_work {
     int n_keep, n_skipped; /* kept; dropped by min_quality */
     int n_done;       /* detections handled before a failure (their records may be written) */
     float *emb;       /* [cap, dim]: embedding of kept face k at emb + k * dim */
+    fid_face *kept;   /* [cap] the kept faces in order (one fid_embed_batch call) */
     fid_attributes *attr;     /* cli_work_attributes: NULL = none */
     fid_face_attributes *fa;  /* [cap] attributes of kept face k (when attr) */
     /* inputs beyond image files (cli_input.c) */

@@ -28,7 +28,8 @@ int cli_work_init(cli_work *w, fid_pipeline *p, const cli_opts *o, int embed, in
     w->keep = calloc((size_t)w->cap, sizeof *w->keep);
     w->emb = calloc((size_t)w->cap * (w->dim ? w->dim : 1), sizeof *w->emb);
     w->face_ms = calloc((size_t)w->cap, sizeof *w->face_ms);
-    if (!w->faces || !w->keep || !w->emb || !w->face_ms) {
+    w->kept = calloc((size_t)w->cap, sizeof *w->kept);
+    if (!w->faces || !w->keep || !w->emb || !w->face_ms || !w->kept) {
         cli_err("out of memory");
         cli_work_free(w);
         return -1;
@@ -42,6 +43,7 @@ void cli_work_free(cli_work *w)
     free(w->faces);
     free(w->keep);
     free(w->emb);
+    free(w->kept);
     free(w->fa);
     fid_pdf_close(w->pdf);
     free(w->pdf_path);
@@ -49,6 +51,7 @@ void cli_work_free(cli_work *w)
     w->pdf_path = NULL;
     free(w->face_ms);
     w->face_ms = NULL;
+    w->kept = NULL;
     w->faces = NULL;
     w->keep = NULL;
     w->emb = NULL;
@@ -118,8 +121,8 @@ int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
         return -1;
     }
     double det_share = w->n_det ? (cli_now_ms() - t0) / w->n_det : 0;
-    int only = w->largest ? cli_largest_face(w->faces, w->n_det) : -1;
-    for (int i = 0; i < w->n_det; i++, w->n_done = i) {
+    int only = w->largest ? cli_largest_face(w->faces, w->n_det) : -1, nk = 0;
+    for (int i = 0; i < w->n_det; i++) {
         const fid_face *f = &w->faces[i];
         if (w->largest && i != only)
             continue;
@@ -127,17 +130,29 @@ int cli_work_image(cli_work *w, const fid_image *img, char *msg, size_t n)
             w->n_skipped++;
             continue;
         }
+        w->keep[nk] = i;
+        w->kept[nk++] = *f;
+    }
+    /* crowded images: the recogniser embeds up to FID_EMBED_BATCH faces per run (each face's
+     * time gets an equal share of it); if that fails (a face that cannot be aligned), face
+     * by face to report it where it happens */
+    const double tb = cli_now_ms();
+    const int batched = w->embed && nk > 1 && fid_embed_batch(w->p, img, w->kept, nk, w->emb) == 0;
+    const double emb_share = batched ? (cli_now_ms() - tb) / nk : 0;
+    for (int k = 0; k < nk; k++) {
+        const fid_face *f = &w->faces[w->keep[k]];
+        w->n_done = w->keep[k];
         double tf = cli_now_ms();
-        if (w->embed && fid_embed(w->p, img, f, w->emb + (size_t)w->n_keep * w->dim) < 0) {
+        if (w->embed && !batched && fid_embed(w->p, img, f, w->emb + (size_t)k * w->dim) < 0) {
             snprintf(msg, n, "%s", fid_pipeline_error(w->p));
             return -1;
         }
-        if (w->attr && fid_attributes_run(w->attr, img, f, &w->fa[w->n_keep]) < 0) {
+        if (w->attr && fid_attributes_run(w->attr, img, f, &w->fa[k]) < 0) {
             snprintf(msg, n, "%s", fid_attributes_error(w->attr));
             return -1;
         }
-        w->face_ms[w->n_keep] = det_share + (cli_now_ms() - tf);
-        w->keep[w->n_keep++] = i;
+        w->face_ms[k] = det_share + emb_share + (cli_now_ms() - tf);
+        w->n_keep = k + 1;
     }
     w->n_done = w->n_det;
     return 0;

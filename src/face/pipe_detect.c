@@ -186,14 +186,81 @@ int fid_detect(fid_pipeline *p, const fid_image *img, fid_face *faces, int cap, 
     return FID_STATUS_OK;
 }
 
+/* Plan the recogniser for `batch` inputs (buffers only grow: no allocation once the largest
+ * batch was seen; the packed weights do not depend on the batch). */
+static int plan_rec(fid_pipeline *p, int batch)
+{
+    if (p->rec_batch == batch)
+        return FID_STATUS_OK;
+    int dims[4] = {batch, 3, FID_ARCFACE_SIZE, FID_ARCFACE_SIZE};
+    p->rec_batch = 0;
+    if (fid_model_set_input_shape(p->m[1], dims) < 0)
+        return fid_pipe_fail(p, FID_STATUS_UNSUPPORTED, "recognizer at batch %d: %s", batch,
+                             fid_model_error(p->m[1]));
+    p->rec_batch = batch;
+    return FID_STATUS_OK;
+}
+
+/* Run the recogniser on crops[0..n) (each 112x112x3, `stride` bytes apart) at batch n, or
+ * with flip at batch 2n (input 2i: crop i, 2i + 1: its mirror); *y: the raw outputs (the
+ * model's buffer, valid until its next run). */
+static int run_rec_n(fid_pipeline *p, const unsigned char *crops, size_t stride, int n,
+                     int flip, const float **y)
+{
+    const int per = flip ? 2 : 1;
+    int rc = plan_rec(p, n * per);
+    if (rc < 0)
+        return rc;
+    fid_model *m = p->m[1];
+    float *x = fid_model_input(m, NULL);
+    const size_t one = (size_t)3 * FID_ARCFACE_SIZE * FID_ARCFACE_SIZE;
+    for (int i = 0; i < n; i++)
+        for (int f = 0; f < per; f++)
+            fid_arcface_input(&p->rec, crops + i * stride, f, x + (size_t)(i * per + f) * one);
+    if ((rc = fid_model_run(m)) < 0)
+        return fid_pipe_fail(p, rc, "recognizer: %s", fid_model_error(m));
+    *y = fid_model_output(m, 0, NULL);
+    return FID_STATUS_OK;
+}
+
 static int run_rec(fid_pipeline *p, const unsigned char *crop, int flip, float *out)
 {
+    int rc = plan_rec(p, 1);
+    if (rc < 0)
+        return rc;
     fid_model *m = p->m[1];
     fid_arcface_input(&p->rec, crop, flip, fid_model_input(m, NULL));
-    int rc = fid_model_run(m);
+    rc = fid_model_run(m);
     if (rc < 0)
         return fid_pipe_fail(p, rc, "recognizer: %s", fid_model_error(m));
     memcpy(out, fid_model_output(m, 0, NULL), (size_t)p->rec.dim * sizeof *out);
+    return FID_STATUS_OK;
+}
+
+/* Embeddings of n aligned crops (stride bytes apart) in runs of up to FID_EMBED_BATCH
+ * inputs; with flip each embedding combines a crop and its mirror. */
+static int embed_crops(fid_pipeline *p, const unsigned char *crops, size_t stride, int n,
+                       float *embs)
+{
+    const int dim = p->rec.dim, flip = p->o.flip_tta != 0;
+    const int chunk = flip ? FID_EMBED_BATCH / 2 : FID_EMBED_BATCH;
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        const int c = n - i0 < chunk ? n - i0 : chunk;
+        const float *y = NULL;
+        int rc = run_rec_n(p, crops + i0 * stride, stride, c, flip, &y);
+        if (rc < 0)
+            return rc;
+        for (int i = 0; i < c; i++) {
+            float *e = embs + (size_t)(i0 + i) * dim;
+            if (flip) {
+                fid_embed_flip_combine(y + (size_t)2 * i * dim, y + (size_t)(2 * i + 1) * dim,
+                                       dim, e);
+            } else {
+                memcpy(e, y + (size_t)i * dim, (size_t)dim * sizeof *e);
+                fid_l2_normalize(e, dim);
+            }
+        }
+    }
     return FID_STATUS_OK;
 }
 
@@ -225,4 +292,39 @@ int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *face, float
         return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "cannot align the face: degenerate "
                              "landmarks (a detector without landmark outputs?)");
     return fid_embed_aligned(p, p->crop, emb);
+}
+
+int fid_embed_aligned_batch(fid_pipeline *p, const unsigned char *crops, int n, float *embs)
+{
+    if (!p || (n > 0 && (!crops || !embs)) || n < 0)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed_aligned_batch: NULL "
+                             "argument or n < 0");
+    if (!p->m[1])
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed: no recognizer loaded");
+    return embed_crops(p, crops, (size_t)FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3, n, embs);
+}
+
+int fid_embed_batch(fid_pipeline *p, const fid_image *img, const fid_face *faces, int n,
+                    float *embs)
+{
+    if (!p || (n > 0 && (!faces || !embs)) || n < 0)
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed_batch: NULL argument or "
+                             "n < 0");
+    if (!p->m[1])
+        return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "fid_embed: no recognizer loaded");
+    int rc = n > 0 ? check_image(p, img) : FID_STATUS_OK;
+    if (rc < 0)
+        return rc;
+    const size_t sz = (size_t)FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3;
+    for (int i0 = 0; i0 < n; i0 += FID_EMBED_BATCH) {
+        const int c = n - i0 < FID_EMBED_BATCH ? n - i0 : FID_EMBED_BATCH;
+        for (int i = 0; i < c; i++)
+            if (fid_align_face(img, &faces[i0 + i], p->batch_crops + i * sz) < 0)
+                return fid_pipe_fail(p, FID_STATUS_INVALID_ARG, "cannot align face %d: "
+                                     "degenerate landmarks (a detector without landmark "
+                                     "outputs?)", i0 + i);
+        if ((rc = embed_crops(p, p->batch_crops, sz, c, embs + (size_t)i0 * p->rec.dim)) < 0)
+            return rc;
+    }
+    return FID_STATUS_OK;
 }

@@ -31,6 +31,8 @@ struct fid_pipeline {
     /* recogniser */
     fid_arcface_model rec;
     float emb_tmp[FID_EMBED_MAX];
+    int rec_batch;          /* batch the recogniser is planned for (1 after open) */
+    uint8_t *batch_crops;   /* FID_EMBED_BATCH aligned crops (fid_embed_batch), from open */
     /* occlusion classifier */
     fid_occlusion_model occ;
     uint8_t *occ_rgb;       /* occ.w x occ.h RGB8, resized aligned crop */

@@ -194,7 +194,14 @@ static int setup_detector(fid_pipeline *p)
 
 static int setup_recognizer(fid_pipeline *p)
 {
-    return fid_arcface_bind(&p->rec, p->m[1], p->path[1], p->err, sizeof p->err);
+    int rc = fid_arcface_bind(&p->rec, p->m[1], p->path[1], p->err, sizeof p->err);
+    if (rc < 0)
+        return rc;
+    p->rec_batch = 1;
+    p->batch_crops = malloc((size_t)FID_EMBED_BATCH * FID_ALIGN_SIZE * FID_ALIGN_SIZE * 3);
+    if (!p->batch_crops)
+        return fid_pipe_fail(p, FID_STATUS_NOMEM, "out of memory");
+    return FID_STATUS_OK;
 }
 
 static int setup_occlusion(fid_pipeline *p)
@@ -280,6 +287,7 @@ void fid_pipeline_close(fid_pipeline *p)
         fid_model_close(p->m[k]);
     free(p->scratch);
     free(p->occ_rgb);
+    free(p->batch_crops);
     free(p);
 }
 
