@@ -2,6 +2,7 @@
 /* Graph lifecycle: create from FIDW, shape inference + weight packing + memory planning on
  * set_input, and the run loop (a plain walk over nodes: no allocation, no branching on names). */
 #include "graph.h"
+#include "fpenv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,31 +112,30 @@ void fid_graph_destroy(fid_graph *g)
     free(g);
 }
 
-/* Packed-weight buffer, zeroed: big ones (Winograd U is up to 17 MB a layer) go on 2 MB
- * pages, which the GEMMs stream once per inference: fewer TLB misses, and 512x fewer page
- * faults while packing. */
+/* Packed-weight buffer (zeroed by the pack job, which also takes the page faults in
+ * parallel): big ones (Winograd U is up to 17 MB a layer) go on 2 MB pages, which the GEMMs
+ * stream once per inference: fewer TLB misses, and 512x fewer page faults while packing. */
 static float *alloc_packed(size_t floats)
 {
     const size_t huge = (size_t)2 << 20, bytes = floats * sizeof(float) + FID_OVERREAD;
-    if (bytes < huge)
-        return fid_alloc(floats * sizeof(float));
     /* aligned_alloc wants a multiple of the alignment; only whole huge pages are advised,
      * the tail stays on small pages (rounding every layer up would waste ~1 MB each) */
     const size_t total = (bytes + FID_ALIGN - 1) / FID_ALIGN * FID_ALIGN;
     float *p = aligned_alloc(FID_ALIGN, total);
-    if (!p)
-        return NULL;
+    if (!p || bytes < huge)
+        return p;
 #ifdef MADV_HUGEPAGE
     const uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
     const uintptr_t b = ((uintptr_t)p + total) & ~(uintptr_t)(huge - 1);
     if (b > a)
         madvise((void *)a, b - a, MADV_HUGEPAGE); /* advisory */
 #endif
-    memset(p, 0, total);
     return p;
 }
 
-/* Pack conv weights for the plan chosen at this shape; keeps the buffer when it fits. */
+/* Plan a conv for this shape and make room for its packed weights; marks the node for
+ * packing (pack_convs) unless what it holds was packed for the same image shape and
+ * algorithm (a new batch size re-plans without packing again). */
 static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
 {
     g->k.conv_plan(&n->cd, &n->plan);
@@ -156,13 +156,58 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
             return fid_errorf(e, FID_ERR_NOMEM, "out of memory packing conv weights");
         n->packed_cap = n->plan.packed_floats;
     }
+    n->packed_cd = one, n->packed_algo = n->plan.algo;
+    return FID_OK;
+}
+
+typedef struct pack_job {
+    fid_graph *g;
+    int *nodes; /* to pack, largest first */
+} pack_job;
+
+static void pack_item(void *arg, int i, int thread)
+{
+    const pack_job *j = arg;
+    fid_graph *g = j->g;
+    fid_node *n = &g->node[j->nodes[i]];
+    const size_t bytes = n->plan.packed_floats * sizeof(float) + FID_OVERREAD;
+    memset(n->packed, 0, (bytes + FID_ALIGN - 1) / FID_ALIGN * FID_ALIGN);
     const float *w = g->t[n->in[FID_CONV2D_W]].data;
     g->k.conv_pack(&n->cd, &n->plan, w, n->packed);
-    n->packed_cd = one, n->packed_algo = n->plan.algo, n->packed_valid = 1;
     /* the packed copy replaces the raw weights on the run path: keep them out of RSS */
     fid_weights_release(g->w, w,
                         (size_t)n->cd.c_out * (n->cd.c_in / n->cd.group) * n->cd.kh * n->cd.kw *
                             sizeof(float));
+    n->packed_valid = 1;
+}
+
+static int cmp_packed_size(const void *a, const void *b, void *g)
+{
+    const fid_node *x = &((fid_graph *)g)->node[*(const int *)a];
+    const fid_node *y = &((fid_graph *)g)->node[*(const int *)b];
+    return x->plan.packed_floats < y->plan.packed_floats ? 1
+           : x->plan.packed_floats > y->plan.packed_floats ? -1
+           : (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/* Pack every conv prepare_conv marked, on the graph's threads (IResNet-100: 0.7 GB of
+ * Winograd weights, most of the open time). Under the run's floating-point mode, so every
+ * thread packs the same bits (workers always flush denormals). */
+static int pack_convs(fid_graph *g, fid_err *e)
+{
+    int *nodes = malloc(sizeof(int) * ((size_t)g->n_node + 1)), n = 0;
+    if (!nodes)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_node; i++)
+        if (g->node[i].op == FID_OP_CONV2D && g->node[i].plan.packed_floats &&
+            !g->node[i].packed_valid)
+            nodes[n++] = i;
+    qsort_r(nodes, (size_t)n, sizeof *nodes, cmp_packed_size, g);
+    pack_job j = {g, nodes};
+    const uint64_t fp = fid_fpenv_enter();
+    fid_pool_run(g->pool, n, pack_item, &j);
+    fid_fpenv_leave(fp);
+    free(nodes);
     return FID_OK;
 }
 
@@ -314,7 +359,8 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
             return fid_errorf(e, FID_ERR_NOMEM, "out of memory for conv scratch");
     }
     g->scratch_per_thread = scratch;
-    return plan_memory(g, e);
+    int rc = pack_convs(g, e);
+    return rc ? rc : plan_memory(g, e);
 }
 
 float *fid_graph_input(fid_graph *g) { return g->t[g->input].data; }

@@ -325,6 +325,8 @@ void cli_progress(int done, int total);
 
 /* Milliseconds since an arbitrary fixed point (monotonic). */
 double cli_now_ms(void);
+/* Peak resident set of this process (VmHWM) in MiB; -1 where /proc is missing. */
+double cli_peak_rss_mb(void);
 
 /* RGB8 w x h → PNG file; 0 or -1 (message printed). */
 int cli_write_png(const char *path, const unsigned char *rgb, int w, int h);

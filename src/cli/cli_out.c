@@ -3,6 +3,7 @@
  * (JSON via fid_json_*, json_write.c), everything else to stderr. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +99,19 @@ void cli_progress(int done, int total)
         g_progress_shown = 0;
     }
     fflush(stderr);
+}
+
+double cli_peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kb = atof(line + 6);
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb / 1024.0;
 }
 
 double cli_now_ms(void)

@@ -83,7 +83,9 @@ static int run(cli_run *r)
     struct stat st;
     int dir_ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
     fid_pipeline *p = NULL;
+    const double t0 = cli_now_ms();
     int open_ok = fid_pipeline_open(&p, &o->po) == 0;
+    const double open_ms = cli_now_ms() - t0;
     cli_json js;
     cli_json_begin(&js, stdout);
     cli_json_str(&js, "type", "doctor");
@@ -109,6 +111,9 @@ static int run(cli_run *r)
     cli_json_str(&js, "recognizer", open_ok ? fid_pipeline_model_id(p, FID_ROLE_RECOGNIZER) : NULL);
     cli_json_str(&js, "occlusion", open_ok ? fid_pipeline_model_id(p, FID_ROLE_OCCLUSION) : NULL);
     cli_json_int(&js, "embedding_dim", open_ok ? fid_embed_dim(p) : 0);
+    /* cold start of the pipeline (open + prepare of its models) and the memory it took */
+    cli_json_num(&js, "open_ms", open_ms);
+    cli_json_num(&js, "peak_rss_mb", cli_peak_rss_mb());
     cli_json_arr(&js, "problems");
     if (!dir_ok)
         cli_json_str(&js, NULL, "models directory missing: set --models or $FACEID_MODELS");

@@ -126,21 +126,30 @@ static int inspect_or_check(cli_run *r, int verify)
 {
     const mopts *o = r->opts;
     fid_model *m;
+    const double t0 = cli_now_ms();
     int rc = open_model(r, verify, &m);
     if (rc)
         return verify ? CLI_NEG : rc;
+    const double t1 = cli_now_ms();
     int dims[4];
     if (o->shape && (!parse_shape(o->shape, dims) || fid_model_set_input_shape(m, dims) < 0)) {
         fprintf(stderr, "faceid: bad --shape: %s\n", fid_model_error(m));
         fid_model_close(m);
         return CLI_USAGE;
     }
+    const double t2 = cli_now_ms();
     if (verify) {
         printf("{\"type\":\"check\",\"model\":\"%s\",\"ok\":true}\n", r->o.pos[0]);
     } else {
         static char buf[1 << 16];
         fid_model_describe(m, buf, sizeof buf);
         fputs(buf, stdout);
+        /* cold start: open maps and checks the file; prepare (--shape) plans and packs the
+         * weights for the kernels, the bulk of it for Winograd models */
+        printf("open: %.1f ms", t1 - t0);
+        if (o->shape)
+            printf(", prepare: %.1f ms", t2 - t1);
+        printf(", peak RSS: %.1f MiB\n", cli_peak_rss_mb());
     }
     fid_model_close(m);
     return CLI_OK;
