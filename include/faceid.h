@@ -209,8 +209,10 @@ FID_API int fid_embed(fid_pipeline *p, const fid_image *img, const fid_face *fac
 FID_API int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb);
 /* Batched embedding: the recogniser runs up to FID_EMBED_BATCH faces at once (N x 3 x 112 x
  * 112; with flip_tta, half as many faces and their mirrors), which reads each layer's
- * weights once for the batch: faster per face on deep recognisers (IResNet), the same
- * results as one call per face within float rounding (bit for bit on the convolutions).
+ * weights once for the batch: faster per face on deep recognisers (IResNet); recognisers
+ * under 32 MB (MobileFaceNet), which stay in cache and measured slower batched, run face by
+ * face. The same results as one call per face within float rounding (bit for bit on the
+ * convolutions).
  * Same thread-safety as the other pipeline calls (one thread per handle). The first call
  * at a new batch size re-plans the recogniser's memory (buffers only grow).
  * [handle] Embeddings of n detected faces of img: embs gets n * fid_embed_dim(p) floats,

@@ -243,7 +243,7 @@ static int embed_crops(fid_pipeline *p, const unsigned char *crops, size_t strid
                        float *embs)
 {
     const int dim = p->rec.dim, flip = p->o.flip_tta != 0;
-    const int chunk = flip ? FID_EMBED_BATCH / 2 : FID_EMBED_BATCH;
+    const int chunk = flip && p->rec_batch_max > 1 ? p->rec_batch_max / 2 : p->rec_batch_max;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         const int c = n - i0 < chunk ? n - i0 : chunk;
         const float *y = NULL;

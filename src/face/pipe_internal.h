@@ -32,6 +32,7 @@ struct fid_pipeline {
     fid_arcface_model rec;
     float emb_tmp[FID_EMBED_MAX];
     int rec_batch;          /* batch the recogniser is planned for (1 after open) */
+    int rec_batch_max;      /* faces per recogniser run in fid_embed_batch (1 or 8) */
     uint8_t *batch_crops;   /* FID_EMBED_BATCH aligned crops (fid_embed_batch), from open */
     /* occlusion classifier */
     fid_occlusion_model occ;
