@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 
 #include "fid.h" /* fid_fail: the [thread] message slot */
+#include "deepva.h"
 #include "srv.h"
 
 #define SRV_MAX_CONNECTIONS 256
@@ -164,6 +165,9 @@ static const char *route_label(const char *url)
     }
     if (!strncmp(url, "/v1/appearances/", 16))
         return "/v1/appearances/{id}";
+    const char *dv = srv_deepva_label(url);
+    if (dv)
+        return dv;
     return "other";
 }
 
@@ -248,6 +252,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         handled = srv_route_faces(s, &q, &r);
     } else if (!strncmp(url, "/v1/", 4)) {
         handled = srv_route_v1(s, &q, &r);
+    } else {
+        handled = srv_route_deepva(s, &q, &r); /* /jobs, /api/v1/jobs */
     }
     if (!handled)
         srv_error(&r, 404, "no route %s %s", method, url);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "srv.h"
+#include "deepva.h"
 
 void srv_wake_runners(srv *s)
 {
@@ -43,7 +43,8 @@ static void *runner_main(void *arg)
             continue;
         }
         __atomic_add_fetch(&s->active_jobs, 1, __ATOMIC_RELAXED);
-        int rc = srv_job_run(s, &j);
+        int rc = j.kind && !strcmp(j.kind, "deepva") ? srv_deepva_job_run(s, &j)
+                                                     : srv_job_run(s, &j);
         __atomic_sub_fetch(&s->active_jobs, 1, __ATOMIC_RELAXED);
         if (rc == 2) { /* stopping: back to the queue, the next start resumes it */
             srv_jobs_requeue(s->jobs, j.id);

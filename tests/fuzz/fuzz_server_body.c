@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness for the HTTP server's request bodies (src/server/body.c): the first
- * byte picks the parser. 0: a JSON body through the size/depth limits, the Faces Service
- * analyze validation and the canonical parameter text. 1: multipart/form-data; the input's
+/* libFuzzer harness for the HTTP server's request bodies (src/server/body.c,
+ * deepva_body.c): the first byte picks the parser. 0: a JSON body through the size/depth
+ * limits, the Faces Service analyze validation and the canonical parameter text, and the
+ * DeepVA POST /jobs/ validation (against two gallery names). 1: multipart/form-data; the input's
  * first line is the Content-Type header, the rest the body (split in place, parts checked to
  * lie inside the body). 2: a JSON body through the library index request validation (paths
  * checked to be strings of the body, options within their ranges). */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/deepva.h"
 #include "server/srv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
@@ -49,6 +51,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
                 free(c);
             }
             srv_analyze_free(&a);
+            static const char *const names[] = {"people", "celebrities"};
+            dv_request q;
+            err[0] = 0;
+            if (srv_deepva_parse(root, names, 2, &q, err, sizeof err) == 0) {
+                /* what the route relies on: bounds, no gallery twice, named ones only */
+                if (q.n_sources < 1 || q.n_sources > DV_MAX_SOURCES || q.n_models > 2 ||
+                    q.top_k < 1 || q.top_k > 10 || q.face_detection_scale < 100 ||
+                    q.face_detection_scale > 2000 || !(q.max_distance >= 0) ||
+                    q.max_distance > 2 || !(q.sampling_fps >= 0.1) || q.sampling_fps > 30)
+                    abort();
+                for (int k = 0; k < q.n_sources; k++)
+                    if (!q.sources[k] || !q.sources[k][0])
+                        abort();
+                if (q.n_models == 2 && !strcmp(q.models[0], q.models[1]))
+                    abort();
+            } else if (!err[0]) {
+                abort();
+            }
             json_decref(root);
         } else if (!err[0]) {
             abort(); /* a refusal must say why */

@@ -167,6 +167,12 @@ put("server_body", "index.json", b"\x02" + b'{"paths":["/m/a","/m/b.mp4"],"fps":
     b'"prune":false,"gallery":"g","gallery-threshold":0.5,"job_id":"ix-1"}')
 put("server_body", "index_bad.json", b"\x02" + b'{"path":"/m","every":2.5,"keyframes":1,"x":[]}')
 put("server_body", "multipart_quoted", b"\x01multipart/form-data; boundary=\"XyZ\"\n" + mp.replace(b"\r\n", b"\n"))
+put("server_body", "deepva.json", b"\x00" + b'{"sources":["/m/a.mp4","https://h/b.jpg"],'
+    b'"modules":{"face_recognition":{"model":"people","models":["celebrities","people"],'
+    b'"max_distance":0.9,"cluster_unknowns":true,"index_unknowns":false,'
+    b'"face_detection_scale":800,"enable_top_k":true,"top_k":5,"sampling_fps":1.5}},"tag":"t"}')
+put("server_body", "deepva_bad.json", b"\x00" + b'{"sources":["storage://x/a.mp4"],'
+    b'"modules":{"face_recognition":{"top_k":11},"ocr":{}}}')
 
 # --- archive library: a tiny valid library (schema 1, dim 4, 512-byte pages) for fuzz_library
 import sqlite3

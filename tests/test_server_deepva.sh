@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The DeepVA job API of `faceid serve` end to end on 127.0.0.1 (a free port, started and
+# stopped here, bounded in time): a job on short_hamilton_clip.mp4 with galleries enrolled
+# from face_recognition/ (knn_examples/train + lin-manuel-miranda.png), both responses
+# checked field by field (tests/deepva_schema.py), every detailed-results page walked with
+# limit=2 (each segment once, absolute next/prev, the order of one big page, every thumbnail
+# a 112x112 JPEG), the paths with/without the slash and under /api/v1; index_unknowns with
+# --library: the persistent id of Lin-Manuel Miranda (not in the gallery used) is the same
+# in a job on the clip and a job on his photo; bad inputs (unknown module/model/parameter,
+# out-of-range values, storage://, malformed JSON, paths outside the media root, bad
+# paging) get 4xx JSON errors while the server keeps serving; cancel, metrics, SIGTERM.
+set -u
+B=${B:-build}; SHARED=${SHARED:-../shared}; MODELS=${MODELS:-$B/models}
+SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
+export FACEID_MODELS=$MODELS
+F=$B/faceid; PY=/usr/bin/python3; SCHEMA=tests/deepva_schema.py
+D=$SHARED/data/faces/face_recognition
+pass=0 fail=0
+ok() {  # description, command that must succeed
+    local what=$1; shift
+    if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi
+}
+if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2.5g.fidw" ] \
+   || [ ! -f "$D/short_hamilton_clip.mp4" ] || ! command -v curl >/dev/null; then
+    echo "test_server_deepva: missing $F (built with SERVER=1), models in $MODELS, data or curl"
+    echo "test_server_deepva: 0 passed, 1 failed"; exit 1
+fi
+tmp=$(mktemp -d)
+SPID=
+cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+REC="--recognizer mobilefacenet_prelu_512d"
+WAIT=120; [ -n "${FAST:-}" ] && WAIT=900  # ASan (FAST=1) runs the models ~10x slower
+M=$tmp/media; mkdir -p "$M"
+cp "$D/short_hamilton_clip.mp4" "$M/clip.mp4"
+cp "$D/lin-manuel-miranda.png" "$D/obama.jpg" "$M/"
+TOKEN=0123456789abcdef-deepva-token
+echo "$TOKEN" > "$tmp/token"
+AUTH="Authorization: Bearer $TOKEN"
+
+# galleries: "people" = knn_examples/train (5 identities, no Lin-Manuel Miranda);
+# "hamilton" = Lin-Manuel Miranda from his photo
+"$F" enroll "$tmp/people.db" $REC --threads 1 "$D"/knn_examples/train/* >/dev/null 2>&1
+"$F" enroll "$tmp/hamilton.db" $REC --threads 1 --id lin_manuel_miranda \
+    "$D/lin-manuel-miranda.png" >/dev/null 2>&1
+ok "galleries enrolled" test -s "$tmp/people.db" -a -s "$tmp/hamilton.db"
+
+"$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
+    --media-root "$M" --token-file "$tmp/token" $REC --threads 1 --workers 1 \
+    --gallery "people=$tmp/people.db" --gallery "hamilton=$tmp/hamilton.db" \
+    --library "$tmp/archive.db" 2>>"$tmp/log" &
+SPID=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
+ok "server listening" test -s "$tmp/port"
+
+# req METHOD PATH [curl args]: body in $tmp/b, status in $code
+req() {
+    local m=$1 p=$2; shift 2
+    code=$(curl -s -m 60 -X "$m" -o "$tmp/b" -w '%{http_code}' -H "$AUTH" "$@" "$U$p")
+}
+post() {  # PATH JSON
+    req POST "$1" -H 'Content-Type: application/json' --data-binary "$2"
+}
+jget() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))$1)" "$tmp/b"; }
+wait_done() {  # ID PREFIX: poll GET PREFIX/jobs/ID/ until completed/failed; body in $tmp/b
+    local t0=$SECONDS st=
+    while [ $((SECONDS - t0)) -lt $WAIT ]; do
+        req GET "$2/jobs/$1/"
+        st=$(jget "['state']" 2>/dev/null)
+        [ "$st" = completed ] || [ "$st" = failed ] && break
+        cp "$tmp/b" "$tmp/b.poll"
+        sleep 0.5
+    done
+    [ "$st" = completed ]
+}
+
+# ---- a job with both galleries, checked field by field ----
+post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"top_k\":3}},\"tag\":\"hamilton clip\"}"
+ok "POST /jobs/ -> 201 ($code)" test "$code" = 201
+J1=$(jget "['id']" 2>/dev/null)
+ok "POST answer: id and waiting" test -n "$J1" -a "$(jget "['state']" 2>/dev/null)" = waiting
+req GET "/jobs/$J1/"
+ok "GET while waiting/running: every field" $PY $SCHEMA job "$tmp/b"
+ok "job 1 completed" wait_done "$J1" ""
+cp "$tmp/b" "$tmp/job1.json"
+ok "GET completed: every field" $PY $SCHEMA job "$tmp/job1.json" completed
+ok "tag and sources kept" $PY -c "
+import json,sys; j=json.load(open(sys.argv[1]))
+assert j['tag']=='hamilton clip' and j['sources']==[sys.argv[2]], j
+s=j['result']['summary'][0]; i=s['info']
+assert s['media_type']=='video' and i['resolution']==[640,360] and abs(i['fps']-29.97)<0.01, s
+assert i['total_frames']==275 and 9 < i['duration'] < 10.5, i
+assert 'lin_manuel_miranda' in [x['label'] for x in s['items']], s['items']
+" "$tmp/job1.json" "$M/clip.mp4"
+ok "walk every page with limit=2" $PY $SCHEMA walk "$tmp/job1.json" "$TOKEN" 2 "$tmp/items1.json" '{"top_k":3,"max_distance":1.0}'
+ok "Lin-Manuel Miranda recognised on screen for seconds, at his gallery distance" $PY -c "
+import json,sys; items=json.load(open(sys.argv[1]))
+lin=[d for d in items if d['meta']['person']=='lin_manuel_miranda']
+secs=sum(d['time_end']-d['time_start'] for d in lin)
+assert lin and secs >= 3, (len(lin), secs)
+assert all(d['meta']['class_id']=='hamilton:lin_manuel_miranda' for d in lin)
+assert all(d['meta']['mean_similarity'] > 0.5 for d in lin), [d['meta'] for d in lin]
+assert all(d['meta']['closest_k_persons'][0]['similarity'] >= d['meta']['mean_similarity'] - 0.2 for d in lin)
+assert all(d['meta']['indexed_identity'] is None for d in items)
+unk=[d for d in items if d['meta']['person'].startswith('Unknown #')]
+assert unk and all(d['meta']['class_id']=='unknown:'+d['meta']['person'][9:] for d in unk)
+" "$tmp/items1.json"
+for p in "/jobs/$J1" "/api/v1/jobs/$J1/" "/api/v1/jobs/$J1"; do
+    req GET "$p"
+    ok "GET $p: the same job" test "$code" = 200 -a "$(jget "['id']" 2>/dev/null)" = "$J1"
+done
+req GET "/api/v1/jobs/$J1/detailed-results?limit=1&offset=1"
+ok "detailed-results under /api/v1 without slash, links keep the prefix" $PY -c "
+import json,sys; p=json.load(open(sys.argv[1]))
+assert p['offset']==1 and p['limit']==1 and len(p['data'])==1, p
+assert '/api/v1/jobs/' in p['prev'] and p['prev'].endswith('limit=1&offset=0'), p['prev']
+" "$tmp/b"
+req GET "/jobs/$J1/detailed-results/?limit=5&offset=1000"
+ok "offset past the end: empty page, no next" $PY -c "
+import json,sys; p=json.load(open(sys.argv[1]))
+assert p['data']==[] and p['next'] is None and p['prev'] is not None, p
+" "$tmp/b"
+
+# ---- index_unknowns: a persistent id across two jobs on different files ----
+post /api/v1/jobs "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+ok "POST /api/v1/jobs (no slash) -> 201" test "$code" = 201
+J2=$(jget "['id']" 2>/dev/null)
+post /jobs "{\"sources\":[\"lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
+ok "POST /jobs with a relative path -> 403 (paths are absolute under the root)" test "$code" = 403
+post /jobs "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
+J3=$(jget "['id']" 2>/dev/null)
+ok "job 2 (clip, index_unknowns) completed" wait_done "$J2" /api/v1
+cp "$tmp/b" "$tmp/job2.json"
+ok "job 3 (photo, index_unknowns) completed" wait_done "$J3" ""
+cp "$tmp/b" "$tmp/job3.json"
+ok "job 3: an image source" $PY -c "
+import json,sys; j=json.load(open(sys.argv[1]))
+assert j['media_type']=='image' and j['result']['summary'][0]['info']['total_frames']==1, j
+" "$tmp/job3.json"
+ok "walk job 2" $PY $SCHEMA walk "$tmp/job2.json" "$TOKEN" 2 "$tmp/items2.json"
+ok "walk job 3" $PY $SCHEMA walk "$tmp/job3.json" "$TOKEN" 2 "$tmp/items3.json" '{"top_k":0,"max_distance":1.0}'
+ok "indexed_identity of Lin-Manuel Miranda: the same in the clip and in the photo" $PY -c "
+import json,sys
+one=json.load(open(sys.argv[1])); two=json.load(open(sys.argv[2])); three=json.load(open(sys.argv[3]))
+# Lin in the clip: where job 1 recognised him (frames), now unknown with an archive id
+lin1=[d for d in one if d['meta']['person']=='lin_manuel_miranda']
+def overlap(a,b): return a['frame_start']<=b['frame_end'] and b['frame_start']<=a['frame_end']
+cands=[d for d in two if any(overlap(d,l) and abs(d['detections'][0]['data']['x']-l['detections'][0]['data']['x'])<0.05 for l in lin1)]
+ids={d['meta']['indexed_identity'] for d in cands}
+assert len(ids)==1 and None not in ids, [(d['frame_start'],d['meta']) for d in cands]
+photo=[d['meta'] for d in three]
+assert len(photo)==1 and photo[0]['indexed_identity'] in ids, (photo, ids)
+pid=photo[0]['indexed_identity'][7:]
+assert photo[0]['person']=='Unknown #'+pid and photo[0]['class_id']=='person:'+pid, photo
+assert photo[0]['closest_k_persons']==[] and photo[0]['closest_person'] is not None, photo
+print('indexed_identity', photo[0]['indexed_identity'])
+" "$tmp/items1.json" "$tmp/items2.json" "$tmp/items3.json"
+
+# ---- bad inputs: 4xx JSON errors naming the problem ----
+bad() {  # what, status, grep pattern of the message, JSON body
+    post /jobs/ "$4"
+    ok "$1 -> $2 ($code)" test "$code" = "$2"
+    ok "$1: JSON error" $PY $SCHEMA error "$tmp/b"
+    ok "$1: message says '$3'" grep -q -- "$3" "$tmp/b"
+}
+S="\"sources\":[\"$M/clip.mp4\"]"
+bad "unknown module" 400 "supports face_recognition" "{$S,\"modules\":{\"object_detection\":{}}}"
+bad "unknown model" 400 "available: people, hamilton" "{$S,\"modules\":{\"face_recognition\":{\"model\":\"celebrities\"}}}"
+bad "unknown model in models" 400 "celebrities" "{$S,\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"celebrities\"]}}}"
+bad "max_distance 2.5" 400 "max_distance" "{$S,\"modules\":{\"face_recognition\":{\"max_distance\":2.5}}}"
+bad "max_distance -0.1" 400 "max_distance" "{$S,\"modules\":{\"face_recognition\":{\"max_distance\":-0.1}}}"
+bad "face_detection_scale 99" 400 "face_detection_scale" "{$S,\"modules\":{\"face_recognition\":{\"face_detection_scale\":99}}}"
+bad "face_detection_scale 2001" 400 "face_detection_scale" "{$S,\"modules\":{\"face_recognition\":{\"face_detection_scale\":2001}}}"
+bad "top_k 0" 400 "top_k" "{$S,\"modules\":{\"face_recognition\":{\"top_k\":0}}}"
+bad "top_k 11" 400 "top_k" "{$S,\"modules\":{\"face_recognition\":{\"top_k\":11}}}"
+bad "top_k 2.5" 400 "top_k" "{$S,\"modules\":{\"face_recognition\":{\"top_k\":2.5}}}"
+bad "cluster_unknowns \"yes\"" 400 "cluster_unknowns" "{$S,\"modules\":{\"face_recognition\":{\"cluster_unknowns\":\"yes\"}}}"
+bad "an unknown parameter" 400 "min_size" "{$S,\"modules\":{\"face_recognition\":{\"min_size\":20}}}"
+bad "storage:// source" 400 "not supported" "{\"sources\":[\"storage://bucket/clip.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+bad "ftp:// source" 400 "not supported" "{\"sources\":[\"ftp://host/clip.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+bad "no sources" 400 "sources" "{\"modules\":{\"face_recognition\":{}}}"
+bad "empty sources" 400 "sources" "{\"sources\":[],\"modules\":{\"face_recognition\":{}}}"
+bad "no modules" 400 "modules" "{$S}"
+bad "malformed JSON" 400 "error" "{\"sources\":[\"$M/clip.mp4\"],"
+bad "not an object" 400 "error" "[1,2]"
+bad "unknown top-level field" 400 "priority" "{$S,\"modules\":{\"face_recognition\":{}},\"priority\":1}"
+bad "a path outside the media root" 403 "error" "{\"sources\":[\"/etc/passwd\"],\"modules\":{\"face_recognition\":{}}}"
+bad "a missing file" 404 "error" "{\"sources\":[\"$M/nope.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+req GET "/jobs/$J1/detailed-results/?limit=0"
+ok "limit=0 -> 400" test "$code" = 400
+req GET "/jobs/$J1/detailed-results/?limit=abc"
+ok "limit=abc -> 400" test "$code" = 400
+req GET "/jobs/$J1/detailed-results/?offset=-1"
+ok "offset=-1 -> 400" test "$code" = 400
+req GET "/jobs/no-such-job/"
+ok "unknown job -> 404 JSON" test "$code" = 404 && ok "404 body" $PY $SCHEMA error "$tmp/b"
+req PUT "/jobs/"
+ok "PUT /jobs/ -> 405" test "$code" = 405
+req GET "/jobs/$J1/whatever"
+ok "unknown sub-route -> 404" test "$code" = 404
+code=$(curl -s -m 30 -o "$tmp/b" -w '%{http_code}' "$U/jobs/$J1/")
+ok "no token -> 401" test "$code" = 401
+# a Faces Service job is not a DeepVA job
+req POST /faces/analyze -H 'Content-Type: application/json' --data-binary "{\"image_path\":\"$M/obama.jpg\"}"
+FJ=$(jget "['job_id']" 2>/dev/null)
+req GET "/jobs/$FJ/"
+ok "a Faces Service job id under /jobs -> 404" test "$code" = 404
+
+# ---- cancel ----
+post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+J4=$(jget "['id']" 2>/dev/null)
+req DELETE "/jobs/$J4/"
+ok "DELETE a job -> 200" test "$code" = 200
+req GET "/jobs/$J4/"
+ok "a cancelled job: failed with errors [cancelled]" $PY -c "
+import json,sys; j=json.load(open(sys.argv[1]))
+assert j['state']=='failed' and j['errors']==['cancelled'] and j['result'] is None, j
+" "$tmp/b"
+ok "cancelled job: every field" $PY $SCHEMA job "$tmp/b"
+req GET "/jobs/$J4/detailed-results/"
+ok "detailed results of a failed job -> 409" test "$code" = 409
+
+# ---- still serving; metrics; graceful stop ----
+req GET /faces/health
+ok "still serving after the bad requests" test "$code" = 200
+ok "server process alive" kill -0 "$SPID"
+req GET /metrics
+ok "metrics count the DeepVA routes" grep -q 'route="/jobs/{id}/detailed-results"' "$tmp/b"
+kill -TERM "$SPID"
+rc=0; wait "$SPID" || rc=$?
+SPID=
+ok "SIGTERM -> exit 0 ($rc)" test "$rc" = 0
+if [ "$fail" -gt 0 ]; then tail -5 "$tmp/log"; fi
+echo "test_server_deepva: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
