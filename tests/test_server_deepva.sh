@@ -6,7 +6,9 @@
 # limit=2 (each segment once, absolute next/prev, the order of one big page, every thumbnail
 # a 112x112 JPEG), the paths with/without the slash and under /api/v1; index_unknowns with
 # --library: the persistent id of Lin-Manuel Miranda (not in the gallery used) is the same
-# in a job on the clip and a job on his photo; bad inputs (unknown module/model/parameter,
+# in a job on the clip and a job on his photo, and a second job on the unchanged clip gives
+# the same segments and ids; an http source (a photo served from 127.0.0.1) and a missing
+# URL (the job fails naming it); bad inputs (unknown module/model/parameter,
 # out-of-range values, storage://, malformed JSON, paths outside the media root, bad
 # paging) get 4xx JSON errors while the server keeps serving; cancel, metrics, SIGTERM.
 set -u
@@ -27,7 +29,12 @@ if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2
 fi
 tmp=$(mktemp -d)
 SPID=
-cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$tmp"; }
+HPID=
+cleanup() {
+    [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+    [ -n "$HPID" ] && kill "$HPID" 2>/dev/null
+    rm -rf "$tmp"
+}
 trap cleanup EXIT
 REC="--recognizer mobilefacenet_prelu_512d"
 WAIT=120; [ -n "${FAST:-}" ] && WAIT=900  # ASan (FAST=1) runs the models ~10x slower
@@ -157,6 +164,54 @@ assert photo[0]['closest_k_persons']==[] and photo[0]['closest_person'] is not N
 print('indexed_identity', photo[0]['indexed_identity'])
 " "$tmp/items1.json" "$tmp/items2.json" "$tmp/items3.json"
 
+post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+J5=$(jget "['id']" 2>/dev/null)
+ok "job 2 again on the unchanged clip completed" wait_done "$J5" ""
+cp "$tmp/b" "$tmp/job5.json"
+ok "walk job 2 again" $PY $SCHEMA walk "$tmp/job5.json" "$TOKEN" 3 "$tmp/items5.json"
+ok "the same file again: the same segments and indexed identities" $PY -c "
+import json,sys
+a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+key=lambda d:(d['frame_start'],d['frame_end'],d['meta']['person'],d['meta']['indexed_identity'])
+assert [key(d) for d in a]==[key(d) for d in b], ([key(d) for d in a],[key(d) for d in b])
+assert any(d['meta']['indexed_identity'] for d in a)
+" "$tmp/items2.json" "$tmp/items5.json"
+
+# ---- an http(s) source: a photo served from 127.0.0.1 ----
+$PY - "$M" "$tmp/hport" <<'PY' 2>/dev/null &
+import functools, http.server, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    f.write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+HPID=$!
+for _ in $(seq 50); do [ -s "$tmp/hport" ] && break; sleep 0.1; done
+H=http://127.0.0.1:$(cat "$tmp/hport" 2>/dev/null)
+post /jobs/ "{\"sources\":[\"$H/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\"}}}"
+J6=$(jget "['id']" 2>/dev/null)
+ok "URL source job completed" wait_done "$J6" ""
+cp "$tmp/b" "$tmp/job6.json"
+ok "walk the URL job" $PY $SCHEMA walk "$tmp/job6.json" "$TOKEN" 2 "$tmp/items6.json"
+ok "URL source: an image, Lin-Manuel Miranda recognised, source as given" $PY -c "
+import json,sys
+j=json.load(open(sys.argv[1])); items=json.load(open(sys.argv[2]))
+assert j['media_type']=='image' and j['sources']==[sys.argv[3]], j
+assert [d['meta']['person'] for d in items]==['lin_manuel_miranda'] and items[0]['source']==sys.argv[3], items
+" "$tmp/job6.json" "$tmp/items6.json" "$H/lin-manuel-miranda.png"
+post /jobs/ "{\"sources\":[\"$H/missing.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+J7=$(jget "['id']" 2>/dev/null)
+wait_done "$J7" ""
+ok "a URL that is not there: the job fails naming it" $PY -c "
+import json,sys; j=json.load(open(sys.argv[1]))
+assert j['state']=='failed' and len(j['errors'])==1 and 'missing.mp4' in j['errors'][0], j
+" "$tmp/b"
+ok "failed job: every field" $PY $SCHEMA job "$tmp/b"
+kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
+
 # ---- bad inputs: 4xx JSON errors naming the problem ----
 bad() {  # what, status, grep pattern of the message, JSON body
     post /jobs/ "$4"
@@ -220,6 +275,8 @@ assert j['state']=='failed' and j['errors']==['cancelled'] and j['result'] is No
 ok "cancelled job: every field" $PY $SCHEMA job "$tmp/b"
 req GET "/jobs/$J4/detailed-results/"
 ok "detailed results of a failed job -> 409" test "$code" = 409
+
+ok "serve --help names the DeepVA routes" sh -c "'$F' serve --help | grep -q 'GET    /jobs/{id}/detailed-results/'"
 
 # ---- still serving; metrics; graceful stop ----
 req GET /faces/health

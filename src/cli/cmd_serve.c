@@ -30,6 +30,18 @@
     "                                          representative_detection}], metadata (409 until\n"\
     "                                          completed)\n"\
     "    DELETE /faces/jobs/{id}              cancel a queued/running job; delete a finished one\n"\
+    "    POST   /jobs/                        DeepVA job: {sources:[paths|http(s) URLs],\n"\
+    "                                          modules:{face_recognition:{model, models,\n"\
+    "                                          max_distance, cluster_unknowns, index_unknowns,\n"\
+    "                                          face_detection_scale, enable_top_k, top_k,\n"\
+    "                                          sampling_fps}}, tag} -> 201 {id}\n"\
+    "    GET    /jobs/{id}/                   waiting|running|completed|failed, progress,\n"\
+    "                                          result{detailed_link, summary} when completed\n"\
+    "    GET    /jobs/{id}/detailed-results/  ?limit=&offset=: segments (frames, times,\n"\
+    "                                          timecodes, boxes, thumbnail, closest persons,\n"\
+    "                                          indexed_identity), next/prev links\n"\
+    "    DELETE /jobs/{id}/                   cancel / delete (DeepVA paths: also without the\n"\
+    "                                          trailing slash and under /api/v1)\n"\
     "    POST   /v1/detect, /v1/embed         image (raw body, multipart, or JSON\n"\
     "                                          {\"image_path\"}) -> {result:[face records],\n"\
     "                                          skipped, image} as `faceid detect/embed` write\n"\

@@ -485,7 +485,22 @@ static int index_segments(dv_job *d, dv_source *src, fid_tracker *tk, dv_seg *se
              "\"face_detection_scale\":%d}", d->p.sampling_fps, d->p.scale);
     pthread_mutex_lock(&s->lib_mu);
     int rc = fid_library_check_media(s->lib, src->path, &m);
-    if (rc >= 0) {
+    if (rc == FID_MEDIA_UNCHANGED && !src->tmp[0]) {
+        /* indexed before as it is: its stored appearances answer (re-adding would renumber
+         * a person seen only in this media); the same pipeline gives the same embeddings */
+        for (int k = 0; k < n; k++) {
+            fid_library_query lq;
+            memset(&lq, 0, sizeof lq);
+            lq.emb = segs[k].emb;
+            lq.top = 1;
+            lq.min_sim = 0.9f;
+            fid_library_hit *hits = NULL;
+            int nh = 0;
+            if (fid_library_find(s->lib, &lq, &hits, &nh) >= 0 && nh > 0)
+                lf[k].person = hits[0].person;
+            fid_library_hits_free(hits, nh);
+        }
+    } else if (rc >= 0) {
         m.path = src->tmp[0] ? src->given : src->path; /* a URL is indexed by its URL */
         m.kind = src->is_image ? "image" : "video";
         m.width = src->vi.width;
@@ -850,7 +865,7 @@ static int write_source(dv_job *d, dv_source *src, fid_tracker *tk, int si, fid_
                 if (!isfinite(c))
                     continue;
                 ss += c;
-                sd += sqrt(fmax(0.0, 2.0 - 2.0 * c));
+                sd += fid_cosine_to_distance(c);
                 cnt++;
             }
             if (cnt) {
