@@ -7,7 +7,8 @@
 # a 112x112 JPEG), the paths with/without the slash and under /api/v1; index_unknowns with
 # --library: the persistent id of Lin-Manuel Miranda (not in the gallery used) is the same
 # in a job on the clip and a job on his photo, and a second job on the unchanged clip gives
-# the same segments and ids; an http source (a photo served from 127.0.0.1) and a missing
+# the same segments and ids, and once the archive names him (PATCH /v1/people/{id}) a later
+# job labels him so; an http source (a photo served from 127.0.0.1) and a missing
 # URL (the job fails naming it); bad inputs (unknown module/model/parameter,
 # out-of-range values, storage://, malformed JSON, paths outside the media root, bad
 # paging) get 4xx JSON errors while the server keeps serving; cancel, metrics, SIGTERM.
@@ -176,6 +177,23 @@ key=lambda d:(d['frame_start'],d['frame_end'],d['meta']['person'],d['meta']['ind
 assert [key(d) for d in a]==[key(d) for d in b], ([key(d) for d in a],[key(d) for d in b])
 assert any(d['meta']['indexed_identity'] for d in a)
 " "$tmp/items2.json" "$tmp/items5.json"
+
+# naming that person in the archive names him in later jobs
+PID=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))[0]['meta']['indexed_identity'][7:])" "$tmp/items3.json" 2>/dev/null)
+req PATCH "/v1/people/$PID" -H 'Content-Type: application/json' --data-binary '{"name":"Lin from the archive"}'
+ok "PATCH /v1/people/$PID (name) -> 200 ($code)" test "$code" = 200
+post /jobs/ "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+J8=$(jget "['id']" 2>/dev/null)
+ok "job on the photo after naming completed" wait_done "$J8" ""
+cp "$tmp/b" "$tmp/job8.json"
+ok "walk it" $PY $SCHEMA walk "$tmp/job8.json" "$TOKEN" 2 "$tmp/items8.json"
+ok "the archive's name is the label now, same indexed_identity" $PY -c "
+import json,sys
+j=json.load(open(sys.argv[1])); m=json.load(open(sys.argv[2]))[0]['meta']
+assert m['person']=='Lin from the archive' and m['indexed_identity']=='person:'+sys.argv[3], m
+assert m['class_id']=='person:'+sys.argv[3], m
+assert [i['label'] for i in j['result']['summary'][0]['items']]==['Lin from the archive'], j
+" "$tmp/job8.json" "$tmp/items8.json" "$PID"
 
 # ---- an http(s) source: a photo served from 127.0.0.1 ----
 $PY - "$M" "$tmp/hport" <<'PY' 2>/dev/null &

@@ -483,7 +483,11 @@ static int index_segments(dv_job *d, dv_source *src, fid_tracker *tk, dv_seg *se
     char params[160];
     snprintf(params, sizeof params, "{\"api\":\"deepva\",\"sampling_fps\":%g,"
              "\"face_detection_scale\":%d}", d->p.sampling_fps, d->p.scale);
+    fid_library_options lo; /* the archive's own assignment rule (an index job may have
+                               left its per-request values on the shared handle) */
+    fid_library_options_default(&lo);
     pthread_mutex_lock(&s->lib_mu);
+    fid_library_set_assignment(s->lib, lo.threshold, lo.found_quality);
     int rc = fid_library_check_media(s->lib, src->path, &m);
     if (rc == FID_MEDIA_UNCHANGED && !src->tmp[0]) {
         /* indexed before as it is: its stored appearances answer (re-adding would renumber

@@ -4,8 +4,9 @@
  * galleries), routes_library.c (--library: index jobs, find, people), jobs.c (SQLite
  * queue/results/cache), runner.c + job_video.c + job_library.c (job threads), pool.c (worker
  * pipelines), attrs.c (attribute models per worker), body.c (JSON/multipart request bodies,
- * fuzzed), media.c (path confinement), metrics.c (Prometheus text). Only faceid.h and
- * libraries below are used. */
+ * fuzzed), media.c (path confinement), metrics.c (Prometheus text); the DeepVA job API in
+ * deepva.h (routes_deepva.c, deepva_body.c, job_deepva.c). Only faceid.h and libraries
+ * below are used. */
 #ifndef FID_SRV_H
 #define FID_SRV_H
 
