@@ -34,7 +34,7 @@
     "                                          modules:{face_recognition:{model, models,\n"\
     "                                          max_distance, cluster_unknowns, index_unknowns,\n"\
     "                                          face_detection_scale, enable_top_k, top_k,\n"\
-    "                                          sampling_fps}}, tag} -> 201 {id}\n"\
+    "                                          sampling_fps}}, tag} -> 201 + the job\n"\
     "    GET    /jobs/{id}/                   waiting|running|completed|failed, progress,\n"\
     "                                          result{detailed_link, summary} when completed\n"\
     "    GET    /jobs/{id}/detailed-results/  ?limit=&offset=: segments (frames, times,\n"\

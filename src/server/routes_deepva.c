@@ -92,6 +92,10 @@ static void base_url(srv *s, const srv_request *q, const char *prefix, char *out
     snprintf(out, n, "http://%s%s", ok ? h : s->o.listen, prefix);
 }
 
+static int load_job(srv *s, const char *id, int with_results, srv_job *j, json_t **params,
+                    json_t **results, srv_resp *r);
+static json_t *job_json(const srv_job *j, json_t *params, json_t *results, const char *base);
+
 /* ---- POST /jobs/ ---- */
 
 static const char *guess_type_of_url(const char *u)
@@ -195,16 +199,18 @@ static void submit(srv *s, const srv_request *q, srv_resp *r, const char *prefix
     } else if (rc < 0) {
         srv_error(r, 500, "cannot store the job");
     } else {
+        /* the answer is the job as GET /jobs/{id}/ shows it now */
         srv_wake_runners(s);
         char base[400];
         base_url(s, q, prefix, base, sizeof base);
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(j.id));
-        json_object_set_new(o, "state", json_string("waiting"));
-        char link[600];
-        snprintf(link, sizeof link, "%s/jobs/%s/", base, j.id);
-        json_object_set_new(o, "link", json_string(link));
-        answer(r, 201, o);
+        srv_job got;
+        json_t *gp, *gr;
+        if (load_job(s, j.id, 1, &got, &gp, &gr, r)) {
+            answer(r, 201, job_json(&got, gp, gr, base));
+            json_decref(gp);
+            json_decref(gr);
+            srv_job_free(&got);
+        }
     }
 done:
     json_decref(params);
