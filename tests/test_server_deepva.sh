@@ -11,7 +11,8 @@
 # job labels him so; an http source (a photo served from 127.0.0.1) and a missing
 # URL (the job fails naming it); bad inputs (unknown module/model/parameter,
 # out-of-range values, storage://, malformed JSON, paths outside the media root, bad
-# paging) get 4xx JSON errors while the server keeps serving; cancel, metrics, SIGTERM.
+# paging) get 4xx JSON errors while the server keeps serving; cancel, metrics; a job running
+# at SIGTERM (exit 0) completes after a restart.
 set -u
 B=${B:-build}; SHARED=${SHARED:-../shared}; MODELS=${MODELS:-$B/models}
 SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
@@ -53,14 +54,18 @@ AUTH="Authorization: Bearer $TOKEN"
     "$D/lin-manuel-miranda.png" >/dev/null 2>&1
 ok "galleries enrolled" test -s "$tmp/people.db" -a -s "$tmp/hamilton.db"
 
-"$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
-    --media-root "$M" --token-file "$tmp/token" $REC --threads 1 --workers 1 \
-    --gallery "people=$tmp/people.db" --gallery "hamilton=$tmp/hamilton.db" \
-    --library "$tmp/archive.db" 2>>"$tmp/log" &
-SPID=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
-ok "server listening" test -s "$tmp/port"
+start() {
+    rm -f "$tmp/port"
+    "$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
+        --media-root "$M" --token-file "$tmp/token" $REC --threads 1 --workers 1 \
+        --gallery "people=$tmp/people.db" --gallery "hamilton=$tmp/hamilton.db" \
+        --library "$tmp/archive.db" 2>>"$tmp/log" &
+    SPID=$!
+    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+    U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
+    [ -s "$tmp/port" ]
+}
+ok "server listening" start
 
 # req METHOD PATH [curl args]: body in $tmp/b, status in $code
 req() {
@@ -302,6 +307,33 @@ ok "still serving after the bad requests" test "$code" = 200
 ok "server process alive" kill -0 "$SPID"
 req GET /metrics
 ok "metrics count the DeepVA routes" grep -q 'route="/jobs/{id}/detailed-results"' "$tmp/b"
+# a job running when the server stops goes back to waiting and completes after a restart
+post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\",\"sampling_fps\":10}}}"
+J9=$(jget "['id']" 2>/dev/null)
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt $WAIT ]; do
+    req GET "/jobs/$J9/"
+    $PY -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j['state']=='running' and j['progress']>0))" "$tmp/b" 2>/dev/null && break
+    sleep 0.2
+done
+ok "job 9 running, progress > 0" $PY -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['state']=='running' and 0 < j['progress'] < 1, j" "$tmp/b"
+ok "running job: every field" $PY $SCHEMA job "$tmp/b"
+kill -TERM "$SPID"
+rc=0; wait "$SPID" || rc=$?
+SPID=
+ok "SIGTERM while a job runs -> exit 0 ($rc)" test "$rc" = 0
+ok "restart on the same state" start
+req GET "/jobs/$J9/"
+ok "after the restart the job is waiting or running again" $PY -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['state'] in ('waiting','running') and j['result'] is None, j" "$tmp/b"
+ok "job 9 completed after the restart" wait_done "$J9" ""
+cp "$tmp/b" "$tmp/job9.json"
+ok "walk job 9" $PY $SCHEMA walk "$tmp/job9.json" "$TOKEN" 4 "$tmp/items9.json"
+ok "job 9: Lin-Manuel Miranda, detections 10 per second" $PY -c "
+import json,sys; items=json.load(open(sys.argv[1]))
+lin=[d for d in items if d['meta']['person']=='lin_manuel_miranda']
+n=sum(len(d['detections']) for d in lin); secs=sum(d['time_end']-d['time_start'] for d in lin)
+assert lin and n >= 8 * secs, (n, secs)
+" "$tmp/items9.json"
 kill -TERM "$SPID"
 rc=0; wait "$SPID" || rc=$?
 SPID=
