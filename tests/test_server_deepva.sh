@@ -135,6 +135,21 @@ import json,sys; p=json.load(open(sys.argv[1]))
 assert p['data']==[] and p['next'] is None and p['prev'] is not None, p
 " "$tmp/b"
 
+# max_distance and face_detection_scale take effect
+post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"max_distance\":2.0,\"face_detection_scale\":100}}}"
+J10=$(jget "['id']" 2>/dev/null)
+ok "job 10 (max_distance 2, scale 100) completed" wait_done "$J10" ""
+cp "$tmp/b" "$tmp/job10.json"
+ok "walk job 10" $PY $SCHEMA walk "$tmp/job10.json" "$TOKEN" 5 "$tmp/items10.json" '{"top_k":3,"max_distance":2.0}'
+ok "max_distance 2: every face is its closest person; scale 100: fewer faces found" $PY -c "
+import json,sys
+one=json.load(open(sys.argv[1])); ten=json.load(open(sys.argv[2]))
+assert ten and all(d['meta']['person']==d['meta']['closest_person'] for d in ten), [d['meta'] for d in ten]
+n1=sum(len(d['detections']) for d in one); n10=sum(len(d['detections']) for d in ten)
+assert n10 < n1, (n10, n1)
+print('detections at scale 600 / 100:', n1, n10)
+" "$tmp/items1.json" "$tmp/items10.json"
+
 # ---- index_unknowns: a persistent id across two jobs on different files ----
 post /api/v1/jobs "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
 ok "POST /api/v1/jobs (no slash) -> 201" test "$code" = 201
