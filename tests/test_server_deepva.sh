@@ -105,6 +105,7 @@ s=j['result']['summary'][0]; i=s['info']
 assert s['media_type']=='video' and i['resolution']==[640,360] and abs(i['fps']-29.97)<0.01, s
 assert i['total_frames']==275 and 9 < i['duration'] < 10.5, i
 assert 'lin_manuel_miranda' in [x['label'] for x in s['items']], s['items']
+print('job 1: %.2f s for %.1f s of video (1 worker, 1 thread, 2 frames/s)' % (j['duration'], i['duration']))
 " "$tmp/job1.json" "$M/clip.mp4"
 ok "walk every page with limit=2" $PY $SCHEMA walk "$tmp/job1.json" "$TOKEN" 2 "$tmp/items1.json" '{"top_k":3,"max_distance":1.0}'
 ok "Lin-Manuel Miranda recognised on screen for seconds, at his gallery distance" $PY -c "

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "deepva.h"
-#include "media/media.h" /* fid_fetch: http(s) sources */
 
 #define DV_MAX_DETS 50000   /* detections kept per source (memory bound: dets x dim floats) */
 #define DV_SAME_COS 0.55f   /* tracks / unknown clusters of one person (cosine) */
@@ -995,9 +994,8 @@ static int fetch_source(dv_job *d, dv_source *src)
 {
     void *buf = NULL;
     size_t n = 0;
-    char err[512] = "";
-    if (fid_fetch(src->given, NULL, &buf, &n, err, sizeof err) < 0) {
-        snprintf(d->err, sizeof d->err, "%s: %s", src->given, err);
+    if (fid_url_fetch(src->given, NULL, &buf, &n) < 0) {
+        snprintf(d->err, sizeof d->err, "%s: %s", src->given, fid_last_error());
         return -1;
     }
     snprintf(src->tmp, sizeof src->tmp, "%s/deepva-fetch-XXXXXX", d->s->o.state_dir);
