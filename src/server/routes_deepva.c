@@ -191,16 +191,11 @@ static void submit(srv *s, const srv_request *q, srv_resp *r, const char *prefix
     j.source_id = (char *)d.tag;
     j.params = ptext;
     j.created = srv_now();
-    int rc = ptext ? srv_jobs_submit(s->jobs, &j, NULL, s->o.queue) : -1;
+    int rc = ptext ? srv_submit_job(s, r, &j, NULL) : -1;
+    if (!ptext)
+        srv_error(r, 500, "out of memory");
     free(ptext);
-    if (rc == -3) {
-        srv_error(r, 503, "the job queue is full (%d queued)", s->o.queue);
-        r->retry_after = 5;
-    } else if (rc < 0) {
-        srv_error(r, 500, "cannot store the job");
-    } else {
-        /* the answer is the job as GET /jobs/{id}/ shows it now */
-        srv_wake_runners(s);
+    if (rc == 0) { /* the answer is the job as GET /jobs/{id}/ shows it now */
         char base[400];
         base_url(s, q, prefix, base, sizeof base);
         srv_job got;
