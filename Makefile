@@ -55,12 +55,15 @@ LIBRARY ?= $(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(IMAGE)),1,0),0)
 # `faceid serve` (src/server: libmicrohttpd + jansson; needs IMAGE, VIDEO, GALLERY, LIBRARY):
 # on when installed; SERVER=0 builds the CLI without it.
 SERVER  ?= $(shell pkg-config --exists libmicrohttpd jansson 2>/dev/null && echo 1 || echo 0)
+# PG: PostgreSQL stores (libpq) for galleries, the library and the server's job queue, named by
+# postgresql:// URLs; on when installed.
+PG      ?= $(shell pkg-config --exists libpq 2>/dev/null && echo 1 || echo 0)
 SERVER_ON := $(if $(filter 1,$(SERVER)),$(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$(GALLERY)),$(if $(filter 1,$(LIBRARY)),1)))))
 PKGS    := $(if $(filter 1,$(IMAGE)),libjpeg libpng libwebp) \
            $(if $(filter 1,$(VIDEO)),libavformat libavcodec libswscale libavutil) \
            $(if $(filter 1,$(GALLERY)),sqlite3) $(if $(filter 1,$(LIBRARY)),nettle) \
            $(if $(filter 1,$(PDF)),poppler-glib cairo) $(if $(filter 1,$(URL)),libcurl) \
-           $(if $(SERVER_ON),libmicrohttpd jansson)
+           $(if $(SERVER_ON),libmicrohttpd jansson) $(if $(filter 1,$(PG)),libpq)
 PKG_LIBS := $(if $(strip $(PKGS)),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 PKG_CFLAGS := $(if $(strip $(PKGS)),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 ifneq ($(IMAGE),1)
@@ -75,6 +78,9 @@ endif
 ifneq ($(URL),1)
 CFLAGS  += -DFID_NO_URL
 endif
+ifneq ($(PG),1)
+CFLAGS  += -DFID_NO_PG
+endif
 ifneq ($(SERVER_ON),1)
 CFLAGS  += -DFID_NO_SERVER
 endif
@@ -82,7 +88,7 @@ FULL    := $(if $(filter 1,$(IMAGE)),$(if $(filter 1,$(VIDEO)),$(if $(filter 1,$
 
 # Sources are picked up by folder: every .c in a component's folders.
 SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/media src/analysis src/util \
-            src/schema \
+            src/schema src/store \
             $(if $(filter 1,$(VIDEO)),src/video) $(if $(filter 1,$(GALLERY)),src/gallery) \
             $(if $(SERVER_ON),src/server) \
             $(if $(filter 1,$(LIBRARY)),src/library)
