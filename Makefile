@@ -10,7 +10,7 @@ SHARED  ?= ../shared
 MODELS_SRC ?= $(SHARED)/models
 PY      ?= /usr/bin/python3
 
-OPT     := $(if $(filter 1,$(DEBUG)),-O0,-O2)
+OPT     ?= $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes \
            -Wno-unused-parameter -fvisibility=hidden -fPIC -MMD -MP
 LDLIBS  := -lm -pthread

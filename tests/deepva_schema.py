@@ -17,44 +17,10 @@ import sys
 import urllib.parse
 import urllib.request
 
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+from serve_schema import ISO, errors, is_int, is_num, need, typed  # one set of checkers
+
 TC = re.compile(r"^\d\d:\d\d:\d\d:\d\d$")
 STATES = {"waiting", "running", "completed", "failed"}
-errors = []
-
-
-def need(cond, what):
-    if not cond:
-        errors.append(what)
-    return cond
-
-
-def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def is_num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-KINDS = {"str": lambda x: isinstance(x, str), "int": is_int, "num": is_num,
-         "bool": lambda x: isinstance(x, bool), "list": lambda x: isinstance(x, list),
-         "obj": lambda x: isinstance(x, dict)}
-
-
-def typed(obj, key, kind, where, lo=None, hi=None, null=False):
-    if not need(isinstance(obj, dict) and key in obj, f"{where}.{key} missing"):
-        return None
-    v = obj[key]
-    if v is None and null:
-        return None
-    ok = KINDS[kind](v)
-    need(ok, f"{where}.{key}: want {kind}{' or null' if null else ''}, got {json.dumps(v)[:80]}")
-    if ok and lo is not None:
-        need(v >= lo, f"{where}.{key} = {v} < {lo}")
-    if ok and hi is not None:
-        need(v <= hi, f"{where}.{key} = {v} > {hi}")
-    return v if ok else None
 
 
 def timecode(frame, fps):

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test program in $B/tests (at every ISA level the CPU has, where a test
-# asks for it) and adds up their "N passed, N failed" lines into one closing line.
+# asks for it) and adds up their "N passed, N failed" lines into one closing line; each
+# test's summary line carries its wall time, and the slowest ones are listed at the end
+# (CI has a time budget: see README "Tests").
 set -u
 B=${B:-build}
 export SHARED=${SHARED:-../shared} MODELS=${MODELS:-$B/models} GOLDEN=${GOLDEN:-$B/golden}
-total_pass=0 total_fail=0 broken=0
+total_pass=0 total_fail=0 broken=0 times=""
 run_one() {  # name, command...
     local name=$1; shift
-    local out rc
+    local out rc t0=$SECONDS
     out=$("$@" 2>&1); rc=$?
-    printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |"
+    local secs=$((SECONDS - t0))
+    times+="$secs $name"$'\n'
+    printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |;\$s|\$| (${secs} s)|"
     local line
     line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     if [ -z "$line" ]; then
@@ -38,6 +42,7 @@ for p in tests/test_*.py; do
     [ -f "$p" ] || continue
     run_one "$(basename "$p")" /usr/bin/python3 "$p"
 done
+echo "slowest: $(printf '%s' "$times" | sort -rn | head -n 8 | awk '{printf "%s %ss, ", $2, $1}')total ${SECONDS} s"
 total_fail=$((total_fail + broken))
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -31,14 +31,20 @@ def is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def typed(obj, key, kind, where, lo=None, hi=None):
+KINDS = {"str": lambda x: isinstance(x, str), "int": is_int, "num": is_num,
+         "bool": lambda x: isinstance(x, bool), "list": lambda x: isinstance(x, list),
+         "obj": lambda x: isinstance(x, dict)}
+
+
+def typed(obj, key, kind, where, lo=None, hi=None, null=False):
+    """obj[key] of that kind (and range); null=True also accepts null. Returns it or None."""
     if not need(isinstance(obj, dict) and key in obj, f"{where}.{key} missing"):
         return None
     v = obj[key]
-    ok = {"str": lambda x: isinstance(x, str), "int": is_int, "num": is_num,
-          "bool": lambda x: isinstance(x, bool), "list": lambda x: isinstance(x, list),
-          "obj": lambda x: isinstance(x, dict)}[kind](v)
-    need(ok, f"{where}.{key}: want {kind}, got {json.dumps(v)[:80]}")
+    if v is None and null:
+        return None
+    ok = KINDS[kind](v)
+    need(ok, f"{where}.{key}: want {kind}{' or null' if null else ''}, got {json.dumps(v)[:80]}")
     if ok and lo is not None:
         need(v >= lo, f"{where}.{key} = {v} < {lo}")
     if ok and hi is not None:

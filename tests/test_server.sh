@@ -13,22 +13,16 @@ SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3; SCHEMA=tests/serve_schema.py
 D=$SHARED/data/faces/face_recognition
-pass=0 fail=0
-ok() {  # description, command that must succeed
-    local what=$1; shift
-    if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi
-}
+. tests/serve_lib.sh
 if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2.5g.fidw" ] \
    || [ ! -f "$D/short_hamilton_clip.mp4" ] || ! command -v curl >/dev/null; then
     echo "test_server: missing $F (built with SERVER=1), models in $MODELS, data or curl"
     echo "test_server: 0 passed, 1 failed"; exit 1
 fi
 tmp=$(mktemp -d)
-SPID=
 cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 REC="--recognizer mobilefacenet_prelu_512d"
-CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600  # ASan (FAST=1) runs the models ~10x slower
 M=$tmp/media; mkdir -p "$M/sub"
 cp "$D/short_hamilton_clip.mp4" "$M/clip.mp4"
 for f in two_people.jpg obama.jpg obama2.jpg biden.jpg knn_examples/test/obama_and_biden.jpg; do
@@ -42,52 +36,11 @@ echo "$TOKEN" > "$tmp/token"
 AUTH="Authorization: Bearer $TOKEN"
 
 start() {  # extra serve options...
-    rm -f "$tmp/port"
-    "$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
-        --media-root "$M" --token-file "$tmp/token" --max-upload 1 $REC \
-        --gallery "people=$tmp/people.db" --threads 1 --timeout "$CURL_MAX" "$@" 2>>"$tmp/log" &
-    SPID=$!
-    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-    U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
-    [ -s "$tmp/port" ]
+    serve_start --state "$tmp/state" --media-root "$M" --token-file "$tmp/token" --max-upload 1 $REC \
+        --gallery "people=$tmp/people.db" --threads 1 --timeout "$CURL_MAX" "$@"
 }
-# req METHOD PATH [curl args]: body in $tmp/b, status in $code, headers in $tmp/h
 # Every HTTP request of this test goes through curl: count them for the request-log check.
 curl() { echo >> "$tmp/sent"; command curl "$@"; }
-req() {
-    local m=$1 p=$2; shift 2
-    code=$(curl -s -m "$CURL_MAX" -X "$m" -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' -H "$AUTH" "$@" "$U$p")
-}
-want() {  # expected-status description [schema kind [args]]
-    local st=$1 what=$2; shift 2
-    if [ "$code" != "$st" ]; then
-        fail=$((fail+1)); echo "FAIL $what: status $code, want $st: $(head -c 300 "$tmp/b")"; return
-    fi
-    if [ $# -gt 0 ]; then
-        local kind=$1; shift
-        if ! $PY "$SCHEMA" "$kind" "$tmp/b" "$@" >"$tmp/why" 2>&1; then
-            fail=$((fail+1)); echo "FAIL $what: $(head -c 600 "$tmp/why")"; return
-        fi
-    fi
-    pass=$((pass+1))
-}
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$tmp/b" "$1"; }
-wait_job() {  # id, wanted final status; polls status (schema-checked): ~2 min, 10 under ASan
-    local id=$1 st polls=600
-    [ -n "${FAST:-}" ] && polls=3000
-    for _ in $(seq "$polls"); do
-        req GET "/faces/jobs/$id/status"
-        $PY "$SCHEMA" status "$tmp/b" >"$tmp/why" 2>&1 || { echo "bad status: $(cat "$tmp/why")"; return 1; }
-        st=$(jget 'd["status"]')
-        [ "$st" = completed ] || [ "$st" = failed ] && break
-        sleep 0.2
-    done
-    [ "$st" = "$2" ] || { echo "job $id: $st, want $2: $(head -c 300 "$tmp/b")"; return 1; }
-}
-submit() {  # json body -> $job
-    req POST /faces/analyze -H 'Content-Type: application/json' -d "$1"
-    job=$(jget 'd.get("job_id","")' 2>/dev/null)
-}
 
 ok "server starts" start --workers 1
 

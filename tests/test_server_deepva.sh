@@ -19,18 +19,13 @@ SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3; SCHEMA=tests/deepva_schema.py
 D=$SHARED/data/faces/face_recognition
-pass=0 fail=0
-ok() {  # description, command that must succeed
-    local what=$1; shift
-    if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi
-}
+. tests/serve_lib.sh
 if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2.5g.fidw" ] \
    || [ ! -f "$D/short_hamilton_clip.mp4" ] || ! command -v curl >/dev/null; then
     echo "test_server_deepva: missing $F (built with SERVER=1), models in $MODELS, data or curl"
     echo "test_server_deepva: 0 passed, 1 failed"; exit 1
 fi
 tmp=$(mktemp -d)
-SPID=
 HPID=
 cleanup() {
     [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
@@ -55,32 +50,17 @@ AUTH="Authorization: Bearer $TOKEN"
 ok "galleries enrolled" test -s "$tmp/people.db" -a -s "$tmp/hamilton.db"
 
 start() {
-    rm -f "$tmp/port"
-    "$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
-        --media-root "$M" --token-file "$tmp/token" $REC --threads 1 --workers 1 \
-        --gallery "people=$tmp/people.db" --gallery "hamilton=$tmp/hamilton.db" \
-        --library "$tmp/archive.db" 2>>"$tmp/log" &
-    SPID=$!
-    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-    U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
-    [ -s "$tmp/port" ]
+    serve_start --state "$tmp/state" --media-root "$M" --token-file "$tmp/token" $REC --threads 1 \
+        --workers 1 --gallery "people=$tmp/people.db" --gallery "hamilton=$tmp/hamilton.db" \
+        --library "$tmp/archive.db"
 }
 ok "server listening" start
 
-# req METHOD PATH [curl args]: body in $tmp/b, status in $code
-req() {
-    local m=$1 p=$2; shift 2
-    code=$(curl -s -m 60 -X "$m" -o "$tmp/b" -w '%{http_code}' -H "$AUTH" "$@" "$U$p")
-}
-post() {  # PATH JSON
-    req POST "$1" -H 'Content-Type: application/json' --data-binary "$2"
-}
-jget() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))$1)" "$tmp/b"; }
 wait_done() {  # ID PREFIX: poll GET PREFIX/jobs/ID/ until completed/failed; body in $tmp/b
     local t0=$SECONDS st=
     while [ $((SECONDS - t0)) -lt $WAIT ]; do
         req GET "$2/jobs/$1/"
-        st=$(jget "['state']" 2>/dev/null)
+        st=$(jget "d['state']" 2>/dev/null)
         [ "$st" = completed ] || [ "$st" = failed ] && break
         cp "$tmp/b" "$tmp/b.poll"
         sleep 0.5
@@ -89,9 +69,9 @@ wait_done() {  # ID PREFIX: poll GET PREFIX/jobs/ID/ until completed/failed; bod
 }
 
 # ---- a job with both galleries, checked field by field ----
-post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"top_k\":3}},\"tag\":\"hamilton clip\"}"
+jreq POST /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"top_k\":3}},\"tag\":\"hamilton clip\"}"
 ok "POST /jobs/ -> 201 ($code)" test "$code" = 201
-J1=$(jget "['id']" 2>/dev/null)
+J1=$(jget "d['id']" 2>/dev/null)
 ok "POST answer: the job, waiting or running" $PY $SCHEMA job "$tmp/b"
 req GET "/jobs/$J1/"
 ok "GET while waiting/running: every field" $PY $SCHEMA job "$tmp/b"
@@ -122,7 +102,7 @@ assert unk and all(d['meta']['class_id']=='unknown:'+d['meta']['person'][9:] for
 " "$tmp/items1.json"
 for p in "/jobs/$J1" "/api/v1/jobs/$J1/" "/api/v1/jobs/$J1"; do
     req GET "$p"
-    ok "GET $p: the same job" test "$code" = 200 -a "$(jget "['id']" 2>/dev/null)" = "$J1"
+    ok "GET $p: the same job" test "$code" = 200 -a "$(jget "d['id']" 2>/dev/null)" = "$J1"
 done
 req GET "/api/v1/jobs/$J1/detailed-results?limit=1&offset=1"
 ok "detailed-results under /api/v1 without slash, links keep the prefix" $PY -c "
@@ -137,8 +117,8 @@ assert p['data']==[] and p['next'] is None and p['prev'] is not None, p
 " "$tmp/b"
 
 # max_distance and face_detection_scale take effect
-post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"max_distance\":2.0,\"face_detection_scale\":100}}}"
-J10=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"models\":[\"people\",\"hamilton\"],\"max_distance\":2.0,\"face_detection_scale\":100}}}"
+J10=$(jget "d['id']" 2>/dev/null)
 ok "job 10 (max_distance 2, scale 100) completed" wait_done "$J10" ""
 cp "$tmp/b" "$tmp/job10.json"
 ok "walk job 10" $PY $SCHEMA walk "$tmp/job10.json" "$TOKEN" 5 "$tmp/items10.json" '{"top_k":3,"max_distance":2.0}'
@@ -152,13 +132,13 @@ print('detections at scale 600 / 100:', n1, n10)
 " "$tmp/items1.json" "$tmp/items10.json"
 
 # ---- index_unknowns: a persistent id across two jobs on different files ----
-post /api/v1/jobs "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+jreq POST /api/v1/jobs "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
 ok "POST /api/v1/jobs (no slash) -> 201" test "$code" = 201
-J2=$(jget "['id']" 2>/dev/null)
-post /jobs "{\"sources\":[\"lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
+J2=$(jget "d['id']" 2>/dev/null)
+jreq POST /jobs "{\"sources\":[\"lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
 ok "POST /jobs with a relative path -> 403 (paths are absolute under the root)" test "$code" = 403
-post /jobs "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
-J3=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true,\"enable_top_k\":false}}}"
+J3=$(jget "d['id']" 2>/dev/null)
 ok "job 2 (clip, index_unknowns) completed" wait_done "$J2" /api/v1
 cp "$tmp/b" "$tmp/job2.json"
 ok "job 3 (photo, index_unknowns) completed" wait_done "$J3" ""
@@ -186,8 +166,8 @@ assert photo[0]['closest_k_persons']==[] and photo[0]['closest_person'] is not N
 print('indexed_identity', photo[0]['indexed_identity'])
 " "$tmp/items1.json" "$tmp/items2.json" "$tmp/items3.json"
 
-post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
-J5=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+J5=$(jget "d['id']" 2>/dev/null)
 ok "job 2 again on the unchanged clip completed" wait_done "$J5" ""
 cp "$tmp/b" "$tmp/job5.json"
 ok "walk job 2 again" $PY $SCHEMA walk "$tmp/job5.json" "$TOKEN" 3 "$tmp/items5.json"
@@ -203,8 +183,8 @@ assert any(d['meta']['indexed_identity'] for d in a)
 PID=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))[0]['meta']['indexed_identity'][7:])" "$tmp/items3.json" 2>/dev/null)
 req PATCH "/v1/people/$PID" -H 'Content-Type: application/json' --data-binary '{"name":"Lin from the archive"}'
 ok "PATCH /v1/people/$PID (name) -> 200 ($code)" test "$code" = 200
-post /jobs/ "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
-J8=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$M/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"people\",\"index_unknowns\":true}}}"
+J8=$(jget "d['id']" 2>/dev/null)
 ok "job on the photo after naming completed" wait_done "$J8" ""
 cp "$tmp/b" "$tmp/job8.json"
 ok "walk it" $PY $SCHEMA walk "$tmp/job8.json" "$TOKEN" 2 "$tmp/items8.json"
@@ -230,8 +210,8 @@ PY
 HPID=$!
 for _ in $(seq 50); do [ -s "$tmp/hport" ] && break; sleep 0.1; done
 H=http://127.0.0.1:$(cat "$tmp/hport" 2>/dev/null)
-post /jobs/ "{\"sources\":[\"$H/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\"}}}"
-J6=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$H/lin-manuel-miranda.png\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\"}}}"
+J6=$(jget "d['id']" 2>/dev/null)
 ok "URL source job completed" wait_done "$J6" ""
 cp "$tmp/b" "$tmp/job6.json"
 ok "walk the URL job" $PY $SCHEMA walk "$tmp/job6.json" "$TOKEN" 2 "$tmp/items6.json"
@@ -241,8 +221,8 @@ j=json.load(open(sys.argv[1])); items=json.load(open(sys.argv[2]))
 assert j['media_type']=='image' and j['sources']==[sys.argv[3]], j
 assert [d['meta']['person'] for d in items]==['lin_manuel_miranda'] and items[0]['source']==sys.argv[3], items
 " "$tmp/job6.json" "$tmp/items6.json" "$H/lin-manuel-miranda.png"
-post /jobs/ "{\"sources\":[\"$H/missing.mp4\"],\"modules\":{\"face_recognition\":{}}}"
-J7=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$H/missing.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+J7=$(jget "d['id']" 2>/dev/null)
 wait_done "$J7" ""
 ok "a URL that is not there: the job fails naming it" $PY -c "
 import json,sys; j=json.load(open(sys.argv[1]))
@@ -253,7 +233,7 @@ kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
 
 # ---- bad inputs: 4xx JSON errors naming the problem ----
 bad() {  # what, status, grep pattern of the message, JSON body
-    post /jobs/ "$4"
+    jreq POST /jobs/ "$4"
     ok "$1 -> $2 ($code)" test "$code" = "$2"
     ok "$1: JSON error" $PY $SCHEMA error "$tmp/b"
     ok "$1: message says '$3'" grep -q -- "$3" "$tmp/b"
@@ -297,13 +277,13 @@ code=$(curl -s -m 30 -o "$tmp/b" -w '%{http_code}' "$U/jobs/$J1/")
 ok "no token -> 401" test "$code" = 401
 # a Faces Service job is not a DeepVA job
 req POST /faces/analyze -H 'Content-Type: application/json' --data-binary "{\"image_path\":\"$M/obama.jpg\"}"
-FJ=$(jget "['job_id']" 2>/dev/null)
+FJ=$(jget "d['job_id']" 2>/dev/null)
 req GET "/jobs/$FJ/"
 ok "a Faces Service job id under /jobs -> 404" test "$code" = 404
 
 # ---- cancel ----
-post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{}}}"
-J4=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{}}}"
+J4=$(jget "d['id']" 2>/dev/null)
 req DELETE "/jobs/$J4/"
 ok "DELETE a job -> 200" test "$code" = 200
 req GET "/jobs/$J4/"
@@ -324,8 +304,8 @@ ok "server process alive" kill -0 "$SPID"
 req GET /metrics
 ok "metrics count the DeepVA routes" grep -q 'route="/jobs/{id}/detailed-results"' "$tmp/b"
 # a job running when the server stops goes back to waiting and completes after a restart
-post /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\",\"sampling_fps\":10}}}"
-J9=$(jget "['id']" 2>/dev/null)
+jreq POST /jobs/ "{\"sources\":[\"$M/clip.mp4\"],\"modules\":{\"face_recognition\":{\"model\":\"hamilton\",\"sampling_fps\":10}}}"
+J9=$(jget "d['id']" 2>/dev/null)
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt $WAIT ]; do
     req GET "/jobs/$J9/"

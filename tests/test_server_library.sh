@@ -13,22 +13,16 @@ SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3; SCHEMA=tests/serve_schema.py
 D=$SHARED/data/faces/face_recognition
-pass=0 fail=0
-ok() {  # description, command that must succeed
-    local what=$1; shift
-    if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi
-}
+. tests/serve_lib.sh
 if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2.5g.fidw" ] \
    || [ ! -d "$D/knn_examples/train" ] || ! command -v curl >/dev/null; then
     echo "test_server_library: missing $F (built with SERVER=1), models in $MODELS, data or curl"
     echo "test_server_library: 0 passed, 1 failed"; exit 1
 fi
 tmp=$(mktemp -d)
-SPID=
 cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 REC="--recognizer mobilefacenet_prelu_512d"
-CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600  # ASan (FAST=1) runs the models ~10x slower
 M=$tmp/media; mkdir -p "$M" "$tmp/outside"
 cp -r "$D/knn_examples/train" "$M/train"        # 9 photos, 5 labelled people
 cp "$D/short_hamilton_clip.mp4" "$M/clip.mp4"
@@ -41,45 +35,8 @@ echo "$TOKEN" > "$tmp/token"
 AUTH="Authorization: Bearer $TOKEN"
 
 start() {  # extra serve options...
-    rm -f "$tmp/port"
-    "$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" \
-        --media-root "$M" --token-file "$tmp/token" $REC --threads 1 --workers 2 \
-        --timeout "$CURL_MAX" "$@" 2>>"$tmp/log" &
-    SPID=$!
-    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-    U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
-    [ -s "$tmp/port" ]
-}
-req() {  # METHOD PATH [curl args]: body in $tmp/b, status in $code
-    local m=$1 p=$2; shift 2
-    code=$(curl -s -m "$CURL_MAX" -X "$m" -o "$tmp/b" -w '%{http_code}' -H "$AUTH" "$@" "$U$p")
-}
-jreq() { local m=$1 p=$2 d=$3; shift 3; req "$m" "$p" -H 'Content-Type: application/json' -d "$d" "$@"; }
-want() {  # expected-status description [schema kind [args]]
-    local st=$1 what=$2; shift 2
-    if [ "$code" != "$st" ]; then
-        fail=$((fail+1)); echo "FAIL $what: status $code, want $st: $(head -c 300 "$tmp/b")"; return
-    fi
-    if [ $# -gt 0 ]; then
-        local kind=$1; shift
-        if ! $PY "$SCHEMA" "$kind" "$tmp/b" "$@" >"$tmp/why" 2>&1; then
-            fail=$((fail+1)); echo "FAIL $what: $(head -c 600 "$tmp/why")"; return
-        fi
-    fi
-    pass=$((pass+1))
-}
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$tmp/b" "$1"; }
-wait_job() {  # id, wanted final status: ~2 min, 10 under ASan
-    local id=$1 st polls=600
-    [ -n "${FAST:-}" ] && polls=3000
-    for _ in $(seq "$polls"); do
-        req GET "/faces/jobs/$id/status"
-        $PY "$SCHEMA" status "$tmp/b" >"$tmp/why" 2>&1 || { echo "bad status: $(cat "$tmp/why")"; return 1; }
-        st=$(jget 'd["status"]')
-        [ "$st" = completed ] || [ "$st" = failed ] && break
-        sleep 0.2
-    done
-    [ "$st" = "$2" ] || { echo "job $id: $st, want $2: $(head -c 300 "$tmp/b")"; return 1; }
+    serve_start --state "$tmp/state" --media-root "$M" --token-file "$tmp/token" $REC --threads 1 \
+        --workers 2 --timeout "$CURL_MAX" "$@"
 }
 # person id of a label: the person of the first appearance of train/LABEL/FILE in the results
 person_of() {

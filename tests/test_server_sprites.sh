@@ -11,17 +11,14 @@ SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3; SCHEMA=tests/serve_schema.py
 CLIP=$SHARED/data/faces/face_recognition/short_hamilton_clip.mp4
-pass=0 fail=0
-ok() { local what=$1; shift; if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi; }
+. tests/serve_lib.sh
 if ! "$F" serve --help >/dev/null 2>&1 || ! command -v curl >/dev/null; then
     echo "test_server_sprites: $F has no serve (SERVER=1) or curl is missing"
     echo "test_server_sprites: 0 passed, 1 failed"; exit 1
 fi
 tmp=$(mktemp -d)
-SPID=
 cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600
 M=$tmp/media; mkdir -p "$M/s" "$tmp/outside"
 cp "$CLIP" "$M/clip.mp4"
 ffmpeg -v error -y -i "$CLIP" -vf "select=not(mod(n\,30)),scale=160:-1,tile=5x2" -vsync 0 \
@@ -40,24 +37,10 @@ printf 'WEBVTT\n\n00:02.000 --> 00:03.000\nsheet_001.jpg#xywh=0,0,160,90\n\n00:0
 cp "$M/s/index.vtt" "$tmp/outside/index.vtt"
 ln -s "$tmp/outside/index.vtt" "$M/s/escape.vtt"
 
-"$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" --media-root "$M" \
-    --recognizer mobilefacenet_prelu_512d --threads 1 --workers 1 --timeout "$CURL_MAX" 2>>"$tmp/log" &
-SPID=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
+serve_start --state "$tmp/state" --media-root "$M" --recognizer mobilefacenet_prelu_512d \
+    --threads 1 --workers 1 --timeout "$CURL_MAX"
 ok "server starts" test -s "$tmp/port"
 
-req() { local m=$1 p=$2; shift 2
-    code=$(curl -s -m "$CURL_MAX" -X "$m" -o "$tmp/b" -w '%{http_code}' "$@" "$U$p"); }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$tmp/b" "$1"; }
-submit() { req POST /faces/analyze -H 'Content-Type: application/json' -d "$1"; job=$(jget 'd.get("job_id","")' 2>/dev/null); }
-wait_job() {  # id -> final status in $st, results in $tmp/b when completed
-    local polls=600; [ -n "${FAST:-}" ] && polls=3000
-    for _ in $(seq "$polls"); do
-        req GET "/faces/jobs/$1/status"; st=$(jget 'd["status"]' 2>/dev/null)
-        [ "$st" = completed ] || [ "$st" = failed ] && break; sleep 0.2
-    done
-}
 P='"sampling_interval":1.001,"enable_deduplication":true'
 
 submit "{\"video_path\":\"$M/clip.mp4\",\"parameters\":{$P}}"; VJ=$job

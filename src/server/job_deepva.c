@@ -216,29 +216,9 @@ static int frame(dv_job *d, fid_tracker *tk, const fid_image *img, long fno, dou
 {
     float fx, fy;
     const fid_image *det_img = scaled(d, img, d->p.scale, &fx, &fy);
-    fid_pipeline *p;
-    int idx = srv_pool_acquire(&d->s->pool, 0, &p);
-    int n = 0, m = 0, rc = 0;
-    if (fid_detect(p, det_img, d->faces, SRV_MAX_FACES, &n) < 0) {
-        snprintf(d->err, sizeof d->err, "%s", fid_pipeline_error(p));
-        rc = -1;
-    }
-    for (int i = 0; rc == 0 && i < n; i++) {
-        fid_face f = d->faces[i];
-        if (f.score < d->s->o.po.det_thresh)
-            continue;
-        f.x0 *= fx, f.x1 *= fx, f.y0 *= fy, f.y1 *= fy;
-        for (int k = 0; k < 5; k++)
-            f.kps[k][0] *= fx, f.kps[k][1] *= fy;
-        if (fid_embed(p, img, &f, d->frame_embs + (size_t)m * d->dim) < 0) {
-            snprintf(d->err, sizeof d->err, "%s", fid_pipeline_error(p));
-            rc = -1;
-            break;
-        }
-        d->faces[m++] = f;
-    }
-    srv_pool_release(&d->s->pool, idx);
-    if (rc < 0)
+    int m;
+    if (srv_detect_embed(d->s, img, det_img, fx, fy, d->s->o.po.det_thresh, d->faces,
+                         d->frame_embs, &m, d->err, sizeof d->err) < 0)
         return -1;
     for (int i = 0; i < m; i++) {
         const fid_face *f = &d->faces[i];

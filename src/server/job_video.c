@@ -169,26 +169,8 @@ static int plan_scenes(jrun *r, double *dt)
 /* Detect + embed one image with a borrowed pipeline; faces kept: score >= min_confidence. */
 static int analyse_image(jrun *r, const fid_image *img, int *n_out)
 {
-    fid_pipeline *p;
-    int idx = srv_pool_acquire(&r->s->pool, 0, &p);
-    int n = 0, m = 0, rc = 0;
-    if (fid_detect(p, img, r->faces, SRV_MAX_FACES, &n) < 0) {
-        snprintf(r->err, sizeof r->err, "%s", fid_pipeline_error(p));
-        rc = -1;
-    }
-    for (int i = 0; rc == 0 && i < n; i++) {
-        if (r->faces[i].score < r->p.min_confidence)
-            continue;
-        if (fid_embed(p, img, &r->faces[i], r->embs + (size_t)m * r->dim) < 0) {
-            snprintf(r->err, sizeof r->err, "%s", fid_pipeline_error(p));
-            rc = -1;
-            break;
-        }
-        r->faces[m++] = r->faces[i];
-    }
-    srv_pool_release(&r->s->pool, idx);
-    *n_out = m;
-    return rc;
+    return srv_detect_embed(r->s, img, img, 1, 1, r->p.min_confidence, r->faces, r->embs, n_out,
+                            r->err, sizeof r->err);
 }
 
 static int add_frame(jrun *r, fid_tracker *tk, long frame, double t, int m)

@@ -196,6 +196,12 @@ struct srv {
     srv_attr *attr;  /* [pool.n] */
     int attr_avail;  /* FID_ATTR_* bits whose models are installed */
 };
+/* job_frame.c: detect on det_img (img itself, or img shrunk: fx, fy scale boxes and landmarks
+ * back to img), keep faces scoring >= min_score, embed them from img (batched) on a borrowed
+ * pipeline. faces holds SRV_MAX_FACES, embs SRV_MAX_FACES x dim floats. 0, or -1 with err. */
+int srv_detect_embed(srv *s, const fid_image *img, const fid_image *det_img, float fx, float fy,
+                     float min_score, fid_face *faces, float *embs, int *n_out, char *err,
+                     size_t errn);
 
 /* HTTP response under construction. */
 typedef struct srv_resp {
