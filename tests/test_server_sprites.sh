@@ -72,6 +72,15 @@ EOF
 submit "{\"video_path\":\"$M/clip.mp4\",\"parameters\":{$P,\"use_sprites\":true,\"sprite_vtt_url\":\"$M/s/bare.vtt\",\"sprite_image_url\":\"$M/s/sheet_001.jpg\"}}"
 wait_job "$job"; ok "sprite_image_url job completes ($st)" test "$st" = completed
 
+# the content cache covers the sprite index: the same request is answered from the cache,
+# a rewritten index is analysed again
+C="{\"video_path\":\"$M/clip.mp4\",\"parameters\":{$P,\"cache_duration\":3600,\"use_sprites\":true,\"sprite_vtt_url\":\"$M/s/index.vtt\"}}"
+submit "$C"; C1=$job; wait_job "$C1"
+submit "$C"; ok "the same sprite request: the cached job" test -n "$C1" -a "$job" = "$C1"
+printf 'NOTE re-rendered\n' >> "$M/s/index.vtt"
+submit "$C"; ok "a rewritten sprite index: a new job" test -n "$job" -a "$job" != "$C1"
+wait_job "$job"; ok "the new job completes ($st)" test "$st" = completed
+
 # refusals
 bad() {  # status description json-parameters
     submit "{\"video_path\":\"$M/clip.mp4\",\"parameters\":{$3}}"

@@ -30,6 +30,16 @@ static void new_job_id(char *out, size_t n)
              b[13], b[14], b[15]);
 }
 
+/* size and mtime of a local file for the cache key ("" for none or a URL) */
+static void file_stamp(const char *path, char *out, size_t n)
+{
+    struct stat sb;
+    out[0] = 0;
+    if (path && stat(path, &sb) == 0)
+        snprintf(out, n, "%lld:%lld.%09ld", (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                 sb.st_mtim.tv_nsec);
+}
+
 /* FNV-1a 64 of the cache key text, twice with different seeds: 32 hex digits. */
 static void key_hash(const char *s, char *out, size_t n)
 {
@@ -156,9 +166,14 @@ static void analyze(srv *s, const srv_request *q, srv_resp *r)
         srv_error(r, 500, "out of memory");
         goto done;
     }
-    /* the content cache: same file (path, size, mtime) and same parameters */
-    if (path && asprintf(&keytext, "%s:%lld:%lld.%09ld:faces:%s", real, (long long)sb.st_size,
-                         (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec, canon) > 0) {
+    /* the content cache: same file (path, size, mtime), same sprite index and sheet files
+     * (a re-rendered sprite set rewrites its index) and same parameters */
+    char vtt_stamp[64], sheet_stamp[64];
+    file_stamp(a.p.sprite_vtt, vtt_stamp, sizeof vtt_stamp);
+    file_stamp(a.p.sprite_image, sheet_stamp, sizeof sheet_stamp);
+    if (path && asprintf(&keytext, "%s:%lld:%lld.%09ld:%s:%s:faces:%s", real,
+                         (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                         sb.st_mtim.tv_nsec, vtt_stamp, sheet_stamp, canon) > 0) {
         key_hash(keytext, key, sizeof key);
         free(keytext);
         char hit[72];
