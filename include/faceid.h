@@ -274,7 +274,7 @@ typedef struct fid_json {
 FID_API void fid_json_begin(fid_json *j, FILE *f); /* "{" */
 FID_API void fid_json_end(fid_json *j);            /* "}\n" */
 FID_API void fid_json_str(fid_json *j, const char *key, const char *v); /* NULL -> null */
-FID_API void fid_json_num(fid_json *j, const char *key, double v);      /* %.6g; NaN/inf -> null */
+FID_API void fid_json_num(fid_json *j, const char *key, double v); /* %.6g, >= 3 decimals; NaN/inf -> null */
 FID_API void fid_json_int(fid_json *j, const char *key, long long v);
 FID_API void fid_json_bool(fid_json *j, const char *key, int v);
 FID_API void fid_json_null(fid_json *j, const char *key);

@@ -7,13 +7,19 @@ set -u
 B=${B:-build}
 export SHARED=${SHARED:-../shared} MODELS=${MODELS:-$B/models} GOLDEN=${GOLDEN:-$B/golden}
 total_pass=0 total_fail=0 broken=0 times=""
+tf=$(mktemp); trap 'rm -f "$tf"' EXIT
+cpu_s() {  # CPU seconds (user + system) of all finished children so far
+    times > "$tf"
+    tail -n 1 "$tf" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.0f", s }'
+}
 run_one() {  # name, command...
     local name=$1; shift
-    local out rc t0=$SECONDS
+    local out rc t0=$SECONDS c0
+    c0=$(cpu_s)
     out=$("$@" 2>&1); rc=$?
-    local secs=$((SECONDS - t0))
+    local secs=$((SECONDS - t0)) cpu=$(($(cpu_s) - c0))
     times+="$secs $name"$'\n'
-    printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |;\$s|\$| (${secs} s)|"
+    printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |;\$s|\$| (${secs} s, cpu ${cpu} s)|"
     local line
     line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     if [ -z "$line" ]; then

@@ -12,7 +12,7 @@
 #include "harness.h"
 
 static const char *shared, *models;
-/* FAST=1 (ASan+UBSan at -O0): without the two 224x224 models (emotion, pose), and only a
+/* FAST=1 (ASan+UBSan): without the two 224x224 models (emotion, pose), and only a
  * few of the labelled images (the labels are checked by the normal run) */
 static int fast;
 

@@ -26,7 +26,7 @@ $code
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 M="--models $MODELS -q"
-# FAST=1 (ASan+UBSan at -O0): without the two 224x224 models (emotion, pose)
+# FAST=1 (ASan+UBSan): without the two 224x224 models (emotion, pose)
 FAST=${FAST:-0}
 ALL=all; VATTR=age,gender,emotion,liveness
 [ "$FAST" = 1 ] && ALL=age,gender,eyes,liveness,landmarks68 && VATTR=age,gender,liveness

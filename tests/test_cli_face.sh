@@ -25,7 +25,7 @@ $code
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# FAST=1 (the ASan+UBSan run at -O0): the cheaper detector, same expectations
+# FAST=1 (the ASan+UBSan run): the cheaper detector, same expectations
 DET=det_2.5g; [ "${FAST:-0}" = 1 ] && DET=det_500m
 M="--models $MODELS --detector $DET -q"
 

@@ -620,7 +620,7 @@ int main(void)
     CHECK(json != NULL, "read %s", refp);
     if (json) {
         test_reference(json, "det_500m", "\"det_500m.onnx\"", "insightface/sample/t1.jpg", 6);
-        if (!fast) { /* FAST: ASan+UBSan run, -O0; one detector is enough there */
+        if (!fast) { /* FAST: ASan+UBSan run; one detector is enough there */
             test_reference(json, "det_2.5g", "\"det_2.5g.onnx\"", "insightface/sample/t1.jpg", 6);
             test_reference(json, "det_2.5g", "\"det_2.5g.onnx\"",
                            "face_recognition/two_people.jpg", 2);

@@ -35,8 +35,11 @@ void cli_csv_num(FILE *f, int first, double v)
 {
     if (!first)
         fputc(',', f);
-    if (isfinite(v))
-        fprintf(f, "%.6g", v);
+    if (isfinite(v)) { /* as fid_json_num: 6 significant digits, never coarser than 1e-3 */
+        double a = fabs(v);
+        int digits = a >= 1000 ? (int)floor(log10(a)) + 4 : 6;
+        fprintf(f, "%.*g", digits > 15 ? 15 : digits, v);
+    }
 }
 
 void cli_csv_eol(FILE *f)

@@ -97,8 +97,13 @@ void fid_json_str(fid_json *j, const char *key, const char *v)
 void fid_json_num(fid_json *j, const char *key, double v)
 {
     sep(j, key);
-    if (isfinite(v))
-        fprintf(j->f, "%.6g", v);
+    /* 6 significant digits, but never coarser than 1e-3: a unix time or a timestamp late in a
+     * long video keeps its milliseconds */
+    if (isfinite(v)) {
+        double a = fabs(v);
+        int digits = a >= 1000 ? (int)floor(log10(a)) + 4 : 6;
+        fprintf(j->f, "%.*g", digits > 15 ? 15 : digits, v);
+    }
     else
         fputs("null", j->f);
 }
