@@ -120,5 +120,17 @@ printf '{%s' "$X" > "$tmp/c.json"
 t 2 "malformed JSON: exit 2" --config "$tmp/c.json" "$T"
 t 4 "missing config file: exit 4" --config "$tmp/none.json" "$T"
 t 2 "no --config: exit 2" "$T"
+# --- the parameter table: the one in the library, and README documents every row
+t 0 "--parameters" --parameters
+ok_table=$("$PY" - "$tmp/out" README.md <<'PY'
+import json, re, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+readme = open(sys.argv[2]).read()
+names = [r["name"] for r in rows]
+doc = re.findall(r"^\| `([a-z_]+)` \| (?:string|integer|number|boolean)", readme, re.M)
+print("ok" if len(names) == 15 and names == doc and all(r["default"] and r["range"] for r in rows) else "names %s readme %s" % (names, doc))
+PY
+)
+if [ "$ok_table" = ok ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL README parameter table: $ok_table"; fi
 echo "test_cli_extract: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -37,12 +37,15 @@
 
 typedef struct xopts {
     const char *config;
+    int list;                           /* --parameters */
     char detector[64], recognizer[256]; /* the models the config names (for the pipeline) */
 } xopts;
 
 static const cli_flag flags[] = {
     CLI_FLAG("--config", NULL, "FILE.json", "Mixpeek feature_extractor object (required)",
              CLI_STR, offsetof(xopts, config)),
+    CLI_FLAG("--parameters", NULL, NULL, "print the parameter table (JSONL: name, type,"
+             "\ndefault, range, faceid option) and exit", CLI_SWITCH, offsetof(xopts, list)),
     {NULL},
 };
 
@@ -100,6 +103,10 @@ static int check(cli_run *r)
     return CLI_USAGE;
 #else
     xopts *x = r->opts;
+    if (x->list) {
+        r->need = 0; /* run() prints the table: no models */
+        return CLI_OK;
+    }
     if (!x->config) {
         cli_err("extract: --config FILE.json is required (see --help)");
         return CLI_USAGE;
@@ -132,6 +139,20 @@ static int run(cli_run *r)
     (void)r;
     return CLI_USAGE;
 #else
+    if (((xopts *)r->opts)->list) {
+        for (const fid_mixpeek_param *t = fid_mixpeek_param_table(); t->name; t++) {
+            cli_json js;
+            cli_json_begin(&js, stdout);
+            cli_json_str(&js, "type", "parameter");
+            cli_json_str(&js, "name", t->name);
+            cli_json_str(&js, "value_type", t->type);
+            cli_json_str(&js, "default", t->def);
+            cli_json_str(&js, "range", t->range);
+            cli_json_str(&js, "faceid", t->faceid);
+            cli_json_end(&js);
+        }
+        return CLI_OK;
+    }
     fid_mixpeek_request req, *rq = &req;
     int prc = parse(r, rq);
     if (prc != CLI_OK)
