@@ -230,6 +230,10 @@ FID_API int fid_embed_aligned_batch(fid_pipeline *p, const unsigned char *crops,
 FID_API int fid_align_face(const fid_image *img, const fid_face *face,
                            unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3]);
 
+/* [handle] raw 1: the fid_embed* calls of p return the recogniser's output as it is, not
+ * L2-normalised (with flip_tta: the sum of the crop's and its mirror's outputs); 0 (after
+ * open): normalised. Mixpeek's normalize_embeddings false. Compare raw embeddings by cosine. */
+FID_API void fid_pipeline_set_raw_embeddings(fid_pipeline *p, int raw);
 FID_API int fid_embed_dim(const fid_pipeline *p); /* [none] 0 if no recogniser */
 /* [none] Default verification threshold of the loaded recogniser: cosine >= it means "same
  * person" (0 without a recogniser). Measured per model; calibrate for your own data. */

@@ -79,6 +79,11 @@ js "per_image: one document per image with faces[] and face_count" \
 js "include_face_crops: JPEG 112x112; detection_model/embedding_model pick the models" \
    'all(jpeg_112(f["aligned_face_crop"]) and f["detection_model"].startswith("det_500m:") and f["embedding_model"].startswith("mobilefacenet_relu6_128d:") and len(f["embedding"]) == 128 for x in docs for f in x["faces"])'
 
+cfg ",\"parameters\":{\"normalize_embeddings\":false}"
+t 0 "normalize_embeddings false" --config "$tmp/c.json" "$T"
+js "normalize_embeddings false: raw embeddings (norm far from 1)" \
+   'len(docs) == 2 and all(abs(sum(v*v for v in x["embedding"]) ** 0.5 - 1) > 0.1 for x in docs)'
+
 # --- video: by mapping and by extension
 cfg ",\"input_mappings\":{\"video\":\"$V\"},\"field_passthrough\":[{\"source_path\":\"payload.show\"}],\"payload\":{\"show\":\"Hamilton\"},\"parameters\":{\"video_sampling_fps\":0.5,\"max_video_length\":5,\"video_deduplication\":false}"
 t 0 "video input" --config "$tmp/c.json"

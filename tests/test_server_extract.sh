@@ -99,6 +99,19 @@ post "{$X,\"input_mappings\":{\"image\":\"$M/t1.jpg\"},\"parameters\":{\"max_fac
 js "max_faces_per_image 3: the 3 best; enable_quality_scoring false: quality null" \
    'len(docs) == 3 and all(x["quality_score"] is None and x["quality_components"]["sharpness"] is None for x in docs)'
 
+post "{$X,\"input_mappings\":{\"image\":\"$M/two_people.jpg\"},\"parameters\":{\"normalize_embeddings\":false}}"
+cp "$tmp/b" "$tmp/raw.json"
+post "{$X,\"input_mappings\":{\"image\":\"$M/two_people.jpg\"}}"
+ok "normalize_embeddings false: raw embeddings (norm far from 1), the same direction; the next request normalised again" "$PY" -c '
+import json, math, sys
+raw = json.load(open(sys.argv[1]))["documents"]; unit = json.load(open(sys.argv[2]))["documents"]
+norm = lambda v: math.sqrt(sum(x * x for x in v))
+assert len(raw) == len(unit) == 2
+for r, u in zip(raw, unit):
+    nr = norm(r["embedding"])
+    assert abs(nr - 1) > 0.1 and abs(norm(u["embedding"]) - 1) < 1e-3, nr
+    assert sum(a * b for a, b in zip(r["embedding"], u["embedding"])) / nr > 0.999' "$tmp/raw.json" "$tmp/b"
+
 # --- per_image, crops, URL input
 post "{$X,\"input_mappings\":{\"image\":\"http://127.0.0.1:$WPORT/two_people.jpg\"},\"field_passthrough\":[{\"source_path\":\"payload.id\"}],\"payload\":{\"id\":7},\"parameters\":{\"output_mode\":\"per_image\",\"include_face_crops\":true}}"
 ok "image by URL: 200" test "$code" = 200
@@ -141,7 +154,7 @@ bad "scrfd_10g is not installed (listing what is)" "{$X,\"input_mappings\":{\"im
 ok "  ... and the message lists the installed detectors" grep -q "installed: scrfd_500m, scrfd_2.5g" "$tmp/b"
 bad "scrfd_500m is installed but not what the server runs" "{$X,\"input_mappings\":{\"image\":\"$M/t1.jpg\"},\"parameters\":{\"detection_model\":\"scrfd_500m\"}}" "--detector det_500m"
 bad "unknown embedding_model" "{$X,\"input_mappings\":{\"image\":\"$M/t1.jpg\"},\"parameters\":{\"embedding_model\":\"magface_r100\"}}" "magface_r100\" is not an installed recogniser"
-bad "normalize_embeddings false is refused, not ignored" "{$X,\"input_mappings\":{\"image\":\"$M/t1.jpg\"},\"parameters\":{\"normalize_embeddings\":false}}" normalize_embeddings
+bad "normalize_embeddings as a string" "{$X,\"input_mappings\":{\"image\":\"$M/t1.jpg\"},\"parameters\":{\"normalize_embeddings\":\"no\"}}" "normalize_embeddings: want true or false"
 bad "missing input" "{$X,\"parameters\":{}}" "no input"
 bad "payload field missing" "{$X,\"input_mappings\":{\"image\":\"payload.photo\"},\"payload\":{}}" "payload.photo is missing"
 bad "unknown input kind" "{$X,\"input_mappings\":{\"audio\":\"$M/t1.jpg\"}}" "input_mappings.audio"

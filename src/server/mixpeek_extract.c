@@ -64,14 +64,9 @@ static void face_doc(mp_run *r, const fid_image *img, int i, long long frame, do
 /* A face matching one already written (cosine >= threshold): drop it; else remember it. */
 static int duplicate(mp_run *r, const float *e)
 {
-    for (int k = 0; k < r->n_seen; k++) {
-        const float *s = r->seen + (size_t)k * r->dim;
-        float c = 0;
-        for (int d = 0; d < r->dim; d++)
-            c += s[d] * e[d];
-        if (c >= r->rq->dedup_threshold)
+    for (int k = 0; k < r->n_seen; k++) /* cosine: the embeddings may be raw */
+        if (fid_cosine(r->seen + (size_t)k * r->dim, e, r->dim) >= r->rq->dedup_threshold)
             return 1;
-    }
     if (r->n_seen < MP_MAX_SEEN)
         memcpy(r->seen + (size_t)r->n_seen++ * r->dim, e, (size_t)r->dim * sizeof *e);
     return 0;
@@ -242,9 +237,11 @@ int fid_mixpeek_extract(const fid_mixpeek_request *rq, fid_pipeline *p, const ch
             snprintf(err, errn, "%s", fid_last_error());
         have_img = rc == 0;
     }
+    fid_pipeline_set_raw_embeddings(p, !rq->normalize); /* the caller's pipeline: reset below */
     if (rc == 0)
         rc = is_video ? video_docs(r, tmp[0] ? tmp : input, err, errn)
                       : image_docs(r, &img, -1, NAN, err, errn);
+    fid_pipeline_set_raw_embeddings(p, 0);
     if (have_img)
         fid_image_free(&img);
     if (tmp[0])

@@ -27,8 +27,8 @@ static const fid_mixpeek_param table[] = {
     {"min_face_size", "integer", "20", "0..4096 px", "--min-face PX"},
     {"detection_threshold", "number", "0.5", "0..1", "--det-thresh T"},
     {"max_faces_per_image", "integer | null", "null (all)", "1..256", "--max-faces N"},
-    {"normalize_embeddings", "boolean", "true", "true (faceid's embeddings are L2-normalised)",
-     "(always on)"},
+    {"normalize_embeddings", "boolean", "true", "true | false (false: the recogniser's raw output)",
+     "fid_pipeline_set_raw_embeddings"},
     {"enable_quality_scoring", "boolean", "true", "true | false (false: quality fields null)",
      "(quality is always measured)"},
     {"quality_threshold", "number | null", "null (all)", "0..1", "--min-quality Q"},
@@ -206,9 +206,6 @@ static int parameters(json_t *ps, const char *models_dir, fid_mixpeek_request *r
     if ((v = json_object_get(ps, "normalize_embeddings"))) {
         if (bool_param(v, "normalize_embeddings", &rq->normalize, err, errn))
             return FID_STATUS_INVALID_ARG;
-        if (!rq->normalize)
-            return fail(err, errn, "parameters.normalize_embeddings: false is not supported "
-                                   "(faceid's recognisers give L2-normalised embeddings only)");
     }
     if ((v = json_object_get(ps, "enable_quality_scoring")) &&
         bool_param(v, "enable_quality_scoring", &rq->quality_scoring, err, errn))

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         !(rq.min_face_size >= 0 && rq.min_face_size <= 4096) || rq.max_faces < 0 ||
         rq.max_faces > 256 || !(rq.max_video_length >= 1 && rq.max_video_length <= 300) ||
         !(rq.video_fps >= 0.01 && rq.video_fps <= 30) ||
-        !(rq.dedup_threshold >= 0 && rq.dedup_threshold <= 1) || !rq.normalize ||
+        !(rq.dedup_threshold >= 0 && rq.dedup_threshold <= 1) ||
         (need && rq.n_inputs < 1) || rq.n_inputs > FID_MIXPEEK_MAX_INPUTS ||
         rq.n_pass > FID_MIXPEEK_MAX_PASS || !rq.detector || !rq.detection_model)
         abort();
