@@ -15,6 +15,17 @@
 #include "faceid.h"
 
 static char dir[64];
+static const char *const files[] = {"det_2.5g", "det_500m", "mobilefacenet_prelu_512d"};
+
+static void cleanup(void)
+{
+    for (int k = 0; k < 3; k++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s.fidw", dir, files[k]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -22,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "/tmp/fuzz-mixpeek-XXXXXX");
     if (!mkdtemp(dir))
         abort();
-    static const char *const files[] = {"det_2.5g", "det_500m", "mobilefacenet_prelu_512d"};
+    atexit(cleanup);
     for (int k = 0; k < 3; k++) {
         char p[128];
         snprintf(p, sizeof p, "%s/%s.fidw", dir, files[k]);
