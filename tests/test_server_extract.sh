@@ -15,21 +15,16 @@ SHARED=$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")
 export FACEID_MODELS=$MODELS
 F=$B/faceid; PY=/usr/bin/python3
 D=$SHARED/data/faces
-pass=0 fail=0
-ok() {  # description, command that must succeed
-    local what=$1; shift
-    if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what"; fi
-}
+. tests/serve_lib.sh
 if [ ! -x "$F" ] || ! "$F" serve --help >/dev/null 2>&1 || [ ! -f "$MODELS/det_2.5g.fidw" ] \
    || [ ! -f "$D/insightface/sample/t1.jpg" ] || ! command -v curl >/dev/null; then
     echo "test_server_extract: missing $F (built with SERVER=1), models in $MODELS, data or curl"
     echo "test_server_extract: 0 passed, 1 failed"; exit 1
 fi
 tmp=$(mktemp -d)
-SPID= WPID=
-cleanup() { [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; [ -n "$WPID" ] && kill "$WPID" 2>/dev/null; rm -rf "$tmp"; }
+WPID=
+cleanup() { serve_kill; [ -n "$WPID" ] && kill "$WPID" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600  # ASan (FAST=1) runs the models ~10x slower
 M=$tmp/media; mkdir -p "$M" "$tmp/www"
 cp "$D/insightface/sample/t1.jpg" "$D/face_recognition/two_people.jpg" "$M/"
 cp "$D/face_recognition/short_hamilton_clip.mp4" "$M/clip.mp4"
@@ -40,19 +35,11 @@ WPORT=$(free_port)
 (cd "$tmp/www" && exec "$PY" "$OLDPWD/tests/range_server.py" "$WPORT") > /dev/null 2>&1 &
 WPID=$!
 
-"$F" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --state "$tmp/state" --media-root "$M" \
-    --recognizer mobilefacenet_prelu_512d --threads 1 --workers 1 --timeout "$CURL_MAX" -q \
-    2>>"$tmp/log" &
-SPID=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-U=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
-ok "server starts" test -s "$tmp/port"
+ok "server starts" serve_start --state "$tmp/state" --media-root "$M" \
+    --recognizer mobilefacenet_prelu_512d --threads 1 --workers 1 --timeout "$CURL_MAX" -q
 ok "serve --help lists POST /v1/extract" bash -c "'$F' serve --help | grep -qE 'POST +/v1/extract'"
 
-post() {  # json body -> $tmp/b, $code
-    code=$(curl -s -m "$CURL_MAX" -o "$tmp/b" -w '%{http_code}' -X POST \
-        -H 'Content-Type: application/json' --data-binary "$1" "$U/v1/extract")
-}
+post() { jreq POST /v1/extract "$1"; }  # json body -> $tmp/b, $code
 js() {  # description, python expression over the response d (and docs = d["documents"])
     if "$PY" - "$tmp/b" "$2" <<'PY'
 import base64, io, json, sys
@@ -164,8 +151,8 @@ bad "malformed JSON" "{$X," "malformed JSON"
 bad "a broken image file" "{$X,\"input_mappings\":{\"image\":\"$M/broken.jpg\"}}" "input_mappings.image"
 post "{$X,\"input_mappings\":{\"image\":\"/etc/passwd\"}}"
 ok "a path outside the media root: 403 JSON" bash -c "test $code = 403 && grep -q '\"status\"' '$tmp/b'"
-code=$(curl -s -m 10 -o "$tmp/b" -w '%{http_code}' "$U/v1/extract")
-ok "GET /v1/extract: 405" test "$code" = 405
+req GET /v1/extract
+ok "GET /v1/extract: 405 JSON" bash -c "test $code = 405 && grep -q '\"status\"' '$tmp/b'"
 post "{$X,\"input_mappings\":{\"image\":\"$M/two_people.jpg\"}}"
 js "the server still serves after the bad requests" 'd["document_count"] == 2'
 
