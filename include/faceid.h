@@ -230,6 +230,10 @@ FID_API int fid_embed_aligned_batch(fid_pipeline *p, const unsigned char *crops,
 FID_API int fid_align_face(const fid_image *img, const fid_face *face,
                            unsigned char crop[FID_ALIGNED_SIZE * FID_ALIGNED_SIZE * 3]);
 
+/* [handle] raw 1: the fid_embed* calls of p return the recogniser's output as it is, not
+ * L2-normalised (with flip_tta: the sum of the crop's and its mirror's outputs); 0 (after
+ * open): normalised. Mixpeek's normalize_embeddings false. Compare raw embeddings by cosine. */
+FID_API void fid_pipeline_set_raw_embeddings(fid_pipeline *p, int raw);
 FID_API int fid_embed_dim(const fid_pipeline *p); /* [none] 0 if no recogniser */
 /* [none] Default verification threshold of the loaded recogniser: cosine >= it means "same
  * person" (0 without a recogniser). Measured per model; calibrate for your own data. */
@@ -1148,6 +1152,61 @@ typedef struct fid_mixpeek_face {
  * ["aligned_face_crop"], ["frame_number","timestamp"], ["embedding","embedding_model"],
  * "detection_model", "processing_time_ms". */
 FID_API void fid_mixpeek_face_json(fid_json *j, const fid_mixpeek_face *m);
+
+/* Mixpeek's feature_extractor object (face_identity_extractor v1), read and checked by one
+ * parser for `faceid extract` and POST /v1/extract (src/server/mixpeek_request.c: needs the
+ * server build, jansson). Keys: feature_extractor_name, version, input_mappings {image|video|
+ * video_frame: "path-or-URL" | "payload.FIELD"}, field_passthrough [{source_path}],
+ * parameters {...}, and an optional payload object (the source document the "payload.X"
+ * paths read). Parameters, their defaults and ranges: the table fid_mixpeek_param_table
+ * lists (name, type, default, range, faceid option). */
+#define FID_MIXPEEK_MAX_INPUTS 3   /* image, video, video_frame: one each */
+#define FID_MIXPEEK_MAX_PASS 32    /* field_passthrough entries */
+typedef struct fid_mixpeek_request {
+    int n_inputs;
+    const char *input[FID_MIXPEEK_MAX_INPUTS]; /* path or http(s) URL */
+    const char *input_key[FID_MIXPEEK_MAX_INPUTS]; /* "image" | "video" | "video_frame" */
+    int input_video[FID_MIXPEEK_MAX_INPUTS];   /* 1: decode as a video */
+    int n_pass;
+    const char *pass_key[FID_MIXPEEK_MAX_PASS];  /* the last part of source_path */
+    const char *pass_json[FID_MIXPEEK_MAX_PASS]; /* its value as JSON text; NULL: missing */
+    /* parameters */
+    const char *detection_model; /* Mixpeek name (scrfd_2.5g) */
+    const char *detector;        /* the faceid model it maps to (det_2.5g) */
+    const char *recognizer;      /* embedding_model: an installed recogniser; NULL: default */
+    float min_face_size, detection_threshold, quality_threshold, dedup_threshold;
+    int max_faces, normalize, quality_scoring, dedup, per_image, crops;
+    double max_video_length, video_fps;
+    void *priv;                  /* owns the strings above */
+} fid_mixpeek_request;
+/* One row of the parameter table (the README's table is this one). */
+typedef struct fid_mixpeek_param {
+    const char *name, *type, *def, *range, *faceid;
+} fid_mixpeek_param;
+/* [none] The rows, ended by a row with name NULL. */
+FID_API const fid_mixpeek_param *fid_mixpeek_param_table(void);
+/* [thread] Parse and check a request (json: len bytes). models_dir: where detection_model
+ * and embedding_model must be installed (<dir>/<name>.fidw). need_input: 1 = an input
+ * is required (the server); 0 (the CLI, whose PATH arguments are inputs too): a
+ * "payload.FIELD" mapping without any payload object is left out instead of refused. 0 ok
+ * (free with fid_mixpeek_request_free); FID_STATUS_INVALID_ARG with the reason in err (a bad
+ * name, type, range, unknown key, missing model or input: the server's 400, the CLI's exit
+ * 2). These three calls are built with the server (SERVER=1: jansson, libav, libcurl). */
+FID_API int fid_mixpeek_request_parse(const char *json, size_t len, const char *models_dir,
+                                      int need_input, fid_mixpeek_request *out, char *err,
+                                      size_t errn);
+FID_API void fid_mixpeek_request_free(fid_mixpeek_request *r); /* NULL-safe */
+/* [handle p] Run one input (a local path, or an http(s) URL fetched into tmp_dir) through p
+ * and write its Mixpeek documents as objects into the open array j: per_face one per kept
+ * face, per_image one per image or sampled frame with "faces":[...]; the passthrough fields
+ * in every document. name: the "file" written. Video: sampled at video_fps, at most
+ * max_video_length seconds; dedup drops a face whose embedding has cosine >= dedup_threshold
+ * with a face already written for this video. *n_docs += documents written. 0, or a
+ * negative status with the reason in err (nothing more is written for this input). */
+FID_API int fid_mixpeek_extract(const fid_mixpeek_request *rq, fid_pipeline *p,
+                                const char *input, int is_video, const char *name,
+                                const char *tmp_dir, fid_json *j, int *n_docs, char *err,
+                                size_t errn);
 
 /* One person among the k closest over several indexes (galleries). */
 typedef struct fid_person_hit {

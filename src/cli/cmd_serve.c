@@ -48,6 +48,12 @@
     "                                          ?attributes=age,gender,... (the --attributes\n"\
     "                                          names, or JSON \"attributes\"): per-face\n"\
     "                                          \"attributes\" (501 if a model is missing)\n"\
+    "    POST   /v1/extract                   Mixpeek feature_extractor object\n"\
+    "                                          (face_identity_extractor v1: input_mappings\n"\
+    "                                          image|video|video_frame, field_passthrough,\n"\
+    "                                          parameters, payload) -> {documents:[..],\n"\
+    "                                          document_count} synchronously, videos too (at\n"\
+    "                                          most max_video_length s); as `faceid extract`\n"\
     "    POST   /v1/verify                    two images (multipart, or JSON {\"a\",\"b\"})\n"\
     "    POST   /v1/identify?gallery=G        faces with identity, identity_score, candidates\n"\
     "    GET    /v1/galleries                 configured galleries\n"\

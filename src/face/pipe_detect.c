@@ -252,12 +252,16 @@ static int embed_crops(fid_pipeline *p, const unsigned char *crops, size_t strid
             return rc;
         for (int i = 0; i < c; i++) {
             float *e = embs + (size_t)(i0 + i) * dim;
-            if (flip) {
+            if (flip && p->raw_emb) {
+                for (int d = 0; d < dim; d++)
+                    e[d] = y[(size_t)2 * i * dim + d] + y[(size_t)(2 * i + 1) * dim + d];
+            } else if (flip) {
                 fid_embed_flip_combine(y + (size_t)2 * i * dim, y + (size_t)(2 * i + 1) * dim,
                                        dim, e);
             } else {
                 memcpy(e, y + (size_t)i * dim, (size_t)dim * sizeof *e);
-                fid_l2_normalize(e, dim);
+                if (!p->raw_emb)
+                    fid_l2_normalize(e, dim);
             }
         }
     }
@@ -273,9 +277,12 @@ int fid_embed_aligned(fid_pipeline *p, const unsigned char *crop, float *emb)
     int rc = run_rec(p, crop, 0, emb);
     if (rc == FID_STATUS_OK && p->o.flip_tta) {
         rc = run_rec(p, crop, 1, p->emb_tmp);
-        if (rc == FID_STATUS_OK)
+        if (rc == FID_STATUS_OK && p->raw_emb)
+            for (int d = 0; d < p->rec.dim; d++)
+                emb[d] += p->emb_tmp[d];
+        else if (rc == FID_STATUS_OK)
             fid_embed_flip_combine(emb, p->emb_tmp, p->rec.dim, emb);
-    } else if (rc == FID_STATUS_OK) {
+    } else if (rc == FID_STATUS_OK && !p->raw_emb) {
         fid_l2_normalize(emb, p->rec.dim);
     }
     return rc;

@@ -34,6 +34,7 @@ struct fid_pipeline {
     int rec_batch;          /* batch the recogniser is planned for (1 after open) */
     int rec_batch_max;      /* faces per recogniser run in fid_embed_batch (1 or 8) */
     uint8_t *batch_crops;   /* FID_EMBED_BATCH aligned crops (fid_embed_batch), from open */
+    int raw_emb;            /* fid_pipeline_set_raw_embeddings: skip the L2 normalisation */
     /* occlusion classifier */
     fid_occlusion_model occ;
     uint8_t *occ_rgb;       /* occ.w x occ.h RGB8, resized aligned crop */

@@ -319,6 +319,12 @@ float fid_recognizer_threshold(const char *model_id)
     return fid_arcface_default_threshold(model_id);
 }
 
+void fid_pipeline_set_raw_embeddings(fid_pipeline *p, int raw)
+{
+    if (p)
+        p->raw_emb = raw != 0;
+}
+
 const char *fid_pipeline_model_id(const fid_pipeline *p, fid_model_role role)
 {
     return p && role >= 0 && role < FID_ROLE_COUNT && p->m[role] ? p->id[role] : NULL;

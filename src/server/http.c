@@ -144,7 +144,7 @@ static const char *route_label(const char *url)
     static const char *fixed[] = {"/faces/health", "/faces/analyze", "/metrics", "/v1/detect",
                                   "/v1/embed", "/v1/verify", "/v1/identify", "/v1/galleries",
                                   "/v1/library", "/v1/library/index", "/v1/library/find",
-                                  "/v1/people", "/v1/people/recluster"};
+                                  "/v1/people", "/v1/people/recluster", "/v1/extract"};
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
         if (!strcmp(url, fixed[k]))
             return fixed[k];
@@ -251,7 +251,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else if (!strncmp(url, "/faces/", 7)) {
         handled = srv_route_faces(s, &q, &r);
     } else if (!strncmp(url, "/v1/", 4)) {
-        handled = srv_route_v1(s, &q, &r);
+        handled = srv_route_extract(s, &q, &r) || srv_route_v1(s, &q, &r);
     } else {
         handled = srv_route_deepva(s, &q, &r); /* /jobs, /api/v1/jobs */
     }

@@ -5,7 +5,9 @@
  * queue/results/cache), runner.c + job_video.c + job_library.c (job threads), pool.c (worker
  * pipelines), attrs.c (attribute models per worker), body.c (JSON/multipart request bodies,
  * fuzzed), media.c (path confinement), metrics.c (Prometheus text); the DeepVA job API in
- * deepva.h (routes_deepva.c, deepva_body.c, job_deepva.c). Only faceid.h and libraries
+ * deepva.h (routes_deepva.c, deepva_body.c, job_deepva.c); Mixpeek's extractor in
+ * routes_extract.c (request: mixpeek_request.c, documents: mixpeek_extract.c, both public
+ * for `faceid extract`). Only faceid.h and libraries
  * below are used. */
 #ifndef FID_SRV_H
 #define FID_SRV_H
@@ -231,6 +233,8 @@ int srv_route_faces(srv *s, const srv_request *q, srv_resp *r);
 int srv_route_v1(srv *s, const srv_request *q, srv_resp *r);
 /* /v1/library/..., /v1/people..., /v1/appearances/... (routes_library.c); 0: not ours. */
 int srv_route_library(srv *s, const srv_request *q, srv_resp *r);
+/* POST /v1/extract: Mixpeek's extractor (routes_extract.c); 0: not ours. */
+int srv_route_extract(srv *s, const srv_request *q, srv_resp *r);
 
 /* ---- routes_v1.c helpers shared with routes_library.c ---- */
 typedef struct v1_params {

@@ -167,6 +167,19 @@ put("server_body", "index.json", b"\x02" + b'{"paths":["/m/a","/m/b.mp4"],"fps":
     b'"prune":false,"gallery":"g","gallery-threshold":0.5,"job_id":"ix-1"}')
 put("server_body", "index_bad.json", b"\x02" + b'{"path":"/m","every":2.5,"keyframes":1,"x":[]}')
 put("server_body", "multipart_quoted", b"\x01multipart/form-data; boundary=\"XyZ\"\n" + mp.replace(b"\r\n", b"\n"))
+# --- Mixpeek feature_extractor requests (src/server/mixpeek_request.c); byte 0: need_input
+put("mixpeek", "full.json", b"\x01" + b'{"feature_extractor_name":"face_identity_extractor","version":"v1",'
+    b'"input_mappings":{"image":"payload.photo","video":"/m/a.mp4"},"field_passthrough":'
+    b'[{"source_path":"payload.meta.title"},{"source_path":"n"}],"payload":{"photo":"/m/a.jpg",'
+    b'"meta":{"title":"t"},"n":[1,{"a":null}]},"parameters":{"detection_model":"scrfd_500m",'
+    b'"embedding_model":"mobilefacenet_prelu_512d","min_face_size":10,"detection_threshold":0.3,'
+    b'"max_faces_per_image":4,"quality_threshold":0.2,"max_video_length":30,'
+    b'"video_sampling_fps":2.5,"video_deduplication":false,"video_deduplication_threshold":0.7,'
+    b'"output_mode":"per_image","include_face_crops":true}}')
+put("mixpeek", "wrapped.json", b"\x00" + b'{"feature_extractor":{"feature_extractor_name":'
+    b'"face_identity_extractor","input_mappings":{"video_frame":"payload.f"}},"payload":{"f":"x.jpg"}}')
+put("mixpeek", "bad.json", b"\x01" + b'{"feature_extractor_name":"face_identity_extractor",'
+    b'"parameters":{"detection_model":"scrfd_10g","min_face_size":"1"},"field_passthrough":[{"x":1}]}')
 put("server_body", "deepva.json", b"\x00" + b'{"sources":["/m/a.mp4","https://h/b.jpg"],'
     b'"modules":{"face_recognition":{"model":"people","models":["celebrities","people"],'
     b'"max_distance":0.9,"cluster_unknowns":true,"index_unknowns":false,'
