@@ -93,6 +93,9 @@ SRC_DIRS := engine engine/ops kernels kernels/ref models src/face src/image src/
             $(if $(SERVER_ON),src/server) \
             $(if $(filter 1,$(LIBRARY)),src/library)
 LIB_SRC := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
+# src/store holds every store's backends: the gallery's and the library's only with them.
+LIB_SRC := $(filter-out $(if $(filter 1,$(GALLERY)),,src/store/gallery_%.c) \
+                        $(if $(filter 1,$(LIBRARY)),,src/store/library_%.c),$(LIB_SRC))
 ifeq ($(ARCH),x86_64)
 LIB_SRC += $(wildcard kernels/x86/*.c)
 endif

@@ -14,7 +14,7 @@
 
 #include "faceid.h"
 #include "harness.h"
-#include "library/store.h"
+#include "store/library_store.h"
 
 #define DIM 64
 #define NID 5

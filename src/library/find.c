@@ -343,7 +343,7 @@ static int candidate_rows(fid_library *L, const float *q, int exact, int **out)
 
 static int find_emb(fid_library *L, const float *q, float min_sim, int exact, ment_list *l)
 {
-    int rc = lib_index_load(L);
+    int rc = lib_index_sync(L); /* rows other processes added since the load */
     if (rc < 0)
         return rc;
     lib_index *ix = L->ix;

@@ -121,6 +121,8 @@ int lib_index_add(lib_index *ix, const lib_row *r, const float *emb, int unused)
         return -1;
     fid_search_set_row(ix->s, ix->n, emb, slot);
     ix->rows[ix->n++] = *r;
+    if (r->app > ix->last_app)
+        ix->last_app = r->app;
     return 0;
 }
 
@@ -196,5 +198,19 @@ int lib_index_load(fid_library *L)
                                  L->path);
     }
     L->ix = ix;
+    return 0;
+}
+
+int lib_index_sync(fid_library *L)
+{
+    if (!L->ix)
+        return lib_index_load(L);
+    load_ctx l = {L->ix, 0};
+    int rc = L->ops->app_after(L->st, L->ix->last_app, L->dim, load_row, &l);
+    if (rc < 0 || l.err) {
+        lib_index_free(L->ix); /* partly grown: rebuild on next use */
+        L->ix = NULL;
+        return rc < 0 ? lib_store_fail(L, rc) : lib_fail(L, FID_STATUS_NOMEM, "out of memory");
+    }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "library.h"
 
 #include "fid.h" /* fid_fail: the [thread] message slot */
+#include "store/pg.h" /* fid_pg_is_url, fid_pg_redact: names only */
 
 #include <errno.h>
 #include <math.h>
@@ -120,11 +121,11 @@ int fid_library_open(fid_library **out, const char *path, const fid_library_opti
         L->o = *o;
     else
         fid_library_options_default(&L->o);
-    L->ops = &lib_store_sqlite;
-    snprintf(L->path, sizeof L->path, "%s", path);
+    L->ops = lib_store_for(path);
+    fid_pg_redact(path, L->path, sizeof L->path);
     struct stat sb;
     int rc = 0;
-    if (!L->o.create && stat(path, &sb) < 0)
+    if (!L->o.create && !fid_pg_is_url(path) && stat(path, &sb) < 0)
         rc = lib_fail(L, FID_STATUS_IO, "library %s does not exist", path);
     if (rc == 0 && (rc = L->ops->open(&L->st, path, L->o.create, L->err, sizeof L->err)) < 0)
         L->st = NULL;
@@ -402,7 +403,9 @@ int fid_library_add_media(fid_library *L, const fid_library_media *m, fid_librar
     if (rc == 0 && (rc = op->begin(L->st)) < 0)
         lib_store_fail(L, rc);
     else if (rc == 0) {
-        int g = op->media_get(L->st, m->path, &old);
+        /* under the writer lock: see what other writers committed before assigning people */
+        int synced = lib_index_sync(L);
+        int g = synced < 0 ? synced : op->media_get(L->st, m->path, &old);
         if (g == 0) {
             old_id = old.id;
             rc = op->media_delete(L->st, old.id);
@@ -413,7 +416,7 @@ int fid_library_add_media(fid_library *L, const fid_library_media *m, fid_librar
         }
         if (rc == 0)
             rc = op->media_put(L->st, m, n, &mid);
-        if (rc < 0)
+        if (rc < 0 && synced == 0)
             lib_store_fail(L, rc);
         if (rc == 0)
             rc = assign(L, faces, n, image, &gs, &gembs);

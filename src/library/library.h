@@ -4,7 +4,7 @@
 #define FID_LIBRARY_H
 
 #include "faceid.h"
-#include "store.h"
+#include "store/library_store.h"
 
 #define LIB_SCHEMA 1
 #define LIB_THUMB_QUALITY 70 /* 112x112 aligned crop: ~2.5 KB (4 KB per appearance budget) */
@@ -44,6 +44,7 @@ typedef struct lib_index {
     int *mem_start, *mem_rows;
     float *cent_scores;
     int coarse_rows, coarse_slots;
+    long long last_app;     /* highest appearance id loaded: sync reads the rows after it */
 } lib_index;
 
 struct fid_library {
@@ -52,7 +53,7 @@ struct fid_library {
     fid_library_options o;
     int dim;
     char model_id[128];
-    char path[1024];
+    char path[1024];        /* for messages: a URL's password is masked */
     char err[1536];
     lib_index *ix;          /* NULL until loaded */
     fid_search *gallery;    /* not owned */
@@ -65,6 +66,9 @@ int lib_store_fail(fid_library *L, int rc);
 int lib_sha256_file(const char *path, char hex[65], char *err, size_t errn);
 
 int lib_index_load(fid_library *L);
+/* Loads the index if needed, else adds the appearances other processes committed since
+ * (ids > last_app). Writers call it inside their transaction (under the store's writer lock). */
+int lib_index_sync(fid_library *L);
 void lib_index_free(lib_index *ix);
 int lib_index_slot(lib_index *ix, long long person); /* slot of person, created if new; <0 nomem */
 int lib_index_add(lib_index *ix, const lib_row *r, const float *emb, int media_slot_hint);

@@ -11,6 +11,37 @@ int fid_pg_is_url(const char *s)
     return s && (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0);
 }
 
+void fid_pg_redact(const char *url, char *out, size_t n)
+{
+    if (!n)
+        return;
+    snprintf(out, n, "%s", url ? url : "");
+    if (!fid_pg_is_url(out))
+        return;
+    char tmp[2048];
+    size_t k = 0;
+    const char *s = out, *scheme_end = strstr(s, "://") + 3;
+    const char *at = strchr(scheme_end, '@'), *slash = strchr(scheme_end, '/');
+    const char *colon = strchr(scheme_end, ':');
+    for (const char *p = s; *p && k + 4 < sizeof tmp;) {
+        if (at && (!slash || at < slash) && colon && colon < at && p == colon + 1) {
+            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "***");
+            p = at;
+            continue;
+        }
+        if (p > s && (p[-1] == '?' || p[-1] == '&') && !strncmp(p, "password=", 9)) {
+            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "password=***");
+            p += 9;
+            while (*p && *p != '&')
+                p++;
+            continue;
+        }
+        tmp[k++] = *p++;
+    }
+    tmp[k] = 0;
+    snprintf(out, n, "%s", tmp);
+}
+
 #ifndef FID_NO_PG
 
 static void one_line(char *s)
@@ -72,7 +103,14 @@ int fid_pg_exec(PGconn *c, const char *sql, char *err, size_t errn)
 int fid_pg_query(PGconn *c, PGresult **res, const char *sql, int n, const char *const *params,
                  char *err, size_t errn)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    return fid_pg_query_fmt(c, res, sql, n, params, NULL, NULL, 0, err, errn);
+}
+
+int fid_pg_query_fmt(PGconn *c, PGresult **res, const char *sql, int n,
+                     const char *const *params, const int *lengths, const int *formats,
+                     int result_binary, char *err, size_t errn)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, lengths, formats, result_binary);
     if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)) {
         *res = r;
         return 0;

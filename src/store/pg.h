@@ -12,6 +12,9 @@
 
 /* 1 if s names a PostgreSQL database (postgresql:// or postgres://), else 0. Always built. */
 int fid_pg_is_url(const char *s);
+/* The URL with its password (user:PASSWORD@ and password=...) replaced by "***", for messages;
+ * any other string is copied as is. Always built. */
+void fid_pg_redact(const char *url, char *out, size_t n);
 
 #ifndef FID_NO_PG
 #include <libpq-fe.h>
@@ -25,6 +28,11 @@ int fid_pg_exec(PGconn *c, const char *sql, char *err, size_t errn);
  * (PQclear it), NULL on error. */
 int fid_pg_query(PGconn *c, PGresult **res, const char *sql, int n, const char *const *params,
                  char *err, size_t errn);
+/* Like fid_pg_query with binary-capable params (lengths/formats may be NULL: all text) and
+ * the result in binary (result_binary = 1: network byte order, bytea raw) or text. */
+int fid_pg_query_fmt(PGconn *c, PGresult **res, const char *sql, int n,
+                     const char *const *params, const int *lengths, const int *formats,
+                     int result_binary, char *err, size_t errn);
 /* Copies the connection's (or result's) error into err as one line, prefixed with what. */
 int fid_pg_error(PGconn *c, const PGresult *r, const char *what, char *err, size_t errn);
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* SQLite implementation of the library storage interface (store.h): one file, WAL, foreign
+/* SQLite implementation of the library storage interface (library_store.h): one file, WAL, foreign
  * keys with cascades, embeddings as fp16 blobs, thumbnails in their own table (scans of the
  * appearances never page through JPEG bytes). The writer lock is an flock() on "<path>.lock"
  * (a separate file: closing any descriptor of the database itself would drop SQLite's own
  * POSIX locks). */
-#include "library.h"
+#include "library_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,9 @@ struct lib_store {
     int emb_dim;
 };
 
-static const char *SCHEMA =
+/* Migrations, applied in order by open(); version 1 is the original schema (every statement
+ * IF NOT EXISTS: files made before the migrations table adopt it unchanged). Append only. */
+static const char SCHEMA_V1[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS media(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
     " sha256 TEXT, size INTEGER, mtime REAL, kind TEXT, width INTEGER, height INTEGER,"
@@ -45,6 +47,8 @@ static const char *SCHEMA =
     "CREATE INDEX IF NOT EXISTS app_media ON appearances(media);"
     "CREATE TABLE IF NOT EXISTS thumbs(app INTEGER PRIMARY KEY"
     " REFERENCES appearances(id) ON DELETE CASCADE, jpeg BLOB NOT NULL);";
+static const char *const MIGRATIONS[] = {SCHEMA_V1};
+#define N_MIGRATIONS (int)(sizeof MIGRATIONS / sizeof *MIGRATIONS)
 
 static int fail(lib_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(lib_store *s, int rc, const char *fmt, ...)
@@ -132,19 +136,33 @@ static int sq_open(lib_store **out, const char *path, int create, char *err, siz
     if (rc == 0)
         rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
     if (rc == 0) {
-        /* Create tables only when missing: readers of an existing library take no write lock. */
+        /* Migrate only when behind: readers of an up-to-date library take no write lock. */
         sqlite3_stmt *st;
-        rc = prep(s, &st, "SELECT count(*) FROM sqlite_master WHERE name='appearances'");
-        int have = 0;
+        int have = 0, version = 0;
+        rc = prep(s, &st, "SELECT count(*) FROM sqlite_master WHERE name='schema_migrations'");
         if (rc == 0) {
             if (sqlite3_step(st) == SQLITE_ROW)
                 have = sqlite3_column_int(st, 0);
             sqlite3_finalize(st);
         }
-        if (rc == 0 && !have)
-            rc = exec(s, "BEGIN IMMEDIATE");
-        if (rc == 0 && !have) {
-            rc = exec(s, SCHEMA);
+        if (rc == 0 && have && (rc = prep(s, &st, "SELECT max(version) FROM schema_migrations")) == 0) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                version = sqlite3_column_int(st, 0);
+            sqlite3_finalize(st);
+        }
+        if (rc == 0 && version > N_MIGRATIONS)
+            rc = fail(s, FID_LIBRARY_SCHEMA, "library %s has storage migration %d; this faceid"
+                      " knows up to %d", path, version, N_MIGRATIONS);
+        if (rc == 0 && version < N_MIGRATIONS && (rc = exec(s, "BEGIN IMMEDIATE")) == 0) {
+            rc = exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY"
+                         " KEY, applied REAL NOT NULL)");
+            for (int v = version + 1; rc == 0 && v <= N_MIGRATIONS; v++) {
+                char sql[160];
+                snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO schema_migrations VALUES(%d, %.0f)",
+                         v, (double)time(NULL));
+                if ((rc = exec(s, MIGRATIONS[v - 1])) == 0)
+                    rc = exec(s, sql);
+            }
             rc = rc == 0 ? exec(s, "COMMIT") : (exec(s, "ROLLBACK"), rc);
         }
     }
@@ -489,6 +507,16 @@ static int sq_app_get(lib_store *s, long long app, int dim, lib_app_fn fn, void 
     return o.found ? 0 : fail(s, FID_LIBRARY_NOT_FOUND, "no appearance %lld", app);
 }
 
+static int sq_app_after(lib_store *s, long long after, int dim, lib_app_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, &st, APP_COLS "WHERE a.id>? ORDER BY a.id");
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, after);
+    return app_rows(s, st, dim, fn, ctx);
+}
+
 static int sq_thumb_get(lib_store *s, long long app, unsigned char **jpeg, size_t *n)
 {
     *jpeg = NULL, *n = 0;
@@ -696,7 +724,7 @@ const lib_store_ops lib_store_sqlite = {
     "sqlite",        sq_open,         sq_close,          sq_error,         sq_lock_writer,
     sq_begin,        sq_end,          sq_meta_get,       sq_meta_put,      sq_media_get,
     sq_media_touch,  sq_media_delete, sq_media_put,      sq_media_foreach, sq_app_put,
-    sq_app_set_person, sq_app_foreach, sq_app_get,       sq_thumb_get,     sq_person_new,
+    sq_app_set_person, sq_app_foreach, sq_app_get,       sq_app_after,     sq_thumb_get,     sq_person_new,
     sq_person_get,   sq_person_by_name, sq_person_set_name, sq_person_reassign,
     sq_person_delete, sq_person_foreach, sq_people_stats, sq_counts,
 };

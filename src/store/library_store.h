@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Storage interface of the archive library. library.c, people.c, find.c and recluster.c hold
- * the logic (assignment, search, clustering) and reach the data only through these
- * operations, so another database (e.g. PostgreSQL) is one more lib_store_ops table:
- * store_sqlite.c is the SQLite one. Every operation returns 0 or a negative FID_STATUS_* /
- * FID_LIBRARY_* code and leaves its message in the store's err buffer. Writes happen between
- * begin() and end(); one begin..end is one transaction (all or nothing). */
+/* Storage interface of the archive library. src/library (library.c, people.c, find.c,
+ * recluster.c) holds the logic (assignment, search, clustering) and reaches the data only
+ * through these operations; library_sqlite.c (a file) and library_pg.c (a postgresql:// URL)
+ * implement them, lib_store_for() picks one by the name. Every operation returns 0 or a
+ * negative FID_STATUS_* / FID_LIBRARY_* code and leaves its message in the store's err buffer.
+ * Writes happen between begin() and end(); one begin..end is one transaction (all or nothing).
+ *
+ * Both stores keep the same tables (meta, media, persons, appearances, thumbs; embeddings as
+ * fp16 blobs, thumbnails in their own table) and a schema_migrations table: open() applies
+ * the store's numbered migrations that the database has not seen, in one transaction, and
+ * refuses a database with a version newer than it knows.
+ *
+ * Writers: appearance ids grow in commit order (writers are serialised), so a reader that
+ * has loaded every row up to id N stays current by reading the rows after N (app_after). */
 #ifndef FID_LIB_STORE_H
 #define FID_LIB_STORE_H
 
@@ -40,12 +48,14 @@ typedef int (*lib_person_fn)(void *ctx, const lib_person_row *r);
 typedef int (*lib_path_fn)(void *ctx, long long media, const char *path);
 
 typedef struct lib_store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
     /* Open/create; the store's schema check (FID_LIBRARY_SCHEMA on a newer version). */
     int (*open)(lib_store **out, const char *path, int create, char *err, size_t errn);
     void (*close)(lib_store *s);
     const char *(*error)(const lib_store *s);
-    /* Exclusive writer role across processes (one indexer at a time). wait_ms < 0: forever. */
+    /* Writer role across processes. wait_ms < 0: forever. SQLite: one writer for the whole
+     * session (an flock); PostgreSQL: many writers, each begin() serialised by an advisory
+     * lock (see library_pg.c). */
     int (*lock_writer)(lib_store *s, int wait_ms);
     int (*begin)(lib_store *s);
     int (*end)(lib_store *s, int rc); /* commit if rc >= 0 else roll back; returns rc or error */
@@ -63,6 +73,8 @@ typedef struct lib_store_ops {
     /* person > 0: that person's appearances; 0: all; -1: assigned ones only. Ordered by id. */
     int (*app_foreach)(lib_store *s, long long person, int dim, lib_app_fn fn, void *ctx);
     int (*app_get)(lib_store *s, long long app, int dim, lib_app_fn fn, void *ctx);
+    /* Every appearance with id > after, ordered by id (rows committed since a load). */
+    int (*app_after)(lib_store *s, long long after, int dim, lib_app_fn fn, void *ctx);
     int (*thumb_get)(lib_store *s, long long app, unsigned char **jpeg, size_t *n);
     int (*person_new)(lib_store *s, const char *name, long long *id);
     int (*person_get)(lib_store *s, long long id, lib_person_fn fn, void *ctx); /* NOT_FOUND */
@@ -77,6 +89,9 @@ typedef struct lib_store_ops {
 } lib_store_ops;
 
 extern const lib_store_ops lib_store_sqlite;
+extern const lib_store_ops lib_store_pg; /* without libpq its open() says "not built in" */
+/* The store for a library name: a postgresql:// or postgres:// URL, else a SQLite file. */
+const lib_store_ops *lib_store_for(const char *path);
 
 /* fp16 storage of embeddings (half the bytes; cosine error measured in test_library). */
 void lib_f16_pack(const float *x, int n, unsigned char *out);   /* 2n bytes, little-endian */
