@@ -417,7 +417,8 @@ typedef struct fid_gallery_row {
 } fid_gallery_row;
 typedef int (*fid_gallery_row_fn)(void *ctx, const fid_gallery_row *row); /* non-zero: stop */
 
-/* [thread] Open (create when missing and create != 0; WAL mode, busy timeout). A new gallery
+/* [thread] Open (create when missing and create != 0; WAL mode, busy timeout). path: a SQLite
+ * file or a "postgresql://..." URL (an existing database; the tables are made). A new gallery
  * adopts model_id/dim; an existing one with another model id is refused
  * (FID_GALLERY_MISMATCH). model_id NULL / dim 0: accept whatever the file holds. */
 FID_API int fid_gallery_open(fid_gallery **out, const char *path, const char *model_id, int dim,
@@ -839,10 +840,11 @@ FID_API int fid_server_run(const fid_server_options *o);
 
 /* ======================================================================================
  * Archive library (src/library): a persistent index of media (images, videos), the face
- * appearances in them and the people they belong to, in one SQLite file (WAL). People are
+ * appearances in them and the people they belong to, in one SQLite file (WAL) or a PostgreSQL
+ * database (path = a "postgresql://..." URL; libpq's URL forms). People are
  * gallery-named or unknown with stable ids (person 17 = "person:17"); assignment is
  * incremental and never renumbers. Storage sits behind an internal interface
- * (src/library/store.h) so another database can implement it.
+ * (src/store/library_store.h: SQLite and PostgreSQL implementations).
  *
  *   fid_library_options lo; fid_library_options_default(&lo);
  *   lo.model_id = fid_pipeline_model_id(p, 1); lo.dim = fid_embed_dim(p); lo.create = 1;
@@ -857,7 +859,9 @@ FID_API int fid_server_run(const fid_server_options *o);
  *
  * Thread safety: a handle is not thread-safe (one per thread). Any number of processes may
  * read a library (find, people) while one writer indexes it; a second writer waits up to
- * wait_ms for the writer lock, then gets FID_LIBRARY_BUSY. Every add_media is one
+ * wait_ms for the writer lock, then gets FID_LIBRARY_BUSY. PostgreSQL: many writers (on any
+ * machines) index at once; each add_media transaction takes an advisory lock (waiting up to
+ * max(wait_ms, 30 s)) and first reads what the others committed, so people stay consistent. Every add_media is one
  * transaction, so a killed writer loses at most the media in flight.
  * Errors: 0 or a negative FID_STATUS_* / FID_LIBRARY_* code; [handle] messages from
  * fid_library_error(L), [thread] ones (a failed open) from fid_last_error().

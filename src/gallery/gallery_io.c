@@ -10,42 +10,8 @@
 
 int fid_gallery_foreach(fid_gallery *g, fid_gallery_row_fn fn, void *ctx)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(g->db,
-                           "SELECT f.id, f.identity, i.name, f.source, f.embedding, f.x0, f.y0,"
-                           " f.x1, f.y1, f.quality, f.n_avg, f.added FROM faces f"
-                           " JOIN identities i ON i.id=f.identity ORDER BY i.name, f.id",
-                           -1, &st, NULL))
-        return fid_gal_sqlfail(g, "read faces");
-    float *emb = malloc((size_t)g->dim * sizeof *emb);
-    int rc = emb ? 0 : fid_gal_fail(g, FID_STATUS_NOMEM, "out of memory"), s;
-    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        fid_gallery_row r;
-        r.face_id = sqlite3_column_int64(st, 0);
-        r.identity_id = sqlite3_column_int64(st, 1);
-        r.name = (const char *)sqlite3_column_text(st, 2);
-        r.source = (const char *)sqlite3_column_text(st, 3);
-        if (sqlite3_column_bytes(st, 4) != g->dim * 4) {
-            rc = fid_gal_fail(g, FID_STATUS_FORMAT, "gallery %s: face %lld has a bad embedding",
-                              g->path, (long long)r.face_id);
-            break;
-        }
-        fid_gal_unpack(sqlite3_column_blob(st, 4), g->dim, emb);
-        r.emb = emb;
-        for (int i = 0; i < 4; i++)
-            r.bbox[i] = (float)sqlite3_column_double(st, 5 + i);
-        r.quality = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN
-                                                             : (float)sqlite3_column_double(st, 9);
-        r.n_avg = sqlite3_column_int(st, 10);
-        r.added = sqlite3_column_double(st, 11);
-        if (fn(ctx, &r))
-            break;
-    }
-    if (rc == 0 && s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = fid_gal_sqlfail(g, "read faces");
-    sqlite3_finalize(st);
-    free(emb);
-    return rc;
+    int rc = g->ops->foreach(g->st, g->dim, fn, ctx);
+    return rc < 0 ? fid_gal_store_fail(g, rc) : 0;
 }
 
 typedef struct exp_ctx {
@@ -98,7 +64,7 @@ static int put_row_npy(void *c, const fid_gallery_row *r)
     int done = 0;
     while (done < e->dim) { /* little-endian float32, whatever the host */
         int m = e->dim - done < 4096 ? e->dim - done : 4096;
-        fid_gal_pack(r->emb + done, m, buf);
+        gal_f32_pack(r->emb + done, m, buf);
         fwrite(buf, 4, (size_t)m, e->f);
         done += m;
     }

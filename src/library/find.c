@@ -138,7 +138,12 @@ static int make_hits(fid_library *L, ment_list *l, int top, fid_library_hit **ou
         free(h[i].path), free(h[i].kind), free(h[i].ranges);
     for (int i = 0; i < keep; i++) {
         pname p = {NULL};
-        if (h[i].person > 0)
+        int j = 0; /* hits mostly share a person: one lookup each (a round trip on a server) */
+        while (j < i && h[j].person != h[i].person)
+            j++;
+        if (j < i)
+            p.name = h[j].person_name ? strdup(h[j].person_name) : NULL;
+        else if (h[i].person > 0)
             L->ops->person_get(L->st, h[i].person, take_name, &p);
         h[i].person_name = p.name;
     }

@@ -418,8 +418,14 @@ static int read_token(srv *s, const char *path, char *err, size_t errn)
 static int open_galleries(srv *s, char *err, size_t errn)
 {
     for (int k = 0; k < s->o.n_galleries; k++) {
-        const char *g = s->o.galleries[k], *eq = strchr(g, '=');
+        const char *g = s->o.galleries[k], *eq = strchr(g, '='), *url = strstr(g, "://");
         srv_gallery *sg = &s->gal[s->n_gal];
+        if (eq && url && eq > url)
+            eq = NULL; /* an '=' inside a postgresql:// URL's query */
+        if (!eq && url) {
+            snprintf(err, errn, "--gallery %.40s...: a database URL needs a name: NAME=URL", g);
+            return -1;
+        }
         const char *path = eq ? eq + 1 : g;
         if (eq) {
             snprintf(sg->name, sizeof sg->name, "%.*s", (int)(eq - g), g);

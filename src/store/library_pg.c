@@ -458,9 +458,41 @@ static double f64(const PGresult *r, int row, int col)
     return d;
 }
 
-/* Scans sql (APP_COLS ...) through a binary cursor, calling fn per row. */
-static int app_scan(lib_store *s, const char *sql, int n, const char *const *v, int dim,
-                    lib_app_fn fn, void *ctx)
+/* Row i of an APP_COLS result (binary) to fn; *stop when fn asks. */
+static int app_row(lib_store *s, const PGresult *r, int i, int dim, int *stop, lib_app_fn fn,
+                   void *ctx)
+{
+    lib_app_row a;
+    int k = 0;
+    a.id = i64(r, i, k++);
+    a.media = i64(r, i, k++);
+    a.person = i64(r, i, k++);
+    a.locked = i32(r, i, k++);
+    a.path = PQgetvalue(r, i, k++);
+    a.kind = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+    k++;
+    a.f0 = (long)i64(r, i, k++);
+    a.f1 = (long)i64(r, i, k++);
+    a.best_frame = (long)i64(r, i, k++);
+    a.t0 = f64(r, i, k++);
+    a.t1 = f64(r, i, k++);
+    a.best_t = f64(r, i, k++);
+    a.n_dets = i32(r, i, k++);
+    a.track = i32(r, i, k++);
+    for (int j = 0; j < 4; j++)
+        a.bbox[j] = (float)f64(r, i, k++);
+    a.quality = (float)f64(r, i, k++);
+    a.score = (float)f64(r, i, k++);
+    if (PQgetlength(r, i, k) != dim * 2)
+        return fail(s, FID_STATUS_FORMAT, "library %s: appearance %lld: embedding of %d bytes,"
+                    " want %d", s->path, a.id, PQgetlength(r, i, k), dim * 2);
+    lib_f16_unpack((const unsigned char *)PQgetvalue(r, i, k), dim, s->emb);
+    a.emb = s->emb;
+    *stop = fn(ctx, &a) != 0;
+    return 0;
+}
+
+static int emb_buffer(lib_store *s, int dim)
 {
     if (s->emb_dim < dim) {
         float *e = realloc(s->emb, (size_t)dim * sizeof *e);
@@ -468,7 +500,17 @@ static int app_scan(lib_store *s, const char *sql, int n, const char *const *v, 
             return fail(s, FID_STATUS_NOMEM, "out of memory");
         s->emb = e, s->emb_dim = dim;
     }
-    int own_tx = !s->in_tx && s->cursors == 0, rc = 0;
+    return 0;
+}
+
+/* Scans sql (APP_COLS ...) through a binary cursor, calling fn per row. */
+static int app_scan(lib_store *s, const char *sql, int n, const char *const *v, int dim,
+                    lib_app_fn fn, void *ctx)
+{
+    int rc = emb_buffer(s, dim);
+    if (rc < 0)
+        return rc;
+    int own_tx = !s->in_tx && s->cursors == 0;
     if (own_tx && (rc = exec(s, "BEGIN", "begin")) < 0)
         return rc;
     char name[32], decl[2048], fetch[64], close_sql[64];
@@ -489,37 +531,9 @@ static int app_scan(lib_store *s, const char *sql, int n, const char *const *v, 
                 break;
             }
             int nt = PQntuples(r);
-            for (int i = 0; i < nt && !stop; i++) {
-                lib_app_row a;
-                int k = 0;
-                a.id = i64(r, i, k++);
-                a.media = i64(r, i, k++);
-                a.person = i64(r, i, k++);
-                a.locked = i32(r, i, k++);
-                a.path = PQgetvalue(r, i, k++);
-                a.kind = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
-                k++;
-                a.f0 = (long)i64(r, i, k++);
-                a.f1 = (long)i64(r, i, k++);
-                a.best_frame = (long)i64(r, i, k++);
-                a.t0 = f64(r, i, k++);
-                a.t1 = f64(r, i, k++);
-                a.best_t = f64(r, i, k++);
-                a.n_dets = i32(r, i, k++);
-                a.track = i32(r, i, k++);
-                for (int j = 0; j < 4; j++)
-                    a.bbox[j] = (float)f64(r, i, k++);
-                a.quality = (float)f64(r, i, k++);
-                a.score = (float)f64(r, i, k++);
-                if (PQgetlength(r, i, k) != dim * 2) {
-                    rc = fail(s, FID_STATUS_FORMAT, "library %s: appearance %lld: embedding of"
-                              " %d bytes, want %d", s->path, a.id, PQgetlength(r, i, k), dim * 2);
+            for (int i = 0; i < nt && !stop && rc == 0; i++)
+                if ((rc = app_row(s, r, i, dim, &stop, fn, ctx)) < 0)
                     break;
-                }
-                lib_f16_unpack((const unsigned char *)PQgetvalue(r, i, k), dim, s->emb);
-                a.emb = s->emb;
-                stop = fn(ctx, &a) != 0;
-            }
             PQclear(r);
             if (nt < 4096)
                 break;
@@ -570,11 +584,31 @@ static int pg_app_get(lib_store *s, long long app, int dim, lib_app_fn fn, void 
     return o.found ? 0 : fail(s, FID_LIBRARY_NOT_FOUND, "no appearance %lld", app);
 }
 
+/* Keyset pages of 4096 rows, no cursor: one round trip when nothing is new (find calls it
+ * before every query to stay current). */
 static int pg_app_after(lib_store *s, long long after, int dim, lib_app_fn fn, void *ctx)
 {
-    num a = ll(after);
-    const char *p[] = {a.b};
-    return app_scan(s, APP_COLS "WHERE a.id>$1 ORDER BY a.id", 1, p, dim, fn, ctx);
+    int rc = emb_buffer(s, dim), stop = 0;
+    while (rc == 0 && !stop) {
+        num a = ll(after);
+        const char *p[] = {a.b};
+        PGresult *r = PQexecParams(s->c, APP_COLS "WHERE a.id>$1 ORDER BY a.id LIMIT 4096", 1,
+                                   NULL, p, NULL, NULL, 1);
+        if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = pgfail(s, r, "read appearances");
+            PQclear(r);
+            break;
+        }
+        int nt = PQntuples(r);
+        for (int i = 0; i < nt && !stop && rc == 0; i++)
+            rc = app_row(s, r, i, dim, &stop, fn, ctx);
+        if (nt > 0)
+            after = i64(r, nt - 1, 0);
+        PQclear(r);
+        if (nt < 4096)
+            break;
+    }
+    return rc;
 }
 
 static int pg_thumb_get(lib_store *s, long long app, unsigned char **jpeg, size_t *n)

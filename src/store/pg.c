@@ -11,35 +11,39 @@ int fid_pg_is_url(const char *s)
     return s && (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0);
 }
 
+static void put(char *buf, size_t cap, size_t *k, const char *s, size_t n)
+{
+    while (n-- && *k + 1 < cap)
+        buf[(*k)++] = *s++;
+}
+
 void fid_pg_redact(const char *url, char *out, size_t n)
 {
     if (!n)
         return;
-    snprintf(out, n, "%s", url ? url : "");
-    if (!fid_pg_is_url(out))
+    if (!fid_pg_is_url(url)) {
+        snprintf(out, n, "%s", url ? url : "");
         return;
-    char tmp[2048];
+    }
+    /* userinfo ends at the first '@' before the path; its password follows the first ':' */
+    const char *auth = strstr(url, "://") + 3, *end = auth + strcspn(auth, "/?");
+    const char *at = memchr(auth, '@', (size_t)(end - auth));
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     size_t k = 0;
-    const char *s = out, *scheme_end = strstr(s, "://") + 3;
-    const char *at = strchr(scheme_end, '@'), *slash = strchr(scheme_end, '/');
-    const char *colon = strchr(scheme_end, ':');
-    for (const char *p = s; *p && k + 4 < sizeof tmp;) {
-        if (at && (!slash || at < slash) && colon && colon < at && p == colon + 1) {
-            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "***");
+    for (const char *p = url; *p && k + 1 < n;) {
+        if (colon && p == colon + 1) {
+            put(out, n, &k, "***", 3);
             p = at;
             continue;
         }
-        if (p > s && (p[-1] == '?' || p[-1] == '&') && !strncmp(p, "password=", 9)) {
-            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "password=***");
-            p += 9;
-            while (*p && *p != '&')
-                p++;
+        if (p > url && (p[-1] == '?' || p[-1] == '&') && !strncmp(p, "password=", 9)) {
+            put(out, n, &k, "password=***", 12);
+            p += 9 + strcspn(p + 9, "&");
             continue;
         }
-        tmp[k++] = *p++;
+        put(out, n, &k, p++, 1);
     }
-    tmp[k] = 0;
-    snprintf(out, n, "%s", tmp);
+    out[k] = 0;
 }
 
 #ifndef FID_NO_PG

@@ -140,6 +140,8 @@ put("json", "emb", '{"type":"face","file":"a.jpg","model":"m:1","quality":{"comp
 put("json", "esc", '{"a":"\\"\\\\\\/\\b\\f\\n\\r\\t\\ud83d\\ude00","embedding":[],"far":-1e-5}\n')
 
 # --- gallery import: export_jsonl format for model "fuzz:0123456789abcdef", dim 4
+put("pg_url", "u", b"\x40postgresql://me:secret@db.lan:5432/archive?sslmode=require&password=x")
+put("pg_url", "h", b"\x10postgres://@/db?host=/tmp/s&password=pw&application_name=a")
 put("gallery", "g", '{"faceid_gallery":1,"model_id":"fuzz:0123456789abcdef","dim":4}\n'
     '{"identity":"ann","source":"a.jpg","bbox":[1,2,30,40],"quality":0.7,"n_avg":1,'
     '"added":1700000000.5,"embedding":[0.5,0.5,0.5,0.5]}\n'
