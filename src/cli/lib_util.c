@@ -31,7 +31,8 @@ int lib_open(const char *path, fid_pipeline *p, int create, int writer, int wait
 void lib_default_recognizer(const char *path, cli_opts *o, char *buf, size_t n)
 {
     struct stat sb;
-    if (o->po.recognizer || stat(path, &sb) < 0)
+    int url = !strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11);
+    if (o->po.recognizer || (!url && stat(path, &sb) < 0))
         return;
     fid_library *L = NULL;
     fid_library_options lo;
