@@ -108,6 +108,11 @@ t 4 "unknown role with a password" "$F" people "postgresql://nobody:s3cretpw@/fa
 ok "password masked" bash -c "! grep -q s3cretpw '$tmp/err' && grep -q 'nobody:\*\*\*@' '$tmp/err'"
 t 4 "password= parameter masked" "$F" gallery info "postgresql://nobody@/faceid?host=$PG_DIR&password=s3cretpw"
 ok "password= masked" bash -c "! grep -q s3cretpw '$tmp/err'"
+for opt in "--gallery g=" "--library "; do  # serve names them in its messages: masked too
+    t 2 "serve $opt URL with a password" "$F" serve --listen 127.0.0.1:0 --state "$tmp/st" $REC \
+        ${opt% *} "${opt#* }postgresql://nobody:s3cretpw@/faceid?host=$PG_DIR"
+    ok "serve $opt: password masked" bash -c "! grep -q s3cretpw '$tmp/err' && grep -q 'nobody:\*\*\*@' '$tmp/err'"
+done
 t 4 "malformed URL" "$F" people "postgresql://[::1"
 t 4 "empty database is not a library" "$F" people "$(pg_createdb empty)"
 ok "empty database message" grep -q "does not exist" "$tmp/err"

@@ -24,6 +24,7 @@
 #include "fid.h" /* fid_fail: the [thread] message slot */
 #include "deepva.h"
 #include "srv.h"
+#include "store/pg.h" /* fid_pg_redact */
 
 #define SRV_MAX_CONNECTIONS 256
 
@@ -422,8 +423,12 @@ static int open_galleries(srv *s, char *err, size_t errn)
         srv_gallery *sg = &s->gal[s->n_gal];
         if (eq && url && eq > url)
             eq = NULL; /* an '=' inside a postgresql:// URL's query */
+        char shown[512]; /* g with a URL's password masked, for messages */
+        int nl = eq ? (int)(eq - g) + 1 : 0;
+        snprintf(shown, sizeof shown, "%.*s", nl < 64 ? nl : 64, g);
+        fid_pg_redact(g + nl, shown + strlen(shown), sizeof shown - strlen(shown));
         if (!eq && url) {
-            snprintf(err, errn, "--gallery %.40s...: a database URL needs a name: NAME=URL", g);
+            snprintf(err, errn, "--gallery %s: a database URL needs a name: NAME=URL", shown);
             return -1;
         }
         const char *path = eq ? eq + 1 : g;
@@ -439,18 +444,18 @@ static int open_galleries(srv *s, char *err, size_t errn)
         for (const char *c = sg->name; *c; c++)
             if (!(*c == '-' || *c == '_' || (*c >= '0' && *c <= '9') ||
                   ((*c | 32) >= 'a' && (*c | 32) <= 'z'))) {
-                snprintf(err, errn, "--gallery %s: the name may hold A-Z a-z 0-9 _ - only", g);
+                snprintf(err, errn, "--gallery %s: the name may hold A-Z a-z 0-9 _ - only", shown);
                 return -1;
             }
         for (int j = 0; j < s->n_gal; j++)
             if (!strcmp(s->gal[j].name, sg->name)) {
-                snprintf(err, errn, "--gallery %s: two galleries named %s", g, sg->name);
+                snprintf(err, errn, "--gallery %s: two galleries named %s", shown, sg->name);
                 return -1;
             }
         /* create the file now with this server's model, so a wrong model fails at start */
         fid_gallery *gh = NULL;
         if (fid_gallery_open(&gh, path, s->rec_model, s->dim, 1) < 0) {
-            snprintf(err, errn, "--gallery %s: %s", g, fid_last_error());
+            snprintf(err, errn, "--gallery %s: %s", shown, fid_last_error());
             return -1;
         }
         fid_gallery_close(gh);
@@ -478,13 +483,14 @@ static int open_library(srv *s, char *err, size_t errn)
     lo.writer = 1;
     lo.wait_ms = 0;
     lo.threads = s->o.po.n_threads;
+    fid_pg_redact(s->o.library, s->library_shown, sizeof s->library_shown);
     int rc = fid_library_open(&s->lib, s->o.library, &lo);
     if (rc < 0) {
-        snprintf(err, errn, "--library %s: %s", s->o.library, fid_last_error());
+        snprintf(err, errn, "--library %.400s: %s", s->library_shown, fid_last_error());
         return rc;
     }
     if ((rc = fid_library_load_index(s->lib)) < 0) {
-        snprintf(err, errn, "--library %s: %s", s->o.library, fid_library_error(s->lib));
+        snprintf(err, errn, "--library %.400s: %s", s->library_shown, fid_library_error(s->lib));
         return rc;
     }
     return 0;
@@ -650,7 +656,7 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
         fid_json_str(js, "model", s->rec_model);
         if (s->o.library)
-            fid_json_str(js, "library", s->o.library);
+            fid_json_str(js, "library", s->library_shown);
         fid_json_arr(js, "attributes");
         for (int b = 1; b <= FID_ATTR_LANDMARKS68; b <<= 1)
             if (s->attr_avail & b)

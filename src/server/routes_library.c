@@ -348,7 +348,7 @@ static void library_info(srv *s, srv_resp *r)
     else if ((f = srv_body_begin(&buf, &len, r))) {
         fid_json js;
         fid_json_begin(&js, f);
-        fid_json_str(&js, "library", s->o.library);
+        fid_json_str(&js, "library", s->library_shown);
         fid_json_int(&js, "schema", info.schema);
         fid_json_str(&js, "model", info.model_id);
         fid_json_int(&js, "dim", info.dim);

@@ -194,6 +194,7 @@ struct srv {
      * lock), every call under lib_mu: index jobs commit one media at a time between finds
      * and people edits, which therefore always see whole media. NULL: no library. */
     fid_library *lib;
+    char library_shown[1024]; /* --library with a URL's password masked: for logs and answers */
     pthread_mutex_t lib_mu;
     srv_attr *attr;  /* [pool.n] */
     int attr_avail;  /* FID_ATTR_* bits whose models are installed */
