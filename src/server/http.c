@@ -349,6 +349,7 @@ void fid_server_options_default(fid_server_options *o)
     o->io_timeout = 30;
     o->results_ttl = 86400;
     o->verify_threshold = 0.40f;
+    o->lease_s = 30;
 }
 
 static int parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *sl, char *err,
@@ -484,6 +485,28 @@ static int open_library(srv *s, char *err, size_t errn)
     return 0;
 }
 
+/* The job store. With PostgreSQL, library jobs are pinned to the nodes that serve the same
+ * library: the same URL, or the same file on the same machine. */
+static int open_jobs(srv *s, char *err, size_t errn)
+{
+    srv_jobs_conf jc = {.lease_s = s->o.lease_s};
+    char pin[PATH_MAX + 320];
+    if (s->o.library) {
+        char host[256] = "", real[PATH_MAX];
+        gethostname(host, sizeof host - 1);
+        if (strncmp(s->o.library, "postgres", 8) && realpath(s->o.library, real))
+            snprintf(pin, sizeof pin, "file:%s:%s", host, real);
+        else
+            snprintf(pin, sizeof pin, "url:%s", s->o.library);
+        jc.library_pin = pin;
+    }
+    if (!(s->o.lease_s > 0) || s->o.lease_s > 86400) {
+        snprintf(err, errn, "--lease %g: want 0 < S <= 86400 seconds", s->o.lease_s);
+        return FID_STATUS_INVALID_ARG;
+    }
+    return srv_jobs_open(&s->jobs, s->o.state_dir, &jc, err, errn);
+}
+
 static int sig_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
@@ -587,8 +610,7 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     if (s->o.library && (rc = open_library(s, err, errn)) < 0)
         goto fail;
-    rc = srv_jobs_open(&s->jobs, s->o.state_dir, err, errn);
-    if (rc < 0)
+    if ((rc = open_jobs(s, err, errn)) < 0)
         goto fail;
     rc = FID_STATUS_IO;
     if (pipe(sig_pipe) < 0) {
@@ -642,6 +664,9 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         fid_json_int(js, "workers", workers);
         fid_json_int(js, "threads_per_worker", threads);
         fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
+        fid_json_str(js, "state", srv_jobs_backend(s->jobs));
+        if (srv_jobs_node(s->jobs))
+            fid_json_str(js, "node", srv_jobs_node(s->jobs));
         fid_json_str(js, "model", s->rec_model);
         if (s->o.library)
             fid_json_str(js, "library", s->o.library);
