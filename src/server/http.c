@@ -566,6 +566,10 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     }
     s->max_body = (size_t)(s->o.max_upload_mb * 1024 * 1024);
+    /* the job store before the models: a wrong URL or a database that is down fails at once */
+    if ((rc = open_jobs(s, err, errn)) < 0)
+        goto fail;
+    rc = FID_STATUS_INVALID_ARG;
     s->roots = calloc(FID_SERVER_MAX_LIST, sizeof *s->roots);
     for (int k = 0; s->roots && k < s->o.n_media_roots; k++) {
         char real[PATH_MAX];
@@ -609,8 +613,6 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
     if (open_galleries(s, err, errn) < 0)
         goto fail;
     if (s->o.library && (rc = open_library(s, err, errn)) < 0)
-        goto fail;
-    if ((rc = open_jobs(s, err, errn)) < 0)
         goto fail;
     rc = FID_STATUS_IO;
     if (pipe(sig_pipe) < 0) {
