@@ -196,5 +196,22 @@ else
 fi
 for n in a b; do kill -TERM "${PID[$n]}" 2>/dev/null; wait "${PID[$n]}" 2>/dev/null; done
 ok "the job tables are not dropped or duplicated by restarts" test "$(PSQL "select count(*) from faceid_jobs_schema")" = 1
+
+# --- the job parts of tests/test_server.sh (Faces Service job flow, cache, cancel, full queue,
+# SIGTERM and kill -9 + restart) on a PostgreSQL store of their own; not under FAST (ASan)
+if [ -z "${FAST:-}" ]; then
+    url=$(pg_createdb faceid_ts)
+    FACEID_MODELS=$MODELS SERVE_STATE=$url SERVE_JOBS_ONLY=1 PSQL_BIN=$PG_BIN_DIR/psql \
+        B=$B SHARED=$SHARED MODELS=$MODELS tests/test_server.sh > "$tmp/ts.out" 2>&1
+    line=$(grep -E '^test_server: [0-9]+ passed, [0-9]+ failed' "$tmp/ts.out" | tail -n 1)
+    grep '^FAIL' "$tmp/ts.out" | sed 's/^FAIL /FAIL test_server.sh on PostgreSQL: /'
+    echo "  test_server.sh (jobs) on PostgreSQL: ${line#test_server: }"
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+        pass=$((pass + p)); fail=$((fail + f))
+    else
+        ok "test_server.sh on PostgreSQL printed its summary" false; tail -n 5 "$tmp/ts.out"
+    fi
+fi
 echo "test_server_pg: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

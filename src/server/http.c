@@ -24,6 +24,7 @@
 #include "fid.h" /* fid_fail: the [thread] message slot */
 #include "deepva.h"
 #include "srv.h"
+#include "store/pg.h"
 
 #define SRV_MAX_CONNECTIONS 256
 
@@ -494,12 +495,14 @@ static int open_jobs(srv *s, char *err, size_t errn)
     if (s->o.library) {
         char host[256] = "", real[PATH_MAX];
         gethostname(host, sizeof host - 1);
-        if (strncmp(s->o.library, "postgres", 8) && realpath(s->o.library, real))
+        if (!fid_pg_is_url(s->o.library) && realpath(s->o.library, real))
             snprintf(pin, sizeof pin, "file:%s:%s", host, real);
         else
             snprintf(pin, sizeof pin, "url:%s", s->o.library);
         jc.library_pin = pin;
     }
+    snprintf(s->scratch, sizeof s->scratch, "%s",
+             fid_pg_is_url(s->o.state_dir) ? "/tmp" : s->o.state_dir);
     if (!(s->o.lease_s > 0) || s->o.lease_s > 86400) {
         snprintf(err, errn, "--lease %g: want 0 < S <= 86400 seconds", s->o.lease_s);
         return FID_STATUS_INVALID_ARG;

@@ -205,6 +205,8 @@ struct srv {
     fid_server_options o;
     srv_pool pool;
     srv_jobs *jobs;
+    char scratch[PATH_MAX]; /* local temporary files (DeepVA downloads): the state
+                               directory, or /tmp when the state is a database URL */
     char **roots;
     int n_roots;
     char token[512];
