@@ -38,7 +38,7 @@ REC="--recognizer mobilefacenet_prelu_512d"
 CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600
 # long jobs (kill, cancel, SIGTERM) sample the clip densely enough to run for seconds
 LONG=0.3; [ -n "${FAST:-}" ] && LONG=1
-LEASE=2
+LEASE=2; [ -n "${FAST:-}" ] && LEASE=5  # ASan: leave the heartbeat thread room
 # without the attribute models (fr_*: ~160 ms a face) the jobs take a fraction of the time
 mkdir -p "$tmp/models"
 for f in "$MODELS"/*.fidw; do case ${f##*/} in fr_*) ;; *) ln -s "$(readlink -f "$f")" "$tmp/models/";; esac; done
@@ -90,8 +90,9 @@ wait_job() {  # node id wanted-status: polls that node (~2 min, 10 under ASan)
     [ "$st" = "$3" ] || { echo "job $2 on $1: $st, want $3: $(head -c 300 "$tmp/b")"; return 1; }
 }
 wait_processing() {  # id: until a node runs it; prints its owner
-    local o
-    for _ in $(seq 300); do
+    local o polls=300
+    [ -n "${FAST:-}" ] && polls=3000
+    for _ in $(seq "$polls"); do
         o=$(PSQL "select owner from faceid_jobs where id='$1' and status='processing' and frames_processed > 0")
         [ -n "$o" ] && { echo "$o"; return 0; }
         sleep 0.1
