@@ -37,7 +37,7 @@ PSQL() { "$PG_BIN_DIR/psql" -X -q -At -h "$PG_DIR" -U postgres -d faceid_jobs -c
 REC="--recognizer mobilefacenet_prelu_512d"
 CURL_MAX=60; [ -n "${FAST:-}" ] && CURL_MAX=600
 # long jobs (kill, cancel, SIGTERM) sample the clip densely enough to run for seconds
-LONG=0.3; [ -n "${FAST:-}" ] && LONG=1
+LONG=0.3; [ -n "${FAST:-}" ] && LONG=4
 LEASE=2; [ -n "${FAST:-}" ] && LEASE=5  # ASan: leave the heartbeat thread room
 # without the attribute models (fr_*: ~160 ms a face) the jobs take a fraction of the time
 mkdir -p "$tmp/models"
@@ -154,13 +154,14 @@ ok "long job claimed by a node ($run)" test -n "$run"
 if [ -n "$run" ]; then
     req "$(other "$run")" DELETE /faces/jobs/long-c
     ok "cancel on the other node: 200" test "$code" = 200
-    stopped=0
-    for _ in $(seq 50); do
+    stopped=0 polls=50  # one frame: ASan (FAST=1) frames take seconds
+    [ -n "${FAST:-}" ] && polls=1200
+    for _ in $(seq "$polls"); do
         req "$run" GET /faces/health
         [ "$(jget 'd["active_jobs"]')" = 0 ] && { stopped=1; break; }
         sleep 0.1
     done
-    ok "the running node stopped the job within 5 s" test "$stopped" = 1
+    ok "the running node stopped the job (within $((polls / 10)) s)" test "$stopped" = 1
     ok "cancelled job: failed/cancelled on both nodes" test "$(status a long-c):$(status b long-c):$(jget 'd["error"]')" = "failed:failed:cancelled"
 fi
 
@@ -178,12 +179,13 @@ if [ -n "$run" ]; then
     ok "run twice, finished by $surv" test "$(PSQL "select attempts, owner from faceid_jobs where id='long-k'")" = "2|${NODE[$surv]}"
     echo "  kill -9 -> completed on the other node: $($PY -c "print(round($t1 - $t0, 1))") s (lease $LEASE s)"
     req "$surv" GET /faces/jobs/long-k/results
-    ok "results of the re-run job" test "$code:$(jget 'd["metadata"]["frames_processed"] > 10')" = "200:True"
+    ok "results of the re-run job: every sampled frame" test "$code:$(jget 'd["metadata"]["frames_processed"]')" = "200:$($PY -c "import math; print(math.ceil(9.2 / $LONG))")"
     ok "killed node restarts" start "$run"
 fi
 
 # --- SIGTERM while running: the job goes back to the queue (attempt not counted) and the
-# other node completes it
+# other node completes it (not under FAST: another long job under ASan)
+if [ -z "${FAST:-}" ]; then
 submit a "{\"video_path\":\"$M/clip.mp4\",\"job_id\":\"long-t\",\"parameters\":{\"sampling_interval\":$LONG}}"
 owner=$(wait_processing long-t); run=$(name_of "$owner")
 if [ -n "$run" ]; then
@@ -195,7 +197,14 @@ if [ -n "$run" ]; then
 else
     ok "job for SIGTERM claimed" false
 fi
-for n in a b; do kill -TERM "${PID[$n]}" 2>/dev/null; wait "${PID[$n]}" 2>/dev/null; done
+fi
+for n in a b; do
+    if kill -0 "${PID[$n]}" 2>/dev/null; then
+        kill -TERM "${PID[$n]}"; wait "${PID[$n]}"; rc=$?
+        ok "node $n: SIGTERM exits 0" test "$rc" = 0
+    fi
+done
+ok "no sanitizer reports in the node logs" bash -c "! cat '$tmp'/log.* | grep -E 'Sanitizer|runtime error'"
 ok "the job tables are not dropped or duplicated by restarts" test "$(PSQL "select count(*) from faceid_jobs_schema")" = 1
 
 # --- the job parts of tests/test_server.sh (Faces Service job flow, cache, cancel, full queue,
