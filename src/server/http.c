@@ -569,8 +569,9 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     }
     s->max_body = (size_t)(s->o.max_upload_mb * 1024 * 1024);
-    /* the job store before the models: a wrong URL or a database that is down fails at once */
-    if ((rc = open_jobs(s, err, errn)) < 0)
+    /* a database job store before the models: a wrong URL or a database that is down fails
+     * at once (a state directory is created only once the models have loaded) */
+    if (fid_pg_is_url(s->o.state_dir) && (rc = open_jobs(s, err, errn)) < 0)
         goto fail;
     rc = FID_STATUS_INVALID_ARG;
     s->roots = calloc(FID_SERVER_MAX_LIST, sizeof *s->roots);
@@ -616,6 +617,8 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
     if (open_galleries(s, err, errn) < 0)
         goto fail;
     if (s->o.library && (rc = open_library(s, err, errn)) < 0)
+        goto fail;
+    if (!s->jobs && (rc = open_jobs(s, err, errn)) < 0)
         goto fail;
     rc = FID_STATUS_IO;
     if (pipe(sig_pipe) < 0) {
