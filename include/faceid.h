@@ -818,7 +818,9 @@ typedef struct fid_server_options {
     const char *media_roots[FID_SERVER_MAX_LIST]; /* request paths must resolve inside one */
     int n_media_roots;
     const char *token_file;   /* bearer token (first line); NULL: no auth */
-    const char *state_dir;    /* jobs.db (queue, results); created if missing */
+    const char *state_dir;    /* jobs.db (queue, results); created if missing. Or a
+                                 postgresql:// URL: one job queue shared by every server
+                                 started on it (README "Scale-out") */
     const char *library;      /* archive library (fid_library; created if missing), or NULL.
                                  The server is its one writer while it runs. */
     const char *port_file;    /* write the bound port here once listening (tests), or NULL */
@@ -830,6 +832,8 @@ typedef struct fid_server_options {
     double results_ttl;       /* s finished jobs are kept */
     float verify_threshold;   /* cosine for verify/identify matches */
     int quiet;                /* no request log lines */
+    double lease_s;           /* PostgreSQL state: a running job not renewed this long (its
+                                 server died) is re-queued by another (default 30) */
 } fid_server_options;
 FID_API void fid_server_options_default(fid_server_options *o); /* [none] */
 /* [thread] Serve until SIGTERM/SIGINT, then stop accepting, finish in-flight requests, put

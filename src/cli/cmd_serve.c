@@ -89,8 +89,10 @@
     "  output-mode=per_face|per_image, include-crops=0|1 (as `faceid detect --schema ..`).\n"\
     "  Jobs live in STATE/jobs.db (SQLite): a restart resumes queued jobs; a job that was\n"\
     "  running when the server stopped or died is queued again once, and fails with a reason\n"\
-    "  if the server stops a second time while running it. The same file (path, size, mtime)\n"\
-    "  with the same parameters returns the earlier job within cache_duration seconds.\n"\
+    "  if the server stops a second time while running it. With --state postgresql://...\n"\
+    "  several servers share one queue: any of them answers any job, a job whose server died\n"\
+    "  is re-queued after --lease seconds (README \"Scale-out\"). The same file (path, size,\n"\
+    "  mtime) with the same parameters returns the earlier job within cache_duration seconds.\n"\
     "  The common options set the models, the threads per worker and the default detection\n"\
     "  threshold (det-thresh of /v1 requests, min_confidence of jobs).\n"
 
@@ -164,8 +166,12 @@ static const cli_flag flags[] = {
              "default 30)", CLI_INT, offsetof(sopts, io_timeout), .lo = 1, .hi = 3600),
     CLI_FLAG("--results-ttl", NULL, "S", "keep finished jobs this long (default 86400)", CLI_INT,
              offsetof(sopts, results_ttl), .lo = 0, .hi = 100000000),
-    CLI_FLAG("--state", NULL, "DIR", "job database directory (default ./faceid-state)", CLI_STR,
+    CLI_FLAG("--state", NULL, "DIR|URL", "job database directory (default ./faceid-state), or a\n"
+             "postgresql:// URL: one job queue shared by every server on it", CLI_STR,
              SO(state_dir)),
+    CLI_FLAG("--lease", NULL, "S", "PostgreSQL state: a running job whose server stopped\n"
+             "renewing it for S seconds is re-queued (default 30)", CLI_DOUBLE, SO(lease_s),
+             .lo = 0.1f, .hi = 86400),
     CLI_FLAG("--port-file", NULL, "F", "write the bound port to F once listening", CLI_STR,
              SO(port_file)),
     CLI_FLAG("--threshold", NULL, "T", "verify/identify cosine threshold (default 0.40)",
@@ -206,7 +212,7 @@ static int run(cli_run *r)
     if (fid_server_run(&so) < 0) {
         const char *err = fid_last_error();
         cli_err("serve: %s", err);
-        return strstr(err, "listen") ? CLI_IO
+        return strstr(err, "listen") || strstr(err, "PostgreSQL") ? CLI_IO
                : strstr(err, "model") || strstr(err, ".fidw") ? CLI_MODEL : CLI_USAGE;
     }
     return CLI_OK;

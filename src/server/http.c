@@ -350,6 +350,7 @@ void fid_server_options_default(fid_server_options *o)
     o->io_timeout = 30;
     o->results_ttl = 86400;
     o->verify_threshold = 0.40f;
+    o->lease_s = 30;
 }
 
 static int parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *sl, char *err,
@@ -496,6 +497,30 @@ static int open_library(srv *s, char *err, size_t errn)
     return 0;
 }
 
+/* The job store. With PostgreSQL, library jobs are pinned to the nodes that serve the same
+ * library: the same URL, or the same file on the same machine. */
+static int open_jobs(srv *s, char *err, size_t errn)
+{
+    srv_jobs_conf jc = {.lease_s = s->o.lease_s};
+    char pin[PATH_MAX + 320];
+    if (s->o.library) {
+        char host[256] = "", real[PATH_MAX];
+        gethostname(host, sizeof host - 1);
+        if (!fid_pg_is_url(s->o.library) && realpath(s->o.library, real))
+            snprintf(pin, sizeof pin, "file:%s:%s", host, real);
+        else
+            snprintf(pin, sizeof pin, "url:%s", s->o.library);
+        jc.library_pin = pin;
+    }
+    snprintf(s->scratch, sizeof s->scratch, "%s",
+             fid_pg_is_url(s->o.state_dir) ? "/tmp" : s->o.state_dir);
+    if (!(s->o.lease_s > 0) || s->o.lease_s > 86400) {
+        snprintf(err, errn, "--lease %g: want 0 < S <= 86400 seconds", s->o.lease_s);
+        return FID_STATUS_INVALID_ARG;
+    }
+    return srv_jobs_open(&s->jobs, s->o.state_dir, &jc, err, errn);
+}
+
 static int sig_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
@@ -555,6 +580,11 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     }
     s->max_body = (size_t)(s->o.max_upload_mb * 1024 * 1024);
+    /* a database job store before the models: a wrong URL or a database that is down fails
+     * at once (a state directory is created only once the models have loaded) */
+    if (fid_pg_is_url(s->o.state_dir) && (rc = open_jobs(s, err, errn)) < 0)
+        goto fail;
+    rc = FID_STATUS_INVALID_ARG;
     s->roots = calloc(FID_SERVER_MAX_LIST, sizeof *s->roots);
     for (int k = 0; s->roots && k < s->o.n_media_roots; k++) {
         char real[PATH_MAX];
@@ -599,8 +629,7 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         goto fail;
     if (s->o.library && (rc = open_library(s, err, errn)) < 0)
         goto fail;
-    rc = srv_jobs_open(&s->jobs, s->o.state_dir, err, errn);
-    if (rc < 0)
+    if (!s->jobs && (rc = open_jobs(s, err, errn)) < 0)
         goto fail;
     rc = FID_STATUS_IO;
     if (pipe(sig_pipe) < 0) {
@@ -654,6 +683,9 @@ static int server_run(const fid_server_options *opt, char *err, size_t errn)
         fid_json_int(js, "workers", workers);
         fid_json_int(js, "threads_per_worker", threads);
         fid_json_int(js, "queued_jobs", srv_jobs_count(s->jobs, "queued"));
+        fid_json_str(js, "state", srv_jobs_backend(s->jobs));
+        if (srv_jobs_node(s->jobs))
+            fid_json_str(js, "node", srv_jobs_node(s->jobs));
         fid_json_str(js, "model", s->rec_model);
         if (s->o.library)
             fid_json_str(js, "library", s->library_shown);

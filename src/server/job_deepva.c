@@ -968,8 +968,8 @@ static void summary_json(fid_json *js, const dv_summary *sum)
     fid_json_obj_end(js);
 }
 
-/* An http(s) source into a temporary file of the state directory (video decoding and the
- * archive's checksum read files). */
+/* An http(s) source into a temporary file of the state directory, or /tmp when the state
+ * is a database URL (video decoding and the archive's checksum read files). */
 static int fetch_source(dv_job *d, dv_source *src)
 {
     void *buf = NULL;
@@ -978,7 +978,7 @@ static int fetch_source(dv_job *d, dv_source *src)
         snprintf(d->err, sizeof d->err, "%s: %s", src->given, fid_last_error());
         return -1;
     }
-    snprintf(src->tmp, sizeof src->tmp, "%s/deepva-fetch-XXXXXX", d->s->o.state_dir);
+    snprintf(src->tmp, sizeof src->tmp, "%s/deepva-fetch-XXXXXX", d->s->scratch);
     int fd = mkstemp(src->tmp);
     size_t at = 0;
     while (fd >= 0 && at < n) {
@@ -989,8 +989,8 @@ static int fetch_source(dv_job *d, dv_source *src)
     }
     free(buf);
     if (fd < 0 || close(fd) < 0 || at < n) {
-        snprintf(d->err, sizeof d->err, "%s: cannot store the download in %s", src->given,
-                 d->s->o.state_dir);
+        snprintf(d->err, sizeof d->err, "%.280s: cannot store the download in %.280s",
+                 src->given, d->s->scratch);
         if (fd >= 0)
             unlink(src->tmp);
         src->tmp[0] = 0;

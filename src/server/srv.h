@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* faceid HTTP server internals. Layers: http.c (libmicrohttpd glue, auth, limits, routing,
  * logs), routes_faces.c (Faces Service job API), routes_v1.c (synchronous face API and
- * galleries), routes_library.c (--library: index jobs, find, people), jobs.c (SQLite
- * queue/results/cache), runner.c + job_video.c + job_library.c (job threads), pool.c (worker
+ * galleries), routes_library.c (--library: index jobs, find, people), jobs.c (job store:
+ * jobs_sqlite.c or jobs_pg.c), runner.c + job_video.c + job_library.c (job threads), pool.c (worker
  * pipelines), attrs.c (attribute models per worker), body.c (JSON/multipart request bodies,
  * fuzzed), media.c (path confinement), metrics.c (Prometheus text); the DeepVA job API in
  * deepva.h (routes_deepva.c, deepva_body.c, job_deepva.c); Mixpeek's extractor in
@@ -102,12 +102,32 @@ void srv_pool_close(srv_pool *pl);
 int srv_pool_acquire(srv_pool *pl, double timeout_s, fid_pipeline **out);
 void srv_pool_release(srv_pool *pl, int idx);
 
-/* ---- jobs.c: durable jobs in SQLite ---- */
+/* ---- jobs.c: durable jobs (queue, progress, results, content cache) ----
+ * Two backends behind one ops table (jobs_ops.h), picked by --state:
+ *  - a directory: <dir>/jobs.db, SQLite (jobs_sqlite.c), one server. Jobs left "processing"
+ *    by a stopped or killed server go back to the queue at its next start (attempts 1 -> 2);
+ *    a job that was processing twice fails with a reason.
+ *  - a postgresql:// URL: one queue shared by every server started on it (jobs_pg.c). Each
+ *    process is a node with an id (host:pid:random). A claim is one UPDATE ... WHERE id =
+ *    (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING, so two nodes never take one job; the
+ *    claimed row carries owner = the node and lease_until = database time + --lease. A
+ *    heartbeat thread (every lease/3) and every progress update renew the leases of the
+ *    node's running jobs. Whichever node looks next (its heartbeat, a claim, start-up)
+ *    re-queues a processing job whose lease expired (its node died or lost the database),
+ *    or fails it once it was claimed SRV_JOB_MAX_ATTEMPTS times. Start-up touches only
+ *    expired leases: other nodes are alive. Uploads (bytea) and results (text) live in the
+ *    rows, so any node runs any job and answers status/results/cancel for it; a node's
+ *    progress/finish only apply while it still owns the job, and srv_jobs_cancelled is true
+ *    once the row is cancelled or owned by another node (the runner stops). Library index
+ *    jobs are pinned (srv_jobs_conf.library_pin) to nodes serving the same library.
+ *    Schema: tables faceid_jobs + faceid_jobs_schema(version), migrated at open under an
+ *    advisory lock. */
+#define SRV_JOB_MAX_ATTEMPTS 2
 typedef struct srv_jobs srv_jobs;
 typedef struct srv_job {
     char id[72];
     char status[16];          /* queued | processing | completed | failed */
-    char *kind;               /* "video" | "image" */
+    char *kind;               /* "video" | "image" | "library" | "deepva" */
     char *path, *source_id, *params, *stage, *message, *error, *results;
     double created, started, finished, progress;
     int unique_faces, total_detections, frames_processed;
@@ -117,27 +137,39 @@ typedef struct srv_job {
     int attempts;
 } srv_job;
 void srv_job_free(srv_job *j);
-/* Open/create <dir>/jobs.db. Jobs left "processing" by a stopped or killed server go back to
- * the queue once (attempts 1 -> 2); a job that was processing twice fails with a reason. */
-int srv_jobs_open(srv_jobs **out, const char *dir, char *err, size_t errn);
+typedef struct srv_jobs_conf {
+    double lease_s;          /* PostgreSQL: a running job's lease (--lease; default 30) */
+    /* PostgreSQL: library jobs are queued with this pin and claimed only by nodes with the
+     * same pin: "url:<library URL>" (any node on that library) or "file:<host>:<realpath>"
+     * (a library file on one machine). NULL: this node serves no library. */
+    const char *library_pin;
+} srv_jobs_conf;
+/* Open the store named by state (a directory, created if missing, or a postgresql:// URL).
+ * Errors: the state directory, the database (connection, schema newer than this faceid). */
+int srv_jobs_open(srv_jobs **out, const char *state, const srv_jobs_conf *conf, char *err,
+                  size_t errn);
 void srv_jobs_close(srv_jobs *s);
-/* Insert a queued job. 0; -1 error; -2 id exists (409); -3 queue full (503). */
+const char *srv_jobs_backend(const srv_jobs *s); /* "sqlite" | "postgresql" */
+const char *srv_jobs_node(const srv_jobs *s);    /* node id (PostgreSQL), else NULL */
+/* Insert a queued job. 0; -1 error; -2 id exists (409); -3 queue full (503; with
+ * PostgreSQL the count and the insert are two statements: nodes may overshoot by a few). */
 int srv_jobs_submit(srv_jobs *s, const srv_job *j, const char *cache_key, int max_queued);
 /* A completed job with this key finished within cache_s seconds: copies its id, 1; else 0. */
 int srv_jobs_cache_lookup(srv_jobs *s, const char *cache_key, double cache_s, char *id,
                           size_t idn);
 int srv_jobs_get(srv_jobs *s, const char *id, int with_results, srv_job *out); /* 1 found */
-/* Oldest queued job -> processing (attempts + 1); 1 claimed, 0 none. */
+/* Oldest queued job (this node may run) -> processing (attempts + 1); 1 claimed, 0 none. */
 int srv_jobs_claim(srv_jobs *s, srv_job *out);
 int srv_jobs_progress(srv_jobs *s, const char *id, double progress, const char *stage,
                       int frames);
 int srv_jobs_finish(srv_jobs *s, const srv_job *j); /* status/results/summary/error */
-/* Processing job back to queued (graceful stop). */
+/* Processing job back to queued (graceful stop; attempts - 1: it does not count). */
 int srv_jobs_requeue(srv_jobs *s, const char *id);
 /* queued -> failed "cancelled" (1); processing: 2 (runner must stop); finished: deleted (3);
  * 0 not found. */
 int srv_jobs_cancel(srv_jobs *s, const char *id);
-int srv_jobs_cancelled(srv_jobs *s, const char *id); /* status is failed/gone */
+/* 1: stop running id (failed/gone, or PostgreSQL: another node owns it now). */
+int srv_jobs_cancelled(srv_jobs *s, const char *id);
 int srv_jobs_count(srv_jobs *s, const char *status);
 double srv_jobs_results_mb(srv_jobs *s);
 int srv_jobs_expire(srv_jobs *s, double ttl_s); /* rows deleted */
@@ -175,6 +207,8 @@ struct srv {
     fid_server_options o;
     srv_pool pool;
     srv_jobs *jobs;
+    char scratch[PATH_MAX]; /* local temporary files (DeepVA downloads): the state
+                               directory, or /tmp when the state is a database URL */
     char **roots;
     int n_roots;
     char token[512];
