@@ -32,6 +32,20 @@ static void order_outputs(fid_graph *g)
     }
 }
 
+/* Bytes of the file's dense 3x3 conv weights: what Winograd would pack (FID_PACKED_AUTO). */
+static size_t wino_weight_bytes(const fid_graph *g)
+{
+    size_t b = 0;
+    for (uint32_t i = 0; i < g->w->n_nodes; i++) {
+        const fid_wnode *n = &g->w->node[i];
+        if (n->op != FID_OP_CONV2D || n->p.conv.kh != 3 || n->p.conv.kw != 3 ||
+            n->p.conv.group != 1 || n->in[FID_CONV2D_W] >= g->w->n_tensors)
+            continue;
+        b += g->w->t[n->in[FID_CONV2D_W]].nbytes;
+    }
+    return b;
+}
+
 int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *opt,
                      fid_err *e)
 {
@@ -43,6 +57,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *o
     fid_isa max = fid_cpu_max_isa();
     fid_kernels_init(&g->k, opt->isa < max ? opt->isa : max);
     g->no_fuse = opt->no_fuse;
+    g->packed_f16 = opt->packed == FID_PACKED_F16;
     int n_threads = opt->n_threads;
     if (n_threads <= 0) {
         long np = sysconf(_SC_NPROCESSORS_ONLN);
@@ -83,6 +98,8 @@ int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *o
                           w->path);
     }
     order_outputs(g);
+    if (opt->packed == FID_PACKED_AUTO)
+        g->packed_f16 = wino_weight_bytes(g) >= FID_PACKED_AUTO_BYTES;
     fid_profile_init(g, opt->profile);
     int rc = fid_fuse_find(g, e);
     if (rc) {

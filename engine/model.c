@@ -43,12 +43,16 @@ int fid_model_open(fid_model **out, const char *path, const fid_model_options *o
     if (opt->profile < FID_PROFILE_OFF || opt->profile > FID_PROFILE_CPU)
         return fid_fail(FID_ERR_INVALID_ARG, "profile mode %d (use 0 off, 1 wall time, 2 CPU "
                         "time)", opt->profile);
+    if (opt->packed < FID_PACKED_DEFAULT || opt->packed > FID_PACKED_FP16)
+        return fid_fail(FID_ERR_INVALID_ARG, "packed weights %d (use 0 default, 1 fp32, 2 "
+                        "fp16)", opt->packed);
     fid_model *m = calloc(1, sizeof *m);
     if (!m)
         return fid_fail(FID_ERR_NOMEM, "out of memory");
     int rc = fid_weights_open(&m->w, path, opt->verify_weights, fid_thread_err());
     if (rc == FID_OK) {
-        const fid_graph_options go = {isa, opt->n_threads, opt->no_fuse != 0, opt->profile};
+        const fid_graph_options go = {isa, opt->n_threads, opt->no_fuse != 0, opt->profile,
+                                      opt->packed};
         rc = fid_graph_create(&m->g, m->w, &go, fid_thread_err());
     }
     if (rc != FID_OK) {
