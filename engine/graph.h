@@ -73,6 +73,7 @@ typedef struct fid_graph {
     size_t scratch_per_thread; /* floats */
     float *input_buf;
     size_t input_cap;
+    float *consts;             /* copies of the small constants the run reads (copy_consts) */
     int n_threads;
     fid_pool *pool;            /* NULL when n_threads == 1 */
     fid_kernels k;
