@@ -166,6 +166,14 @@ int fid_model_describe(const fid_model *m, char *buf, size_t cap)
         dims_str(in, s, sizeof s);
         OUT("planned for: %s, FLOPs: %.3f G, activation arena: %.2f MiB\n", s, g->flops * 1e-9,
             g->arena_bytes / 1048576.0);
+        double packed = 0, half = 0;
+        for (int i = 0; i < g->n_node; i++)
+            if (g->node[i].op == FID_OP_CONV2D && g->node[i].packed) {
+                packed += g->node[i].plan.packed_floats * 4.0;
+                half += g->node[i].plan.packed_f16 ? g->node[i].plan.packed_floats * 4.0 : 0;
+            }
+        OUT("packed conv weights: %.2f MiB (%.2f MiB of it fp16)\n", packed / 1048576.0,
+            half / 1048576.0);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         dims_str(&g->t[g->outputs[i]], s, sizeof s);
