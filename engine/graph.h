@@ -88,9 +88,10 @@ typedef struct fid_graph {
 /* Packed-weight storage (same values as FID_PACKED_* in include/faceid.h). */
 enum { FID_PACKED_AUTO = 0, FID_PACKED_F32 = 1, FID_PACKED_F16 = 2 };
 /* Auto picks fp16 when the model's dense 3x3 conv weights (the Winograd candidates) reach
- * this many bytes: about 4x that once transformed (IResNet-100: 187 MiB -> 666 MiB). Below
- * it (detectors, MobileFaceNets) memory is small and the fp32 results stay as they were. */
-#define FID_PACKED_AUTO_BYTES ((size_t)16 << 20)
+ * this many bytes: about 4x that once transformed (IResNet-100: 187 MiB -> 666 MiB,
+ * IResNet-50: 105 MiB). Below it (ResNet18 ~42 MiB, detectors, MobileFaceNets) the fp32
+ * results stay as they were (ResNet18's logits move by up to 7e-4 of their scale in fp16). */
+#define FID_PACKED_AUTO_BYTES ((size_t)64 << 20)
 
 typedef struct fid_graph_options {
     fid_isa isa;   /* cap, clamped to the CPU */

@@ -64,9 +64,9 @@ enum { FID_PROFILE_OFF = 0, FID_PROFILE_WALL = 1, FID_PROFILE_CPU = 2 /* thread 
  * FP16: Winograd convs (3x3 stride 1, most of IResNet's and ResNet's weights) keep their
  * transformed weights as IEEE half floats, widened to fp32 slice by slice as they run: half
  * the memory, arithmetic still fp32; outputs differ from FP32 by the weights' rounding
- * (embeddings of real faces: cosine >= 0.9999). DEFAULT is FP16 for models with >= 16 MiB of
- * 3x3 conv weights (IResNet, ResNet18: 4x that once transformed) and FP32 for the others
- * (detectors, MobileFaceNets). The reference kernels (isa "ref") always keep fp32. */
+ * (embeddings of real faces: cosine >= 0.9999). DEFAULT is FP16 for models with >= 64 MiB of
+ * 3x3 conv weights (IResNet-50/100: 4x that once transformed) and FP32 for the others
+ * (ResNet18, detectors, MobileFaceNets). The reference kernels (isa "ref") always keep fp32. */
 enum { FID_PACKED_DEFAULT = 0, FID_PACKED_FP32 = 1, FID_PACKED_FP16 = 2 };
 
 /* The library reads no environment variables for these: the faceid CLI maps FID_ISA,
