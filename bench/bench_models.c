@@ -12,6 +12,7 @@
  * the same process also times random input, alternating the two run by run, and reports
  * random_median_ms: a model whose real-input time is well above it hits a slow path on real
  * data (denormals were one). SAVE writes the real input as raw float32 for ort_bench.js.
+ * FID_PACKED=fp32|fp16 picks the packed-weight storage (default: by model size).
  * usage: bench_models MODEL.fidw N,C,H,W THREADS [WARMUP ITERS [INPUT [SAVE]]] */
 #include <dirent.h>
 #include <stdio.h>
@@ -178,6 +179,9 @@ int main(int argc, char **argv)
                            .no_fuse = nf && *nf && strcmp(nf, "0")};
     if (pr && *pr && strcmp(pr, "0"))
         o.profile = strcmp(pr, "cpu") ? FID_PROFILE_WALL : FID_PROFILE_CPU;
+    const char *pk = getenv("FID_PACKED"); /* fp32 | fp16: packed weights (default by size) */
+    if (pk && *pk)
+        o.packed = !strcmp(pk, "fp16") ? FID_PACKED_FP16 : FID_PACKED_FP32;
     const double t_open = now_ms();
     if (fid_model_open(&m, argv[1], &o) < 0 || fid_model_set_input_shape(m, dims) < 0) {
         fprintf(stderr, "%s: %s\n", argv[1], (m ? fid_model_error(m) : fid_last_error()));

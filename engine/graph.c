@@ -32,6 +32,60 @@ static void order_outputs(fid_graph *g)
     }
 }
 
+/* The run reads biases, slopes, affine and small FC parameters, scattered through the file
+ * between the conv weights (which only packing reads). A read of the map now maps a whole
+ * large page-cache folio (up to 2 MiB of neighbouring conv weights: IResNet-100 had ~60 MiB
+ * of released weights back in RSS after one run). So the small constants are copied once,
+ * here, into one anonymous block, and the map is released after every prepare: at run
+ * time the file is read only for large tensors read whole (the FC weights). */
+#define FID_CONST_COPY_MAX ((uint64_t)1 << 20)
+
+static int copy_consts(fid_graph *g, fid_err *e)
+{
+    const fid_weights *w = g->w;
+    uint8_t *conv_w = calloc(w->n_tensors + 1, 1);
+    if (!conv_w)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < w->n_nodes; i++)
+        if (w->node[i].op == FID_OP_CONV2D && w->node[i].in[FID_CONV2D_W] < w->n_tensors)
+            conv_w[w->node[i].in[FID_CONV2D_W]] = 1;
+    size_t total = 0;
+    for (uint32_t i = 0; i < w->n_tensors; i++)
+        if (w->t[i].kind == FID_TK_CONST && w->t[i].data && !conv_w[i] &&
+            w->t[i].nbytes <= FID_CONST_COPY_MAX)
+            total += (w->t[i].nbytes + FID_ALIGN - 1) / FID_ALIGN * FID_ALIGN;
+    g->consts = total ? fid_alloc(total) : NULL;
+    if (total && !g->consts) {
+        free(conv_w);
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory for %zu constant bytes", total);
+    }
+    uint8_t *p = (uint8_t *)g->consts;
+    for (uint32_t i = 0; i < w->n_tensors; i++)
+        if (w->t[i].kind == FID_TK_CONST && w->t[i].data && !conv_w[i] &&
+            w->t[i].nbytes <= FID_CONST_COPY_MAX) {
+            memcpy(p, w->t[i].data, w->t[i].nbytes);
+            g->t[i].data = (float *)p;
+            p += (w->t[i].nbytes + FID_ALIGN - 1) / FID_ALIGN * FID_ALIGN;
+        }
+    free(conv_w);
+    fid_weights_release(w, w->map, w->size);
+    return FID_OK;
+}
+
+/* Bytes of the file's dense 3x3 conv weights: what Winograd would pack (FID_PACKED_AUTO). */
+static size_t wino_weight_bytes(const fid_graph *g)
+{
+    size_t b = 0;
+    for (uint32_t i = 0; i < g->w->n_nodes; i++) {
+        const fid_wnode *n = &g->w->node[i];
+        if (n->op != FID_OP_CONV2D || n->p.conv.kh != 3 || n->p.conv.kw != 3 ||
+            n->p.conv.group != 1 || n->in[FID_CONV2D_W] >= g->w->n_tensors)
+            continue;
+        b += g->w->t[n->in[FID_CONV2D_W]].nbytes;
+    }
+    return b;
+}
+
 int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *opt,
                      fid_err *e)
 {
@@ -43,6 +97,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *o
     fid_isa max = fid_cpu_max_isa();
     fid_kernels_init(&g->k, opt->isa < max ? opt->isa : max);
     g->no_fuse = opt->no_fuse;
+    g->packed_f16 = opt->packed == FID_PACKED_F16;
     int n_threads = opt->n_threads;
     if (n_threads <= 0) {
         long np = sysconf(_SC_NPROCESSORS_ONLN);
@@ -83,8 +138,15 @@ int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *o
                           w->path);
     }
     order_outputs(g);
+    int rc = copy_consts(g, e);
+    if (rc) {
+        fid_graph_destroy(g);
+        return rc;
+    }
+    if (opt->packed == FID_PACKED_AUTO)
+        g->packed_f16 = wino_weight_bytes(g) >= FID_PACKED_AUTO_BYTES;
     fid_profile_init(g, opt->profile);
-    int rc = fid_fuse_find(g, e);
+    rc = fid_fuse_find(g, e);
     if (rc) {
         fid_graph_destroy(g);
         return rc;
@@ -109,6 +171,7 @@ void fid_graph_destroy(fid_graph *g)
     free(g->arena);
     free(g->scratch);
     free(g->input_buf);
+    free(g->consts);
     free(g);
 }
 
@@ -360,6 +423,8 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
     }
     g->scratch_per_thread = scratch;
     int rc = pack_convs(g, e);
+    /* packing read the conv weights (and, a folio at a time, their neighbours) */
+    fid_weights_release(g->w, g->w->map, g->w->size);
     return rc ? rc : plan_memory(g, e);
 }
 

@@ -63,6 +63,7 @@ typedef struct fid_graph {
     int n_fuse;
     int fused;                 /* node holds the fused layout (batch 1, no_fuse unset) */
     int no_fuse;               /* option: never fuse */
+    int packed_f16;            /* option: fp16 packed weights where the algorithm has them */
     int input;
     int outputs[16];
     int n_outputs;
@@ -72,6 +73,7 @@ typedef struct fid_graph {
     size_t scratch_per_thread; /* floats */
     float *input_buf;
     size_t input_cap;
+    float *consts;             /* copies of the small constants the run reads (copy_consts) */
     int n_threads;
     fid_pool *pool;            /* NULL when n_threads == 1 */
     fid_kernels k;
@@ -83,11 +85,21 @@ typedef struct fid_graph {
     int prof_clock;            /* clockid_t of the timings */
 } fid_graph;
 
+/* Packed-weight storage (same values as FID_PACKED_* in include/faceid.h). */
+enum { FID_PACKED_AUTO = 0, FID_PACKED_F32 = 1, FID_PACKED_F16 = 2 };
+/* Auto picks fp16 when the model's dense 3x3 conv weights (the Winograd candidates) reach
+ * this many bytes: about 4x that once transformed (IResNet-100: 187 MiB -> 666 MiB,
+ * IResNet-50: 105 MiB). Below it (ResNet18 ~42 MiB, detectors, MobileFaceNets) the fp32
+ * results stay as they were (ResNet18's logits move by up to 7e-4 of their scale in fp16). */
+#define FID_PACKED_AUTO_BYTES ((size_t)64 << 20)
+
 typedef struct fid_graph_options {
     fid_isa isa;   /* cap, clamped to the CPU */
     int n_threads; /* <= 0: all cores */
     int no_fuse;   /* 1: never fuse sibling convs */
     int profile;   /* FID_PROFILE_* (include/faceid.h): 0 off, 1 wall, 2 thread CPU time */
+    int packed;    /* FID_PACKED_*: 0 auto (fp16 for big models, fid_graph_create), 1 fp32,
+                    * 2 fp16 where the conv algorithm has it (Winograd) */
 } fid_graph_options;
 
 /* Build a graph over w (borrowed; must outlive the graph). */

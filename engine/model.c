@@ -43,12 +43,16 @@ int fid_model_open(fid_model **out, const char *path, const fid_model_options *o
     if (opt->profile < FID_PROFILE_OFF || opt->profile > FID_PROFILE_CPU)
         return fid_fail(FID_ERR_INVALID_ARG, "profile mode %d (use 0 off, 1 wall time, 2 CPU "
                         "time)", opt->profile);
+    if (opt->packed < FID_PACKED_DEFAULT || opt->packed > FID_PACKED_FP16)
+        return fid_fail(FID_ERR_INVALID_ARG, "packed weights %d (use 0 default, 1 fp32, 2 "
+                        "fp16)", opt->packed);
     fid_model *m = calloc(1, sizeof *m);
     if (!m)
         return fid_fail(FID_ERR_NOMEM, "out of memory");
     int rc = fid_weights_open(&m->w, path, opt->verify_weights, fid_thread_err());
     if (rc == FID_OK) {
-        const fid_graph_options go = {isa, opt->n_threads, opt->no_fuse != 0, opt->profile};
+        const fid_graph_options go = {isa, opt->n_threads, opt->no_fuse != 0, opt->profile,
+                                      opt->packed};
         rc = fid_graph_create(&m->g, m->w, &go, fid_thread_err());
     }
     if (rc != FID_OK) {
@@ -162,6 +166,14 @@ int fid_model_describe(const fid_model *m, char *buf, size_t cap)
         dims_str(in, s, sizeof s);
         OUT("planned for: %s, FLOPs: %.3f G, activation arena: %.2f MiB\n", s, g->flops * 1e-9,
             g->arena_bytes / 1048576.0);
+        double packed = 0, half = 0;
+        for (int i = 0; i < g->n_node; i++)
+            if (g->node[i].op == FID_OP_CONV2D && g->node[i].packed) {
+                packed += g->node[i].plan.packed_floats * 4.0;
+                half += g->node[i].plan.packed_f16 ? g->node[i].plan.packed_floats * 4.0 : 0;
+            }
+        OUT("packed conv weights: %.2f MiB (%.2f MiB of it fp16)\n", packed / 1048576.0,
+            half / 1048576.0);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         dims_str(&g->t[g->outputs[i]], s, sizeof s);

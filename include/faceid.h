@@ -60,6 +60,15 @@ typedef struct fid_model fid_model;
 /* Per-node timing at close (fid_model_options.profile). */
 enum { FID_PROFILE_OFF = 0, FID_PROFILE_WALL = 1, FID_PROFILE_CPU = 2 /* thread CPU time */ };
 
+/* Storage of the weights the kernels repack at prepare time (fid_model_options.packed).
+ * FP16: Winograd convs (3x3 stride 1, most of IResNet's and ResNet's weights) keep their
+ * transformed weights as IEEE half floats, widened to fp32 slice by slice as they run: half
+ * the memory, arithmetic still fp32; outputs differ from FP32 by the weights' rounding
+ * (embeddings of real faces: cosine >= 0.9999). DEFAULT is FP16 for models with >= 64 MiB of
+ * 3x3 conv weights (IResNet-50/100: 4x that once transformed) and FP32 for the others
+ * (ResNet18, detectors, MobileFaceNets). The reference kernels (isa "ref") always keep fp32. */
+enum { FID_PACKED_DEFAULT = 0, FID_PACKED_FP32 = 1, FID_PACKED_FP16 = 2 };
+
 /* The library reads no environment variables for these: the faceid CLI maps FID_ISA,
  * FID_NO_FUSE and FID_PROFILE onto them. */
 typedef struct fid_model_options {
@@ -68,7 +77,8 @@ typedef struct fid_model_options {
     int verify_weights; /* 1 = check every tensor's CRC at open */
     int no_fuse;        /* 1 = run sibling convs separately (fusion off, for comparison) */
     int profile;        /* FID_PROFILE_*: per-node timings on stderr when the model closes */
-    int reserved[8];        /* growth room: keep zero (see "Struct growth" above) */
+    int packed;         /* FID_PACKED_*: packed-weight storage (0 = by model size, above) */
+    int reserved[7];        /* growth room: keep zero (see "Struct growth" above) */
 } fid_model_options;
 
 typedef struct fid_tensor_info {

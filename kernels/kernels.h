@@ -33,6 +33,9 @@ typedef struct fid_conv_desc {
     int c_out, h_out, w_out;
     int kh, kw, sh, sw, pad_t, pad_l, dil_h, dil_w, group;
     int batch;
+    /* 1: the algorithm may store its packed weights as IEEE fp16 (Winograd does: half the
+     * memory, weights rounded to 11 significant bits; the arithmetic stays fp32) */
+    int f16_weights;
 } fid_conv_desc;
 
 /* Filled by conv_plan: how this ISA will run a conv of this shape. */
@@ -44,6 +47,7 @@ typedef struct fid_conv_plan {
      * caller runs them for each image. The packed weights never depend on the batch. */
     int batched;
     size_t packed_floats;  /* size of the packed-weight buffer conv_pack writes */
+    int packed_f16;        /* 1: conv_pack stores fp16 (d->f16_weights and the algo has it) */
     size_t scratch_floats; /* per-thread scratch conv_tile may use */
 } fid_conv_plan;
 

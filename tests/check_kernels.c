@@ -632,6 +632,115 @@ static void conv_wino(void)
     }
 }
 
+/* fp16-stored Winograd weights (d->f16_weights) against the same ISA's fp32 path. With
+ * small integer weights F(2,3)'s U = G g G^T is a multiple of 1/4 below 2^11, exact in
+ * fp16, so the two paths must agree bit for bit (layout, widening, tails, batched items);
+ * with uniform weights the difference is the weights' rounding (unit roundoff 2^-11) carried
+ * through the transforms: held to c * 2^-11 * sum|w x| per output, c measured (F(4,3)'s
+ * transforms amplify it most). The reference ignores the flag (always fp32). */
+static double f16_worst; /* largest err / (2^-11 * mag) seen, for FID_CHECK_VERBOSE */
+
+static void check_conv_f16(const char *name, fid_conv_desc d, int epi, int exact_w, int B)
+{
+    const size_t nx = (size_t)d.c_in * d.h_in * d.w_in, ny = (size_t)d.c_out * d.h_out * d.w_out;
+    const size_t nw = (size_t)d.c_out * d.c_in * 9;
+    float *x = in_new(nx * B, 0, -1, 1), *w = in_new(nw, 0, -1, 1);
+    float *bias = in_new(d.c_out, 0, -1, 1), *slope = in_new(d.c_out, 0, -1, 1);
+    float *res = in_new(ny * B, 0, -1, 1);
+    if (exact_w)
+        for (size_t i = 0; i < nw; i++)
+            w[i] = (float)((int)floorf((w[i] + 1.0f) * 2.5f) - 2); /* -2 .. 2 */
+    double *mag = calloc(ny * B, sizeof *mag);
+    for (int b = 0; b < B; b++)
+        for (int oc = 0; oc < d.c_out; oc++)
+            for (int oy = 0; oy < d.h_out; oy++)
+                for (int ox = 0; ox < d.w_out; ox++) {
+                    double m = 0;
+                    for (int ic = 0; ic < d.c_in; ic++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                const int iy = oy - d.pad_t + ky, ix = ox - d.pad_l + kx;
+                                if (iy >= 0 && iy < d.h_in && ix >= 0 && ix < d.w_in)
+                                    m += fabs((double)w[((size_t)oc * d.c_in + ic) * 9 + ky * 3 + kx] *
+                                              x[b * nx + ((size_t)ic * d.h_in + iy) * d.w_in + ix]);
+                            }
+                    mag[b * ny + ((size_t)oc * d.h_out + oy) * d.w_out + ox] = m;
+                }
+    d.batch = B;
+    /* F(4,3) from 12 tiles of 4x4 on (every SIMD level has 16 tiles per column panel) */
+    const int f43 = (d.h_out + 3) / 4 * ((d.w_out + 3) / 4) >= 12;
+    for (int i = 0; i < n_isa; i++) {
+        const fid_kernels *k = &kisa[i];
+        gbuf y[2];
+        int ok = 1;
+        for (int h = 0; h < 2; h++) {
+            fid_conv_desc dh = d;
+            dh.f16_weights = h;
+            fid_conv_plan pl;
+            k->conv_plan(&dh, &pl);
+            const int wino = !strcmp(k->conv_algo_name(pl.algo), "winograd");
+            CHECK(wino && pl.packed_f16 == h, "f16 %s %s: plan takes Winograd (%d) with fp16 "
+                  "U %d of %d", fid_isa_name(k->isa), name, wino, pl.packed_f16, h);
+            gbuf pk = out_new(pl.packed_floats, 0), sc = out_new(pl.scratch_floats, 0);
+            for (size_t j = 0; j < pl.scratch_floats; j++)
+                sc.p[j] = NAN;
+            k->conv_pack(&dh, &pl, w, pk.p);
+            y[h] = out_new(ny * B, 0);
+            for (int b = 0; b < (pl.batched ? 1 : B); b++) {
+                fid_epilogue e;
+                epi_make(epi, &e, bias, slope, res + b * ny);
+                for (int t = pl.n_tiles - 1; t >= 0; t--)
+                    k->conv_tile(&dh, &pl, pk.p, x + b * nx, y[h].p + b * ny, &e, sc.p, t);
+            }
+            ok &= guards_ok(&pk) && guards_ok(&sc) && guards_ok(&y[h]);
+            free(pk.base), free(sc.base);
+        }
+        double worst = 0;
+        size_t at = 0;
+        for (size_t o = 0; o < ny * B; o++) {
+            const double r = fabs((double)y[1].p[o] - y[0].p[o]) / (0x1p-11 * mag[o] + 1e-6);
+            if (!(r <= worst))
+                worst = isnan(r) ? 1e30 : r, at = o;
+        }
+        if (!exact_w && worst > f16_worst)
+            f16_worst = worst;
+        if (!exact_w && getenv("FID_CHECK_VERBOSE"))
+            printf("f16 %s %dx%dx%d->%d B=%d err/(2^-11 sum|wx|) %.3g\n", fid_isa_name(k->isa),
+                   d.c_in, d.h_in, d.w_in, d.c_out, B, worst);
+        if (exact_w)
+            CHECK(ok && !memcmp(y[0].p, y[1].p, ny * B * 4), "f16 %s %s B=%d: exact weights "
+                  "differ from fp32 (y[%zu] %.9g vs %.9g) or guards", fid_isa_name(k->isa), name,
+                  B, at, y[1].p[at], y[0].p[at]);
+        else /* measured worst ratios: F(4,3) 2.83 (its transforms have entries up to 8 and
+              * 1/24), F(2,3) 0.26: about 2x margin */
+            CHECK(ok && worst <= (f43 ? 6.0 : 0.6), "f16 %s %s B=%d: y[%zu] %.9g vs fp32 %.9g: err/(2^-11 "
+                  "sum|wx|) %.3g or guards", fid_isa_name(k->isa), name, B, at, y[1].p[at],
+                  y[0].p[at], worst);
+        free(y[0].base), free(y[1].base);
+    }
+    free(x), free(w), free(bias), free(slope), free(res), free(mag);
+}
+
+static void conv_wino_f16(void)
+{
+    /* c_in, h, w, c_out, pad, batch: F(2,3) small planes (batched items at B > 1), F(4,3)
+     * planes of one and of several tile blocks, wide rows (patch rows), odd channel counts
+     * (U slices that end mid-vector on AVX2 and NEON), c_out past a panel */
+    static const int sh[][6] = {{33, 7, 7, 40, 1, 1},  {45, 8, 8, 47, 1, 3},
+                                {64, 7, 7, 64, 1, 9},  {35, 14, 14, 37, 1, 1},
+                                {64, 12, 13, 50, 0, 1}, {37, 37, 33, 33, 1, 1},
+                                {512, 7, 7, 512, 1, 2}};
+    for (int i = 0; i < 7; i++) {
+        const int *c = sh[i];
+        fid_conv_desc d = kc_desc(c[0], c[1], c[2], c[3], 3, 3, 1, 1, c[4], c[4], c[4], c[4], 1, 1);
+        check_conv_f16("f16", d, i % N_EPI, 0, c[5]);
+        if (d.h_out * d.w_out <= 64) /* <= 4 tiles of 4x4: F(2,3) on every SIMD level */
+            check_conv_f16("f16_exact", d, (i + 3) % N_EPI, 1, c[5]);
+    }
+    if (getenv("FID_CHECK_VERBOSE"))
+        printf("f16 Winograd: worst err/(2^-11 sum|wx|) %.3g\n", f16_worst);
+}
+
 /* Pixel-broadcast GEMM (AVX-512 gemm_t, deep convs on 7x7 / 5x5 outputs): a partial last
  * channel block (100 = 2 x 48 + 4), two K blocks (K = 864), 1x1 stride 2, every epilogue. */
 static void conv_gemmt(void)
@@ -956,6 +1065,7 @@ int main(int argc, char **argv)
     conv_small_exhaustive();
     conv_random(80);
     conv_wino();
+    conv_wino_f16();
     conv_batch();
     conv_real();
     conv_gemmt();

@@ -71,7 +71,8 @@ int fid_infer_conv(fid_graph *g, fid_node *n, fid_err *e)
     if (res >= 0 && memcmp(g->t[res].dims, dims, sizeof dims))
         return BAD("conv '%s': residual shape differs from the output", g->t[n->out].name);
     fid_conv_desc cd = {c, x->dims[2], x->dims[3], oc, dims[2], dims[3], p->kh, p->kw, p->sh,
-                        p->sw, p->pad_t, p->pad_l, p->dil_h, p->dil_w, grp, dims[0]};
+                        p->sw, p->pad_t, p->pad_l, p->dil_h, p->dil_w, grp, dims[0],
+                        g->packed_f16};
     n->cd = cd;
     g->flops += 2.0 * dims[0] * oc * dims[2] * dims[3] * (double)(c / grp) * p->kh * p->kw;
     return FID_OK;

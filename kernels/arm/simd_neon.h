@@ -109,4 +109,9 @@ static inline vf vf_gather_z(const float *base, const int32_t *idx)
     return vld1q_f32(t);
 }
 
+/* IEEE half <-> float of one vector (fcvtn rounds to nearest even under the default FPCR
+ * rounding mode, fcvtl is exact): fp16-stored packed weights (Winograd U). */
+static inline void vh_store(uint16_t *p, vf v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
+static inline vf vh_load(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+
 #endif

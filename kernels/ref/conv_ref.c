@@ -9,6 +9,7 @@ static void conv_plan__ref(const fid_conv_desc *d, fid_conv_plan *plan)
     plan->algo = 0;
     plan->n_tiles = d->c_out;
     plan->batched = 0;
+    plan->packed_f16 = 0; /* the oracle keeps fp32 weights whatever d->f16_weights says */
     plan->packed_floats = (size_t)d->c_out * (d->c_in / d->group) * d->kh * d->kw;
     plan->scratch_floats = 0;
 }

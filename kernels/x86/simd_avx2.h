@@ -112,4 +112,12 @@ static inline vf vf_gather_z(const float *base, const int32_t *idx)
     return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, i, k, 4);
 }
 
+/* IEEE half <-> float of one vector (F16C: vcvtps2ph rounds to nearest even, vcvtph2ps is
+ * exact): fp16-stored packed weights (Winograd U). */
+static inline void vh_store(uint16_t *p, vf v)
+{
+    _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+static inline vf vh_load(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
 #endif

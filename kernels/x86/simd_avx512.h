@@ -99,4 +99,12 @@ static inline vf vf_gather_z(const float *base, const int32_t *idx)
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, i, base, 4);
 }
 
+/* IEEE half <-> float of one vector (F16C/AVX-512: vcvtps2ph rounds to nearest even,
+ * vcvtph2ps is exact): fp16-stored packed weights (Winograd U). */
+static inline void vh_store(uint16_t *p, vf v)
+{
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+static inline vf vh_load(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
 #endif
