@@ -32,25 +32,7 @@ t() {  # expected-exit description args...  (stdout $tmp/out, stderr $tmp/err)
         fail=$((fail+1)); echo "FAIL $what: exit $rc, want $want: $(head -c 300 "$tmp/err")"; fi
 }
 js() {  # description, python expression over the output d (docs = d["documents"])
-    if "$PY" - "$tmp/out" "$2" <<'PY'
-import base64, io, json, sys
-d = json.load(open(sys.argv[1]))
-docs = d.get("documents", [])
-def jpeg_112(b64):
-    raw = base64.b64decode(b64, validate=True)
-    from PIL import Image
-    im = Image.open(io.BytesIO(raw))
-    return raw[:2] == b"\xff\xd8" and im.format == "JPEG" and im.size == (112, 112)
-try:
-    ok = eval(sys.argv[2])
-except Exception as e:
-    ok = False
-    sys.stderr.write("%r\n" % e)
-if not ok:
-    sys.stderr.write("output: %s\n" % open(sys.argv[1]).read()[:1200])
-sys.exit(0 if ok else 1)
-PY
-    then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $1"; fi
+    if "$PY" tests/extract_check.py "$tmp/out" "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $1"; fi
 }
 bad() {  # description, config body (after the name/version), a word stderr must contain
     cfg "$2"

@@ -41,25 +41,7 @@ ok "serve --help lists POST /v1/extract" bash -c "'$F' serve --help | grep -qE '
 
 post() { jreq POST /v1/extract "$1"; }  # json body -> $tmp/b, $code
 js() {  # description, python expression over the response d (and docs = d["documents"])
-    if "$PY" - "$tmp/b" "$2" <<'PY'
-import base64, io, json, sys
-d = json.load(open(sys.argv[1]))
-docs = d.get("documents", [])
-def jpeg_112(b64):
-    raw = base64.b64decode(b64, validate=True)
-    from PIL import Image
-    im = Image.open(io.BytesIO(raw))
-    return raw[:2] == b"\xff\xd8" and im.format == "JPEG" and im.size == (112, 112)
-try:
-    ok = eval(sys.argv[2])
-except Exception as e:
-    ok = False
-    sys.stderr.write("%r\n" % e)
-if not ok:
-    sys.stderr.write("response: %s\n" % json.dumps(d)[:1200])
-sys.exit(0 if ok else 1)
-PY
-    then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $1 (status $code)"; fi
+    if "$PY" tests/extract_check.py "$tmp/b" "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $1 (status $code)"; fi
 }
 bad() {  # description, json body, a word the error must contain
     post "$2"

@@ -19,13 +19,9 @@ static int pg_open_missing(gal_store **out, const char *path, int create, char *
 {
     (void)create;
     *out = NULL;
-    char shown[1024];
-    fid_pg_redact(path, shown, sizeof shown);
-    snprintf(err, errn, "gallery %s: PostgreSQL support is not built in (build with libpq-dev"
-             " installed)", shown);
-    return FID_STATUS_UNSUPPORTED;
+    return fid_pg_not_built("gallery", path, err, errn);
 }
-const gal_store_ops gal_store_pg = {"postgresql", pg_open_missing};
+const gal_store_ops gal_store_pg = {.name = "postgresql", .open = pg_open_missing};
 
 #else
 

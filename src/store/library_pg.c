@@ -34,13 +34,9 @@ static int pg_open_missing(lib_store **out, const char *path, int create, char *
 {
     (void)create;
     *out = NULL;
-    char shown[1024];
-    fid_pg_redact(path, shown, sizeof shown);
-    snprintf(err, errn, "library %s: PostgreSQL support is not built in (build with libpq-dev"
-             " installed)", shown);
-    return FID_STATUS_UNSUPPORTED;
+    return fid_pg_not_built("library", path, err, errn);
 }
-const lib_store_ops lib_store_pg = {"postgresql", pg_open_missing};
+const lib_store_ops lib_store_pg = {.name = "postgresql", .open = pg_open_missing};
 
 #else
 

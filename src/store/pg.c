@@ -46,6 +46,15 @@ void fid_pg_redact(const char *url, char *out, size_t n)
     out[k] = 0;
 }
 
+int fid_pg_not_built(const char *what, const char *url, char *err, size_t errn)
+{
+    char shown[1024];
+    fid_pg_redact(url, shown, sizeof shown);
+    snprintf(err, errn, "%s %s: PostgreSQL support is not built in (build with libpq-dev "
+             "installed)", what, shown);
+    return FID_STATUS_UNSUPPORTED;
+}
+
 #ifndef FID_NO_PG
 
 static void one_line(char *s)

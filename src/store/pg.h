@@ -15,6 +15,9 @@ int fid_pg_is_url(const char *s);
 /* The URL with its password (user:PASSWORD@ and password=...) replaced by "***", for messages;
  * any other string is copied as is. Always built. */
 void fid_pg_redact(const char *url, char *out, size_t n);
+/* The error of a store named by a URL in a build without libpq: "WHAT URL: PostgreSQL support
+ * is not built in ..." (password masked); returns FID_STATUS_UNSUPPORTED. Always built. */
+int fid_pg_not_built(const char *what, const char *url, char *err, size_t errn);
 
 #ifndef FID_NO_PG
 #include <libpq-fe.h>
