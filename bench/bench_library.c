@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "library/library.h"
+#include "image/image.h"
 #include "store/pg.h"
 
 static double now_ms(void)
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
         snprintf(p, sizeof p, "%s/%03d.jpg", lfw, i);
         fid_image im;
         if (fid_image_load(p, &im) < 0 || im.width != FID_ALIGNED_SIZE ||
-            lib_jpeg_encode(im.data, im.width, im.height, LIB_THUMB_QUALITY, &thumb[i],
+            fid_jpeg_encode(im.data, im.width, im.height, LIB_THUMB_QUALITY, &thumb[i],
                             &tlen[i]) < 0) {
             fprintf(stderr, "bench_library: need the 112x112 LFW crops in %s\n", lfw);
             return 1;

@@ -5,6 +5,7 @@
 
 #include "fid.h" /* fid_fail: the [thread] message slot */
 #include "store/pg.h" /* fid_pg_is_url, fid_pg_redact: names only */
+#include "image/image.h" /* fid_jpeg_encode: thumbnails */
 
 #include <errno.h>
 #include <math.h>
@@ -392,7 +393,7 @@ int fid_library_add_media(fid_library *L, const fid_library_media *m, fid_librar
     }
     for (int i = 0; i < n && rc == 0; i++)
         if (faces[i].crop)
-            rc = lib_jpeg_encode(faces[i].crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE,
+            rc = fid_jpeg_encode(faces[i].crop, FID_ALIGNED_SIZE, FID_ALIGNED_SIZE,
                                  LIB_THUMB_QUALITY, &thumbs[i], &tlen[i]);
     if (rc < 0)
         lib_fail(L, rc, "thumbnail: out of memory");

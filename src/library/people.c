@@ -10,13 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void fid_library_people_free(fid_library_person *p, int n)
-{
-    for (int i = 0; p && i < n; i++)
-        free(p[i].name);
-    free(p);
-}
-
 /* Screen time per person: the union of its video ranges, per media. */
 typedef struct st_ctx {
     fid_library_person *p;

@@ -93,11 +93,9 @@ extern const lib_store_ops lib_store_pg; /* without libpq its open() says "not b
 /* The store for a library name: a postgresql:// or postgres:// URL, else a SQLite file. */
 const lib_store_ops *lib_store_for(const char *path);
 
-/* fp16 storage of embeddings (half the bytes; cosine error measured in test_library). */
+/* library_rows.c: fp16 storage of embeddings (half the bytes; cosine error measured in
+ * test_library). */
 void lib_f16_pack(const float *x, int n, unsigned char *out);   /* 2n bytes, little-endian */
 void lib_f16_unpack(const unsigned char *b, int n, float *x);
-/* JPEG of an RGB8 image into a malloc'd buffer (libjpeg). 0 or FID_STATUS_*. */
-int lib_jpeg_encode(const unsigned char *rgb, int w, int h, int quality, unsigned char **out,
-                    size_t *n);
 
 #endif
