@@ -8,16 +8,17 @@ B=${B:-build}
 export SHARED=${SHARED:-../shared} MODELS=${MODELS:-$B/models} GOLDEN=${GOLDEN:-$B/golden}
 total_pass=0 total_fail=0 broken=0 times=""
 tf=$(mktemp); trap 'rm -f "$tf"' EXIT
-cpu_s() {  # CPU seconds (user + system) of all finished children so far
-    times > "$tf"
-    tail -n 1 "$tf" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.0f", s }'
+cpu_now() {  # CPU seconds (user + system) of all finished children so far -> CPU
+    times > "$tf"  # in this shell: a $(...) subshell would count only its own children
+    CPU=$(tail -n 1 "$tf" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.0f", s }')
 }
 run_one() {  # name, command...
     local name=$1; shift
     local out rc t0=$SECONDS c0
-    c0=$(cpu_s)
+    cpu_now; c0=$CPU
     out=$("$@" 2>&1); rc=$?
-    local secs=$((SECONDS - t0)) cpu=$(($(cpu_s) - c0))
+    cpu_now
+    local secs=$((SECONDS - t0)) cpu=$((CPU - c0))
     times+="$secs $name"$'\n'
     printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |;\$s|\$| (${secs} s, cpu ${cpu} s)|"
     local line

@@ -109,7 +109,7 @@ ok "password masked" bash -c "! grep -q s3cretpw '$tmp/err' && grep -q 'nobody:\
 t 4 "password= parameter masked" "$F" gallery info "postgresql://nobody@/faceid?host=$PG_DIR&password=s3cretpw"
 ok "password= masked" bash -c "! grep -q s3cretpw '$tmp/err'"
 for opt in "--gallery g=" "--library "; do  # serve names them in its messages: masked too
-    t 2 "serve $opt URL with a password" "$F" serve --listen 127.0.0.1:0 --state "$tmp/st" $REC \
+    t 4 "serve $opt URL with a password" "$F" serve --listen 127.0.0.1:0 --state "$tmp/st" $REC \
         ${opt% *} "${opt#* }postgresql://nobody:s3cretpw@/faceid?host=$PG_DIR"
     ok "serve $opt: password masked" bash -c "! grep -q s3cretpw '$tmp/err' && grep -q 'nobody:\*\*\*@' '$tmp/err'"
 done
