@@ -8,6 +8,7 @@
 #include <time.h>
 #include "harness.h"
 #include "cases.h"
+#include "bench_time.h"
 
 static double now(void)
 {
@@ -23,12 +24,6 @@ static double cpu_now(void)
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static float *rnd(size_t n, th_rng *r)

@@ -21,13 +21,7 @@
 #include "library/library.h"
 #include "image/image.h"
 #include "store/pg.h"
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
+#include "bench_time.h"
 
 static int cmpd(const void *a, const void *b)
 {

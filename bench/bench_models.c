@@ -22,13 +22,7 @@
 #include <time.h>
 
 #include "faceid.h"
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
-}
+#include "bench_time.h"
 
 /* VmHWM (peak resident set) in MiB from /proc/self/status; -1 when unavailable. */
 static double vm_hwm_mb(void)
@@ -42,12 +36,6 @@ static double vm_hwm_mb(void)
     if (f)
         fclose(f);
     return kb < 0 ? -1 : kb / 1024.0;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int cmp_s(const void *a, const void *b)

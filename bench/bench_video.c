@@ -9,13 +9,7 @@
 #include <time.h>
 
 #include "faceid.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "bench_time.h"
 
 enum { CAP = 128 };
 
