@@ -6,7 +6,7 @@
 set -u
 B=${B:-build}
 export SHARED=${SHARED:-../shared} MODELS=${MODELS:-$B/models} GOLDEN=${GOLDEN:-$B/golden}
-total_pass=0 total_fail=0 broken=0 times=""
+total_pass=0 total_fail=0 broken=0 walls=""  # "seconds name" per test
 tf=$(mktemp); trap 'rm -f "$tf"' EXIT
 cpu_now() {  # CPU seconds (user + system) of all finished children so far -> CPU
     times > "$tf"  # in this shell: a $(...) subshell would count only its own children
@@ -19,7 +19,7 @@ run_one() {  # name, command...
     out=$("$@" 2>&1); rc=$?
     cpu_now
     local secs=$((SECONDS - t0)) cpu=$((CPU - c0))
-    times+="$secs $name"$'\n'
+    walls+="$secs $name"$'\n'
     printf '%s\n' "$out" | grep -E 'FAIL|passed, [0-9]+ failed' | sed "s|^|[$name] |;\$s|\$| (${secs} s, cpu ${cpu} s)|"
     local line
     line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
@@ -49,7 +49,7 @@ for p in tests/test_*.py; do
     [ -f "$p" ] || continue
     run_one "$(basename "$p")" /usr/bin/python3 "$p"
 done
-echo "slowest: $(printf '%s' "$times" | sort -rn | head -n 8 | awk '{printf "%s %ss, ", $2, $1}')total ${SECONDS} s"
+echo "slowest: $(printf '%s' "$walls" | sort -rn | head -n 8 | awk '{printf "%s %ss, ", $2, $1}')total ${SECONDS} s"
 total_fail=$((total_fail + broken))
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

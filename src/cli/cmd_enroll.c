@@ -220,7 +220,8 @@ const cli_cmd cli_cmd_enroll = {
     .usage = "faceid enroll GALLERY.db [--id NAME] [--policy all|best|mean] [options] IMG|DIR...",
     .about =
         "  Add the largest face of each image to the gallery (created if missing; it is tied\n"
-        "  to the recogniser and refuses another model, exit 3).\n"
+        "  to the recogniser and refuses another model, exit 3). GALLERY may be a PostgreSQL URL:\n"
+        "  faceid enroll postgresql://me@/faces?host=/run/postgresql --id ann ann.jpg\n"
         "  Records: {\"type\":\"enrolled\"|\"skipped\"|\"error\",...}, then {\"type\":\"summary\"}.\n"
         "  Exit 0 ok, 5 if some input failed or had no usable face.\n",
     .flags = flags,

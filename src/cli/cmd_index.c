@@ -15,7 +15,8 @@
 
 #define INDEX_ABOUT \
     "  Add images and videos (directories are walked recursively) to the archive library LIB\n" \
-    "  (SQLite, created if missing, tied to the recogniser: another model is refused, exit 3;\n" \
+    "  (a SQLite file, or a postgresql://user@host/db URL: README \"Many machines, one archive\";\n" \
+    "  created if missing, tied to the recogniser: another model is refused, exit 3;\n" \
     "  an existing library's recogniser is the default). Each face (image) or face track\n" \
     "  (video) becomes an appearance with its embedding, best-shot box, quality and a JPEG\n" \
     "  thumbnail, and is assigned to a person: a --gallery identity, else the person whose\n" \
