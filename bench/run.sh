@@ -7,6 +7,7 @@ mkdir -p "$B/bench"
 # Model speed vs onnxruntime (FMA peak, 1/2 threads, AVX2-capped rows, RSS): models.json
 B=$B SHARED=$SHARED bench/models.sh
 "$B"/bench/bench_pipeline "$B/models" "$SHARED/data/faces/insightface/sample/t1.jpg" 1 2 | tee "$B/bench/pipeline.jsonl"  # detect+embed end to end: images/s, faces/s
+"$B"/bench/bench_preprocess "$SHARED/data/faces/insightface/sample/t1.jpg" | tee "$B/bench/preprocess.jsonl"  # letterbox to 640 and 112x112 alignment on a real photo (ms)
 # 1:N search: 10k/100k/1M x 512 at 1 and 2 threads vs memcpy bandwidth (table + JSON lines)
 "$B"/bench/bench_search | tee "$B/bench/search.txt" | grep -v '^{'; grep '^{' "$B/bench/search.txt" > "$B/bench/search.jsonl"
 "$B"/bench/bench_video "$SHARED/data/faces/face_recognition/short_hamilton_clip.mp4" "$B/models" | tee "$B/bench/video.jsonl"  # video: sampled frames/s, 1 fps and every frame, 1/2 threads, decode-ahead on/off

@@ -82,20 +82,27 @@ int fid_warp_affine_rgb8(const fid_rgb_image *src, const fid_affine *m, uint8_t 
                 o[0] = o[1] = o[2] = 0;
                 continue;
             }
-            int x0 = (int)floor(fx), y0 = (int)floor(fy);
+            /* floor without the libm call (-1 < f < size here): truncate, step down below 0 */
+            int x0 = (int)fx - (fx < 0), y0 = (int)fy - (fy < 0);
             double ax = fx - x0, ay = fy - y0;
             double wgt[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
             double acc[3] = {0, 0, 0};
-            for (int k = 0; k < 4; k++) {
-                int xx = x0 + (k & 1), yy = y0 + (k >> 1);
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h)
-                    continue; /* constant border 0 */
-                const uint8_t *p = s + ((size_t)yy * w + xx) * 3;
-                acc[0] += wgt[k] * p[0], acc[1] += wgt[k] * p[1], acc[2] += wgt[k] * p[2];
+            if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) { /* all four inside */
+                const uint8_t *p = s + ((size_t)y0 * w + x0) * 3, *q = p + (size_t)w * 3;
+                for (int c = 0; c < 3; c++)
+                    acc[c] = wgt[0] * p[c] + wgt[1] * p[3 + c] + wgt[2] * q[c] + wgt[3] * q[3 + c];
+            } else {
+                for (int k = 0; k < 4; k++) {
+                    int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                        continue; /* constant border 0 */
+                    const uint8_t *p = s + ((size_t)yy * w + xx) * 3;
+                    acc[0] += wgt[k] * p[0], acc[1] += wgt[k] * p[1], acc[2] += wgt[k] * p[2];
+                }
             }
             for (int c = 0; c < 3; c++) {
-                double v = floor(acc[c] + 0.5);
-                o[c] = (uint8_t)(v > 255 ? 255 : v < 0 ? 0 : v);
+                double v = acc[c] + 0.5; /* >= 0.5: truncation is floor */
+                o[c] = (uint8_t)(v >= 255 ? 255 : (int)v);
             }
         }
     }
