@@ -134,9 +134,8 @@ int fid_model_write_packed(fid_model *m, const char *path)
     uint32_t n;
     int rc = fid_graph_packed_blobs(m->g, &b, &n, &m->err);
     if (rc == FID_OK && n == 0)
-        rc = fid_errorf(&m->err, FID_ERR_UNSUPPORTED, "%s: no packed conv weights for ISA "
-                        "'%s' (the reference kernels use the weights as they are)", m->w->path,
-                        fid_isa_name(m->g->k.isa));
+        rc = fid_errorf(&m->err, FID_ERR_UNSUPPORTED, "%s: no conv weights to pack",
+                        m->w->path);
     if (rc == FID_OK)
         rc = fid_weights_write_packed(m->w, path, m->g->pack_tag, b, n, &m->err);
     free(b);
