@@ -15,6 +15,7 @@ struct fid_model {
     fid_graph *g;
     fid_err err;
     int planned;
+    char pack_status[FID_PACK_TAG_MAX + 16];
 };
 
 
@@ -140,6 +141,18 @@ int fid_model_write_packed(fid_model *m, const char *path)
         rc = fid_weights_write_packed(m->w, path, m->g->pack_tag, b, n, &m->err);
     free(b);
     return rc;
+}
+
+const char *fid_model_packed_status(const fid_model *m)
+{
+    fid_model *mm = (fid_model *)m; /* the status text is built into the handle */
+    if (!m->w->pack_off)
+        mm->pack_status[0] = 0;
+    else if (m->g->pack_use || (m->w->pack_tag && !m->g->pack_note[0]))
+        snprintf(mm->pack_status, sizeof mm->pack_status, "in place (%s)", m->w->pack_tag);
+    else
+        snprintf(mm->pack_status, sizeof mm->pack_status, "%s", m->g->pack_note);
+    return m->pack_status;
 }
 
 const char *fid_model_isa(const fid_model *m) { return fid_isa_name(m->g->k.isa); }

@@ -265,6 +265,12 @@ static int parse_packed(fid_weights *w, const hdr *h, fid_err *e)
                   blob_off - FID_PACK_HEADER) != rd32(s + 48))
         return fid_errorf(e, FID_ERR_FORMAT, "%s: packed section CRC mismatch (file corrupt)",
                           w->path);
+    const uint8_t *plain = s + FID_PACK_HEADER; /* the header of the file before packing */
+    if (h->p_size < FID_PACK_HEADER + 128 || tag_off < FID_PACK_HEADER + 128 ||
+        ent_off < FID_PACK_HEADER + 128 || memcmp(plain, "FIDW", 4) ||
+        rd64(plain + 16) < 128 || rd64(plain + 16) > h->p_off)
+        return fid_errorf(e, FID_ERR_FORMAT, "%s: packed section: bad copy of the plain "
+                          "model's header", w->path);
     const char *tag = (const char *)s + tag_off;
     if (tag[tag_len] != '\0' || strlen(tag) != tag_len)
         return fid_errorf(e, FID_ERR_FORMAT, "%s: packed section: bad layout tag", w->path);
@@ -422,6 +428,29 @@ const char *fid_weights_meta(const fid_weights *w, const char *key)
     return NULL;
 }
 
+/* The header of the plain model w holds: its own, or when w is itself packed, the copy in
+ * its section (so packing a packed file keeps the plain file's identity). */
+static void fid_weights_plain_header(const fid_weights *w, uint8_t out[128])
+{
+    memcpy(out, w->pack_off ? w->map + w->pack_off + FID_PACK_HEADER : w->map, 128);
+}
+
+int fid_weights_plain_span(const uint8_t *m, size_t size, uint8_t out[128], uint64_t *plain)
+{
+    if (size < 128 || memcmp(m, "FIDW", 4))
+        return -1;
+    const uint64_t p_off = rd64(m + 104), p_size = rd64(m + 112);
+    if (!p_off || !in_file(p_off, p_size, size) || p_size < FID_PACK_HEADER + 128 ||
+        memcmp(m + p_off, FID_PACK_MAGIC, 4) || rd32(m + p_off + 4) != FID_PACK_VERSION)
+        return -1;
+    const uint8_t *h = m + p_off + FID_PACK_HEADER;
+    if (memcmp(h, "FIDW", 4) || rd64(h + 16) < 128 || rd64(h + 16) > p_off)
+        return -1;
+    memcpy(out, h, 128);
+    *plain = rd64(h + 16);
+    return 0;
+}
+
 static void wr32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -449,7 +478,7 @@ static int put_zeros(FILE *f, uint64_t n)
 static int write_all(FILE *f, const fid_weights *w, const char *tag, const fid_wpacked *blobs,
                      uint32_t n)
 {
-    const uint64_t tag_len = strlen(tag), tag_off = FID_PACK_HEADER,
+    const uint64_t tag_len = strlen(tag), tag_off = FID_PACK_HEADER + 128,
                    ent_off = tag_off + round_up(tag_len + 1, 64),
                    blob_off = round_up(ent_off + (uint64_t)n * FID_PACK_ENTRY, 4096);
     uint8_t *meta = calloc(1, blob_off); /* section header, tag, entries */
@@ -474,6 +503,7 @@ static int write_all(FILE *f, const fid_weights *w, const char *tag, const fid_w
     wr64(meta + 32, blob_off);
     wr64(meta + 40, at);
     memcpy(meta + tag_off, tag, tag_len + 1);
+    fid_weights_plain_header(w, meta + FID_PACK_HEADER);
     wr32(meta + 48, fid_crc32(0, meta, blob_off));
     /* the file's own bytes up to its packed section, with a header that points at the new
      * one (minor 1: the section's version) */

@@ -76,6 +76,10 @@ int fid_weights_verify_data(const fid_weights *w, fid_err *e);
 void fid_weights_release(const fid_weights *w, const void *p, size_t n);
 const char *fid_weights_meta(const fid_weights *w, const char *key); /* NULL if absent */
 int fid_dtype_size(int dtype);
+/* A packed file's plain model (what `faceid pack` started from: the file ids hash that, so a
+ * packed copy keeps its model's id): its 128-byte header and size. -1: m is not a packed
+ * FIDW (use it as it is). Checks only what it reads. */
+int fid_weights_plain_span(const uint8_t *m, size_t size, uint8_t hdr[128], uint64_t *plain);
 /* Write path: a copy of w's file without its packed section (if any) plus a new one holding
  * the n blobs (data[i] of nbytes[i] bytes, keys and sources as in fid_wpacked) for tag.
  * Written to path.tmp, then renamed over path. */

@@ -119,6 +119,10 @@ FID_API const char *fid_model_isa(const fid_model *m); /* [none] */
  * file with the same kernels uses them in place from the map (no packing at prepare); other
  * ISAs or builds pack at load as usual. Call after fid_model_set_input_shape. */
 FID_API int fid_model_write_packed(fid_model *m, const char *path);
+/* [none] The model file's packed section as this build sees it: "" when it has none,
+ * "in place (TAG)" when its layout tag is this build's (used for convs at the packed input
+ * shape), else why it is not used ("packed for avx2, running avx512: packing at load"). */
+FID_API const char *fid_model_packed_status(const fid_model *m);
 /* [none] Highest ISA of this CPU, e.g. "avx512". */
 FID_API const char *fid_cpu_isa(void);
 

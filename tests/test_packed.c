@@ -197,6 +197,8 @@ static void corruptions(const char *packed, const run_out *ref, const int dims[4
     expect_format(b, n, "misaligned section", dims);
     MUT((wr64(b + 112, n), fix_header_crc(b)));
     expect_format(b, n, "section larger than the file", dims);
+    MUT((wr64(b + po + 64 + 16, po + 1), fix_pack_crc(b))); /* the plain header's size */
+    expect_format(b, n, "plain header copy", dims);
     MUT((wr32(b + po + 8, 0x7fffffff), fix_pack_crc(b)));
     expect_format(b, n, "huge entry count", dims);
     MUT((wr64(b + po + ent + 16, rd64(s + ent + 16) + 8), fix_pack_crc(b)));
@@ -248,6 +250,12 @@ static void one_model(const char *models, const char *name, const int dims[4], i
     counts(&got, &file, &load);
     CHECK(file > 0 && load == 0, "%s: %d convs from the file, %d packed at load", name, file, load);
     CHECK(same(&got, &ref), "%s: packed file outputs not bit-identical", name);
+    /* same model, same id (galleries keep matching): the id hashes the plain model */
+    char id0[128] = "", id1[128] = "x";
+    fid_model_file_id(src, id0, sizeof id0);
+    fid_model_file_id(dst, id1, sizeof id1);
+    const char *c0 = strchr(id0, ':'), *c1 = strchr(id1, ':');
+    CHECK(c0 && c1 && !strcmp(c0, c1), "%s: ids %s vs %s", name, id0, id1);
     /* batch 2 runs the siblings unfused: those pack at load, the rest come from the file */
     const int d2[4] = {2, dims[1], dims[2], dims[3]};
     static run_out ref2, got2;
