@@ -195,10 +195,20 @@ static int pack_run(cli_run *r)
         fid_model_close(m);
         return CLI_IO;
     }
-    printf("{\"type\":\"pack\",\"model\":\"%s\",\"output\":\"%s\",\"isa\":\"%s\","
-           "\"shape\":[%d,%d,%d,%d],\"prepare_ms\":%.1f,\"write_ms\":%.1f}\n", r->o.pos[0],
-           r->o.pos[1], fid_model_isa(m), dims[0], dims[1], dims[2], dims[3], t1 - t0,
-           cli_now_ms() - t1);
+    const double t2 = cli_now_ms();
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "pack");
+    cli_json_str(&js, "model", r->o.pos[0]);
+    cli_json_str(&js, "output", r->o.pos[1]);
+    cli_json_str(&js, "isa", fid_model_isa(m));
+    cli_json_arr(&js, "shape");
+    for (int d = 0; d < 4; d++)
+        cli_json_int(&js, NULL, dims[d]);
+    cli_json_arr_end(&js);
+    cli_json_num(&js, "prepare_ms", t1 - t0);
+    cli_json_num(&js, "write_ms", t2 - t1);
+    cli_json_end(&js);
     fid_model_close(m);
     return CLI_OK;
 }
