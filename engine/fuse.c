@@ -182,7 +182,7 @@ static void load_node(const fid_graph *g, int i, fid_node *n)
 void fid_fuse_layout(fid_graph *g, int fused)
 {
     for (int i = 0; i < g->n_node; i++)
-        free(g->node[i].packed);
+        fid_node_drop_packed(&g->node[i]);
     int k = 0;
     for (int i = 0; i < g->n_file_node; i++) {
         int lead = 0, grp = fused ? group_of(g, i, &lead) : -1;

@@ -4,6 +4,7 @@
 #include "graph.h"
 #include "fpenv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -86,6 +87,133 @@ static size_t wino_weight_bytes(const fid_graph *g)
     return b;
 }
 
+/* --- Weights packed ahead of time (docs/FORMAT.md "Packed section") ---
+ * A conv whose blob is in the file (same layout tag, same key) uses it in place from the
+ * read-only map: no transform at prepare and no anonymous memory to fault in and zero (that
+ * was most of IResNet-100's prepare). Anything else packs at load as before. */
+
+/* This build's layout: the ISA, the conv kernels' own tag (kernels.h conv_layout_tag) and
+ * the sizes of the structs a key hashes. */
+static void pack_tag_check(fid_graph *g)
+{
+    snprintf(g->pack_tag, sizeof g->pack_tag, "%s %s desc%zu plan%zu",
+             fid_isa_name(g->k.isa), g->k.conv_layout_tag(), sizeof(fid_conv_desc),
+             sizeof(fid_conv_plan));
+    const char *ft = g->w->pack_tag;
+    g->pack_use = ft && !strcmp(ft, g->pack_tag);
+    if (!ft || g->pack_use) {
+        snprintf(g->pack_note, sizeof g->pack_note, "%s", g->w->pack_note);
+        return;
+    }
+    const size_t fl = strcspn(ft, " "), ml = strcspn(g->pack_tag, " ");
+    if (fl != ml || strncmp(ft, g->pack_tag, fl))
+        snprintf(g->pack_note, sizeof g->pack_note, "packed for %.*s, running %.*s: packing "
+                 "at load", (int)fl, ft, (int)ml, g->pack_tag);
+    else
+        snprintf(g->pack_note, sizeof g->pack_note, "packed for other kernels ('%.120s', "
+                 "this build '%.120s'): packing at load", ft, g->pack_tag);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* What a blob must have been packed from and for: the conv's weights (a file tensor, or a
+ * fused group's nodes), its one-image desc, the algorithm and what the plan says it writes. */
+static uint64_t pack_key(const fid_graph *g, const fid_node *n, const fid_conv_desc *one,
+                         uint32_t *source)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const char *algo = g->k.conv_algo_name(n->plan.algo);
+    const uint64_t floats = n->plan.packed_floats;
+    h = fnv(h, one, sizeof *one);
+    h = fnv(h, &floats, sizeof floats);
+    h = fnv(h, &n->plan.packed_f16, sizeof n->plan.packed_f16);
+    h = fnv(h, algo, strlen(algo) + 1);
+    if (n->fuse >= 0) {
+        const fid_fuse *f = &g->fuse[n->fuse];
+        *source = FID_PACK_FUSED | (uint32_t)f->node[0];
+        h = fnv(h, f->node, sizeof(int) * (size_t)f->n);
+    } else {
+        *source = (uint32_t)n->in[FID_CONV2D_W];
+    }
+    return fnv(h, source, sizeof *source);
+}
+
+static const fid_wpacked *find_blob(const fid_graph *g, const fid_node *n,
+                                    const fid_conv_desc *one)
+{
+    uint32_t src;
+    const uint64_t key = pack_key(g, n, one, &src);
+    for (uint32_t i = 0; i < g->w->n_packed; i++) {
+        const fid_wpacked *b = &g->w->packed[i];
+        if (b->key == key && b->source == src &&
+            b->nbytes == n->plan.packed_floats * sizeof(float))
+            return b;
+    }
+    return NULL;
+}
+
+/* The first blob of each algorithm (and fp16 or not) is compared with a fresh packing of the
+ * same weights: kernels whose packing changed without a new tag fall back to packing at
+ * load instead of computing garbage. One small conv each (the first in the graph). */
+static int blob_matches(fid_graph *g, const fid_node *n, const fid_wpacked *b, fid_err *e)
+{
+    const unsigned bit = (unsigned)(n->plan.algo * 2 + n->plan.packed_f16);
+    if (bit < 32 && g->pack_checked >> bit & 1)
+        return 1;
+    float *tmp = fid_alloc(n->plan.packed_floats * sizeof(float));
+    if (!tmp)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory checking packed weights"), -1;
+    const uint64_t fp = fid_fpenv_enter(); /* as pack_convs */
+    g->k.conv_pack(&n->cd, &n->plan, g->t[n->in[FID_CONV2D_W]].data, tmp);
+    fid_fpenv_leave(fp);
+    const int same = !memcmp(tmp, b->data, b->nbytes);
+    free(tmp);
+    if (!same) {
+        snprintf(g->pack_note, sizeof g->pack_note, "packed weights of conv '%.100s' differ "
+                 "from this build's packing (kernels changed, same layout tag): packing at "
+                 "load", g->t[n->out].name);
+        return 0;
+    }
+    if (bit < 32)
+        g->pack_checked |= 1u << bit;
+    return 1;
+}
+
+int fid_graph_packed_blobs(const fid_graph *g, fid_wpacked **out, uint32_t *n_out,
+                           fid_err *e)
+{
+    *out = NULL, *n_out = 0;
+    fid_wpacked *v = calloc((size_t)g->n_node + 1, sizeof *v);
+    if (!v)
+        return fid_errorf(e, FID_ERR_NOMEM, "out of memory");
+    uint32_t k = 0;
+    for (int i = 0; i < g->n_node; i++) {
+        const fid_node *n = &g->node[i];
+        if (n->op != FID_OP_CONV2D || !n->plan.packed_floats || !n->packed_valid)
+            continue;
+        fid_conv_desc one = n->cd;
+        one.batch = 0;
+        v[k].key = pack_key(g, n, &one, &v[k].source);
+        v[k].data = n->packed;
+        v[k].nbytes = n->plan.packed_floats * sizeof(float);
+        k++;
+    }
+    *out = v, *n_out = k;
+    return FID_OK;
+}
+
+void fid_node_drop_packed(fid_node *n)
+{
+    if (!n->packed_mapped)
+        free(n->packed);
+    n->packed = NULL, n->packed_cap = 0, n->packed_mapped = 0, n->packed_valid = 0;
+}
+
 int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *opt,
                      fid_err *e)
 {
@@ -145,6 +273,7 @@ int fid_graph_create(fid_graph **out, fid_weights *w, const fid_graph_options *o
     }
     if (opt->packed == FID_PACKED_AUTO)
         g->packed_f16 = wino_weight_bytes(g) >= FID_PACKED_AUTO_BYTES;
+    pack_tag_check(g);
     fid_profile_init(g, opt->profile);
     rc = fid_fuse_find(g, e);
     if (rc) {
@@ -163,7 +292,7 @@ void fid_graph_destroy(fid_graph *g)
     fid_profile_dump(g);
     fid_pool_destroy(g->pool);
     for (int i = 0; g->node && i < g->n_node; i++)
-        free(g->node[i].packed);
+        fid_node_drop_packed(&g->node[i]);
     fid_fuse_free(g);
     free(g->prof);
     free(g->t);
@@ -212,6 +341,23 @@ static int prepare_conv(fid_graph *g, fid_node *n, size_t *scratch, fid_err *e)
         !memcmp(&one, &n->packed_cd, sizeof one))
         return FID_OK;
     n->packed_valid = 0;
+    if (g->pack_use) {
+        const fid_wpacked *b = find_blob(g, n, &one);
+        const int ok = b ? blob_matches(g, n, b, e) : 0;
+        if (ok < 0)
+            return FID_ERR_NOMEM;
+        if (ok) {
+            fid_node_drop_packed(n);
+            n->packed = (float *)b->data; /* read-only map: the kernels only read packed */
+            n->packed_mapped = n->packed_valid = 1;
+            n->packed_cd = one, n->packed_algo = n->plan.algo;
+            return FID_OK;
+        }
+        if (b) /* the check failed: nothing from this file */
+            g->pack_use = 0;
+    }
+    if (n->packed_mapped)
+        fid_node_drop_packed(n);
     if (n->plan.packed_floats > n->packed_cap) {
         free(n->packed);
         n->packed = alloc_packed(n->plan.packed_floats);
@@ -272,6 +418,32 @@ static int pack_convs(fid_graph *g, fid_err *e)
     fid_fpenv_leave(fp);
     free(nodes);
     return FID_OK;
+}
+
+/* Count where the packed weights came from, and map the file's blobs now (the first
+ * inference would fault them in 4 KB or 2 MiB at a time; from the page cache this is a
+ * few ms, from disk the read the first inference would wait for). */
+static void map_file_blobs(fid_graph *g)
+{
+    g->n_pack_file = g->n_pack_load = 0, g->pack_file_bytes = 0;
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < g->n_node; i++) {
+        const fid_node *n = &g->node[i];
+        if (n->op != FID_OP_CONV2D || !n->plan.packed_floats)
+            continue;
+        if (!n->packed_mapped) {
+            g->n_pack_load++;
+            continue;
+        }
+        const size_t bytes = n->plan.packed_floats * sizeof(float);
+        g->n_pack_file++, g->pack_file_bytes += bytes;
+#ifdef MADV_POPULATE_READ
+        const uintptr_t a = (uintptr_t)n->packed & ~(pg - 1);
+        madvise((void *)a, (uintptr_t)n->packed + bytes - a, MADV_POPULATE_READ); /* advisory */
+#else
+        (void)pg;
+#endif
+    }
 }
 
 /* Greedy-by-size placement: each activation goes at the lowest offset that does not
@@ -401,6 +573,7 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
         g->prof_runs = 0;
     }
     size_t scratch = 0;
+    const int used_file = g->pack_use;
     for (int i = 0; i < g->n_node; i++) {
         fid_node *n = &g->node[i];
         double f0 = g->flops;
@@ -414,6 +587,16 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
         if (rc != FID_OK)
             return rc;
     }
+    if (used_file && !g->pack_use) /* a blob failed its check: pack every conv here */
+        for (int i = 0; i < g->n_node; i++) {
+            fid_node *n = &g->node[i];
+            if (n->op != FID_OP_CONV2D || !n->packed_mapped)
+                continue;
+            fid_node_drop_packed(n);
+            int rc = prepare_conv(g, n, &scratch, e);
+            if (rc != FID_OK)
+                return rc;
+        }
     size_t need = scratch * (size_t)g->n_threads;
     if (need > g->scratch_per_thread * (size_t)g->n_threads || !g->scratch) {
         free(g->scratch);
@@ -424,7 +607,8 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e)
     g->scratch_per_thread = scratch;
     int rc = pack_convs(g, e);
     /* packing read the conv weights (and, a folio at a time, their neighbours) */
-    fid_weights_release(g->w, g->w->map, g->w->size);
+    fid_weights_release(g->w, g->w->map, g->w->base_size);
+    map_file_blobs(g);
     return rc ? rc : plan_memory(g, e);
 }
 

@@ -33,6 +33,7 @@ typedef struct fid_node {
     fid_conv_plan plan;
     float *packed;
     size_t packed_cap;
+    int packed_mapped; /* packed points into the file's packed section (not ours to free) */
     /* what packed holds: the per-image desc (batch 0) and algo it was packed for, so a
      * new batch size (fid_embed_batch) re-plans without packing again */
     fid_conv_desc packed_cd;
@@ -64,6 +65,15 @@ typedef struct fid_graph {
     int fused;                 /* node holds the fused layout (batch 1, no_fuse unset) */
     int no_fuse;               /* option: never fuse */
     int packed_f16;            /* option: fp16 packed weights where the algorithm has them */
+    /* weights packed ahead of time (the file's packed section, engine/graph.c): used when
+     * the file's layout tag is pack_tag; pack_checked: algorithms (bit per algo x fp16)
+     * whose first blob was compared with a fresh packing */
+    char pack_tag[FID_PACK_TAG_MAX];
+    int pack_use;
+    uint32_t pack_checked;
+    int n_pack_file, n_pack_load; /* convs of the last prepare: from the file / packed */
+    size_t pack_file_bytes;
+    char pack_note[320];
     int input;
     int outputs[16];
     int n_outputs;
@@ -111,6 +121,12 @@ int fid_graph_set_input(fid_graph *g, const int dims[4], fid_err *e);
 /* Input buffer to fill (valid after set_input), and outputs after run. */
 float *fid_graph_input(fid_graph *g);
 void fid_graph_run(fid_graph *g);
+
+/* The packed weights of the current plan as blobs for the file's packed section (keys as
+ * prepare looks them up; data borrowed from the nodes). *out: free() it. */
+int fid_graph_packed_blobs(const fid_graph *g, fid_wpacked **out, uint32_t *n, fid_err *e);
+/* Free or forget a node's packed weights (a mapped blob is not freed). */
+void fid_node_drop_packed(fid_node *n);
 
 /* Per-node timing (engine/profile.c); mode: FID_PROFILE_* (0 off). */
 void fid_profile_init(fid_graph *g, int mode);

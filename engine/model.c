@@ -15,6 +15,7 @@ struct fid_model {
     fid_graph *g;
     fid_err err;
     int planned;
+    char pack_status[FID_PACK_TAG_MAX + 16];
 };
 
 
@@ -123,6 +124,37 @@ const char *fid_model_meta(const fid_model *m, const char *key)
     return fid_weights_meta(m->w, key);
 }
 
+int fid_model_write_packed(fid_model *m, const char *path)
+{
+    if (!m || !path)
+        return fid_fail(FID_ERR_INVALID_ARG, "fid_model_write_packed: NULL argument");
+    if (!m->planned)
+        return fid_errorf(&m->err, FID_ERR_INVALID_ARG, "fid_model_write_packed: set the "
+                          "input shape first (packing depends on it)");
+    fid_wpacked *b;
+    uint32_t n;
+    int rc = fid_graph_packed_blobs(m->g, &b, &n, &m->err);
+    if (rc == FID_OK && n == 0)
+        rc = fid_errorf(&m->err, FID_ERR_UNSUPPORTED, "%s: no conv weights to pack",
+                        m->w->path);
+    if (rc == FID_OK)
+        rc = fid_weights_write_packed(m->w, path, m->g->pack_tag, b, n, &m->err);
+    free(b);
+    return rc;
+}
+
+const char *fid_model_packed_status(const fid_model *m)
+{
+    fid_model *mm = (fid_model *)m; /* the status text is built into the handle */
+    if (!m->w->pack_off)
+        mm->pack_status[0] = 0;
+    else if (m->g->pack_use || (m->w->pack_tag && !m->g->pack_note[0]))
+        snprintf(mm->pack_status, sizeof mm->pack_status, "in place (%s)", m->w->pack_tag);
+    else
+        snprintf(mm->pack_status, sizeof mm->pack_status, "%s", m->g->pack_note);
+    return m->pack_status;
+}
+
 const char *fid_model_isa(const fid_model *m) { return fid_isa_name(m->g->k.isa); }
 const char *fid_cpu_isa(void) { return fid_isa_name(fid_cpu_max_isa()); }
 
@@ -172,9 +204,13 @@ int fid_model_describe(const fid_model *m, char *buf, size_t cap)
                 packed += g->node[i].plan.packed_floats * 4.0;
                 half += g->node[i].plan.packed_f16 ? g->node[i].plan.packed_floats * 4.0 : 0;
             }
-        OUT("packed conv weights: %.2f MiB (%.2f MiB of it fp16)\n", packed / 1048576.0,
-            half / 1048576.0);
+        OUT("packed conv weights: %.2f MiB (%.2f MiB of it fp16), %.2f MiB in place from the "
+            "file (%d convs; %d packed at load)\n", packed / 1048576.0, half / 1048576.0,
+            g->pack_file_bytes / 1048576.0, g->n_pack_file, g->n_pack_load);
     }
+    if (m->w->pack_off)
+        OUT("packed section: %.2f MiB for '%s'%s%s\n", m->w->pack_size / 1048576.0,
+            m->w->pack_tag ? m->w->pack_tag : "?", g->pack_note[0] ? "; " : "", g->pack_note);
     for (int i = 0; i < g->n_outputs; i++) {
         dims_str(&g->t[g->outputs[i]], s, sizeof s);
         OUT("output %d: %s [%s]\n", i, g->t[g->outputs[i]].name, s);

@@ -114,6 +114,15 @@ FID_API const char *fid_model_meta(const fid_model *m, const char *key);
 /* [none] Human-readable description: meta, ops histogram, params, FLOPs, I/O shapes. */
 FID_API int fid_model_describe(const fid_model *m, char *buf, size_t cap);
 FID_API const char *fid_model_isa(const fid_model *m); /* [none] */
+/* [handle] Write a copy of m's file to path with the conv weights packed for the current
+ * input shape and ISA in an extra section (docs/FORMAT.md "Packed section"). Opening that
+ * file with the same kernels uses them in place from the map (no packing at prepare); other
+ * ISAs or builds pack at load as usual. Call after fid_model_set_input_shape. */
+FID_API int fid_model_write_packed(fid_model *m, const char *path);
+/* [none] The model file's packed section as this build sees it: "" when it has none,
+ * "in place (TAG)" when its layout tag is this build's (used for convs at the packed input
+ * shape), else why it is not used ("packed for avx2, running avx512: packing at load"). */
+FID_API const char *fid_model_packed_status(const fid_model *m);
 /* [none] Highest ISA of this CPU, e.g. "avx512". */
 FID_API const char *fid_cpu_isa(void);
 

@@ -81,6 +81,11 @@ typedef struct fid_kernels {
                       int tile);
     /* Name of a plan's algo ("winograd", "direct", ...; "ref" on the reference). */
     const char *(*conv_algo_name)(int algo);
+    /* The packed-weight layout of these conv slots as text: the ISA's vector width and every
+     * compile-time constant conv_pack's layouts depend on (micro-tile shapes, Winograd
+     * lanes) plus a version bumped by hand when a pack function changes otherwise. Weights
+     * packed ahead of time (FIDW packed section) are used only under an identical tag. */
+    const char *(*conv_layout_tag)(void);
 
     /* --- fully connected: y[m, n] = epi_n(sum_k x[m,k] * w[n,k]) for n in [n0, n1),
      * m in [0, M). x: [M, K], w: [N, K] row-major, y: [M, N]; ep indexed by n. */

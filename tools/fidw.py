@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 
 MAGIC = b"FIDW"
-MAJOR, MINOR = 1, 0
+MAJOR, MINOR = 1, 1  # minor 1: optional packed section (read by the C engine only)
 HEADER_SIZE = 128
 TENSOR_SIZE = 64
 NODE_SIZE = 128
@@ -205,7 +205,7 @@ def to_bytes(model):
     buf[strings_off:strings_off + len(strings)] = strings
     buf[data_off:] = data
     tables_crc = zlib.crc32(bytes(buf[tensor_off:data_off]))
-    hdr = struct.pack("<4sHHIIQIIIIQQQQQQQII24x", MAGIC, MAJOR, MINOR, HEADER_SIZE,
+    hdr = struct.pack("<4sHHIIQIIIIQQQQQQQII24x", MAGIC, MAJOR, 0, HEADER_SIZE,
                       FLAG_DATA_CRC, file_size, len(model.tensors), len(model.nodes),
                       len(model.meta), 0, tensor_off, node_off, meta_off, strings_off,
                       len(strings), data_off, data_size, tables_crc, 0)

@@ -56,6 +56,8 @@ static void conv_tile__ref(const fid_conv_desc *d, const fid_conv_plan *plan,
 }
 
 static const char *conv_algo_name__ref(int algo) { return "ref"; }
+/* the reference's "packing" is a plain copy of the weights */
+static const char *conv_layout_tag__ref(void) { return "copy1"; }
 
 /* y[m, n] = epi_n(sum_k x[m,k] * w[n,k]) */
 static void fc_f32__ref(int M, int N, int K, const float *x, const float *w, float *y,
@@ -78,5 +80,6 @@ void fid_kernels_init_conv_ref(fid_kernels *k)
     k->conv_pack = conv_pack__ref;
     k->conv_tile = conv_tile__ref;
     k->conv_algo_name = conv_algo_name__ref;
+    k->conv_layout_tag = conv_layout_tag__ref;
     k->fc_f32 = fc_f32__ref;
 }

@@ -114,6 +114,22 @@ static int run(cli_run *r)
     /* cold start of the pipeline (open + prepare of its models) and the memory it took */
     cli_json_num(&js, "open_ms", open_ms);
     cli_json_num(&js, "peak_rss_mb", cli_peak_rss_mb());
+    /* weights packed ahead of time (`faceid pack`): used in place, or why not */
+    cli_json_obj(&js, "packed_weights");
+    static const struct { fid_model_role role; const char *name; } roles[] = {
+        {FID_ROLE_DETECTOR, "detector"}, {FID_ROLE_RECOGNIZER, "recognizer"},
+        {FID_ROLE_OCCLUSION, "occlusion"}};
+    for (int k = 0; open_ok && k < 3; k++) {
+        const char *path = fid_pipeline_model_path(p, roles[k].role);
+        fid_model_options mo = {.n_threads = 1, .isa = o->po.isa};
+        fid_model *m = NULL;
+        if (path && fid_model_open(&m, path, &mo) == 0) {
+            const char *ps = fid_model_packed_status(m);
+            cli_json_str(&js, roles[k].name, *ps ? ps : "none (packing at load)");
+        }
+        fid_model_close(m);
+    }
+    cli_json_obj_end(&js);
     cli_json_arr(&js, "problems");
     if (!dir_ok)
         cli_json_str(&js, NULL, "models directory missing: set --models or $FACEID_MODELS");

@@ -165,6 +165,54 @@ static int check_run(cli_run *r)
     return inspect_or_check(r, 1);
 }
 
+/* pack IN OUT: the model prepared for one input shape, its packed conv weights appended as
+ * the file's packed section (docs/FORMAT.md), for this ISA (--isa / FID_ISA). */
+static int pack_run(cli_run *r)
+{
+    const mopts *o = r->opts;
+    fid_model *m;
+    int rc = open_model(r, 0, &m);
+    if (rc)
+        return rc;
+    const char *nominal = fid_model_meta(m, "model.input");
+    const char *shape = o->shape ? o->shape : nominal;
+    int dims[4];
+    if (!shape || !parse_shape(shape, dims)) {
+        fprintf(stderr, "faceid pack: %s: give --shape N,C,H,W (no usable model.input)\n",
+                r->o.pos[0]);
+        fid_model_close(m);
+        return CLI_USAGE;
+    }
+    const double t0 = cli_now_ms();
+    if (fid_model_set_input_shape(m, dims) < 0) {
+        fprintf(stderr, "faceid: bad --shape: %s\n", fid_model_error(m));
+        fid_model_close(m);
+        return CLI_USAGE;
+    }
+    const double t1 = cli_now_ms();
+    if (fid_model_write_packed(m, r->o.pos[1]) < 0) {
+        fprintf(stderr, "faceid: %s\n", fid_model_error(m));
+        fid_model_close(m);
+        return CLI_IO;
+    }
+    const double t2 = cli_now_ms();
+    cli_json js;
+    cli_json_begin(&js, stdout);
+    cli_json_str(&js, "type", "pack");
+    cli_json_str(&js, "model", r->o.pos[0]);
+    cli_json_str(&js, "output", r->o.pos[1]);
+    cli_json_str(&js, "isa", fid_model_isa(m));
+    cli_json_arr(&js, "shape");
+    for (int d = 0; d < 4; d++)
+        cli_json_int(&js, NULL, dims[d]);
+    cli_json_arr_end(&js);
+    cli_json_num(&js, "prepare_ms", t1 - t0);
+    cli_json_num(&js, "write_ms", t2 - t1);
+    cli_json_end(&js);
+    fid_model_close(m);
+    return CLI_OK;
+}
+
 static int version_run(cli_run *r)
 {
     cli_json js;
@@ -214,6 +262,30 @@ const cli_cmd cli_cmd_inspect = {
     .want = "MODEL",
     .opts_size = sizeof(mopts),
     .run = inspect_run,
+};
+
+static const cli_flag pack_flags[] = {
+    CLI_FLAG("--shape", NULL, "N,C,H,W", "input shape to pack for (default: the model's "
+        "model.input)", CLI_STR, OFF(shape)),
+    {.name = NULL},
+};
+
+const cli_cmd cli_cmd_pack = {
+    .name = "pack",
+    .summary = "store a model's packed conv weights in the file (fast open)",
+    .usage = "faceid pack MODEL OUT.fidw [--shape N,C,H,W] [--isa ISA]",
+    .about = "  Prepare MODEL for one input shape and ISA (--isa / FID_ISA, default the best this\n"
+             "  CPU has) and write OUT.fidw: the same model plus its conv weights already in the\n"
+             "  kernels' layout. Opened by the same build on the same ISA, OUT.fidw is used in\n"
+             "  place from the file (no packing at prepare); elsewhere it packs at load as\n"
+             "  usual (`faceid inspect OUT.fidw --shape ...` says which and why). Outputs are\n"
+             "  bit-identical to MODEL's.\n",
+    .flags = pack_flags,
+    .common = CLI_G_ENGINE,
+    .min_pos = 2, .max_pos = 2,
+    .want = "MODEL OUT.fidw",
+    .opts_size = sizeof(mopts),
+    .run = pack_run,
 };
 
 const cli_cmd cli_cmd_check = {

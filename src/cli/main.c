@@ -12,7 +12,8 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_detect, &cli_cmd_embed, &cli_cmd_verify, &cli_cmd_enroll, &cli_cmd_gallery,
     &cli_cmd_identify, &cli_cmd_cluster, &cli_cmd_calibrate, &cli_cmd_video, &cli_cmd_extract, &cli_cmd_serve,
     &cli_cmd_index, &cli_cmd_find, &cli_cmd_people, &cli_cmd_models,
-    &cli_cmd_doctor, &cli_cmd_infer, &cli_cmd_inspect, &cli_cmd_check, &cli_cmd_version,
+    &cli_cmd_doctor, &cli_cmd_infer, &cli_cmd_inspect, &cli_cmd_check, &cli_cmd_pack,
+    &cli_cmd_version,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

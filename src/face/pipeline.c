@@ -14,6 +14,7 @@
 
 #include "image/image.h"
 #include "pipe_internal.h"
+#include "weights.h" /* fid_weights_plain_span */
 
 int fid_pipe_fail(fid_pipeline *p, int code, const char *fmt, ...)
 {
@@ -98,19 +99,28 @@ static int file_hash(const char *path, uint64_t *out, char *err, size_t errlen)
     const uint64_t prime = 0x100000001b3ull;
     uint64_t lane[4] = {0xcbf29ce484222325ull, 0xcbf29ce484222325ull ^ 1,
                         0xcbf29ce484222325ull ^ 2, 0xcbf29ce484222325ull ^ 3};
-    size_t n = (size_t)st.st_size;
-    const unsigned char *b = n ? mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-                               : NULL;
+    const size_t size = (size_t)st.st_size;
+    const unsigned char *b = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     close(fd);
-    if (n && b == MAP_FAILED) {
+    if (size && b == MAP_FAILED) {
         snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
         return FID_STATUS_IO;
     }
+    /* a `faceid pack`ed file hashes as the plain model it holds (same outputs, same id):
+     * its first bytes, with the plain header, without the packed section */
+    uint8_t plain_hdr[128];
+    uint64_t plain = size;
+    const int packed = fid_weights_plain_span(b, size, plain_hdr, &plain) == 0;
+    const size_t n = (size_t)plain;
+#ifdef MADV_POPULATE_READ
+    if (n)
+        madvise((void *)b, n, MADV_POPULATE_READ); /* advisory: faster than faulting */
+#endif
     size_t k = 0;
     for (; k + 32 <= n; k += 32)
         for (int l = 0; l < 4; l++) {
             uint64_t w;
-            memcpy(&w, b + k + 8 * l, 8);
+            memcpy(&w, (packed && k < 128 ? plain_hdr : b) + k + 8 * l, 8);
             lane[l] = (lane[l] ^ w) * prime;
         }
     uint64_t h = 0xcbf29ce484222325ull;
@@ -119,8 +129,8 @@ static int file_hash(const char *path, uint64_t *out, char *err, size_t errlen)
     h = (h ^ (uint64_t)n) * prime;
     for (int l = 0; l < 4; l++)
         h = (h ^ lane[l]) * prime;
-    if (n)
-        munmap((void *)b, n);
+    if (size)
+        munmap((void *)b, size);
     *out = h;
     return FID_STATUS_OK;
 }

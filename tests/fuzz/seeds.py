@@ -129,6 +129,11 @@ for name, g in (("a", model_a()), ("b", model_b())):
     data = open(os.path.join(tmp, name + ".fidw"), "rb").read()
     put("fidw", name + "_fix", b"\0" + data)
     put("fidw", name + "_raw", b"\1" + data)
+    # pack mode (bit 1): the harness writes the packed section itself, then flips the bytes
+    # the next 8 give (u24 offset into the section, u8 xor; twice): none, the section
+    # header's entry count, a blob byte
+    put("fidw", name + "_pack", b"\2" + bytes(8) + data)
+    put("fidw", name + "_pack_mut", b"\2" + bytes([8, 0, 0, 0x40, 0x30, 0x10, 0, 0x01]) + data)
 
 # --- JSON: calibration file and JSONL embeddings (cluster/calibrate --from-jsonl)
 put("json", "cal", '{"faceid_calibration":1,"model_id":"m:1","n_genuine":4,"n_impostor":300,'
