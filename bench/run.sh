@@ -14,3 +14,10 @@ B=$B SHARED=$SHARED bench/models.sh
 B=$B SHARED=$SHARED bench/sprites.sh  # sprite sheets vs video decode: frames/s of the 1 fps frames, ratio
 /usr/bin/python3 bench/bench_server.py --bin "$B/faceid" --shared "$SHARED" --json "$B/bench/server.json"  # faceid serve: 50 clients on /v1/detect vs faceid detect, p50/p99, 503s, RSS
 "$B"/bench/bench_library 1000000 512 "$SHARED/data/faces/insightface/small_lfw_aligned112" | tee "$B/bench/library.txt" | grep -v '^{'; grep '^{' "$B/bench/library.txt" > "$B/bench/library.jsonl"  # archive: 1M appearances, bytes/appearance, find ms, recall
+# Cold start (issue 12 item 5): IResNet-100 plain vs `faceid pack`ed (packed weights used in place), alternating
+if [ -f "$B/models/iresnet100.fidw" ] && "$B"/faceid pack "$B/models/iresnet100.fidw" "$B/bench/iresnet100.packed.fidw" > /dev/null; then
+    : > "$B/bench/cold.jsonl"
+    for r in 1 2 3; do for m in "$B/models/iresnet100.fidw" "$B/bench/iresnet100.packed.fidw"; do
+        "$B"/bench/bench_cold "$m" 1,3,112,112 1 5 | tee -a "$B/bench/cold.jsonl"; done; done
+    rm -f "$B/bench/iresnet100.packed.fidw"   # 625 MB
+fi
